@@ -1,0 +1,69 @@
+"""deeploy_tiler: plan how an integer neural network runs on a heterogeneous RISC-V microcontroller.
+
+    import deeploy_tiler as dt
+    graph = dt.load_model("network.onnx")        # or dt.load_model() for the bundled default
+    hw = dt.load_hw("siracusa")
+    plan = dt.plan(graph, hw, l1=64_000)
+    assert dt.validate(plan, graph, hw) == []
+"""
+
+from .api import (
+    allocate,
+    default_inputs,
+    default_model,
+    infer_input_dtypes,
+    load_hw,
+    load_inputs,
+    load_model,
+    plan,
+    reference_run,
+    validate,
+)
+from .errors import (
+    AllocationError,
+    DeeployTilerError,
+    EmitError,
+    HwSpecError,
+    InfeasibleBudget,
+    LayerListError,
+    ModelError,
+    PlanError,
+    ShapeError,
+    UnsupportedOperatorError,
+)
+from .hw import HwSpec
+from .ir import DType, Graph, Node, Tensor, TensorKind
+from .plan import Plan
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllocationError",
+    "DType",
+    "DeeployTilerError",
+    "EmitError",
+    "Graph",
+    "HwSpec",
+    "HwSpecError",
+    "InfeasibleBudget",
+    "LayerListError",
+    "ModelError",
+    "Node",
+    "Plan",
+    "PlanError",
+    "ShapeError",
+    "Tensor",
+    "TensorKind",
+    "UnsupportedOperatorError",
+    "__version__",
+    "allocate",
+    "default_inputs",
+    "default_model",
+    "infer_input_dtypes",
+    "load_hw",
+    "load_inputs",
+    "load_model",
+    "plan",
+    "reference_run",
+    "validate",
+]

@@ -1,0 +1,117 @@
+"""The public surface: load a model and a spec, run the reference, plan, validate, allocate, emit.
+
+Everything here is a thin, typed composition of the stages below it; the CLI calls only this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ModelError
+from .frontend import import_onnx, load_layer_list, load_onnx
+from .hw import HwSpec, load_hw
+from .ir import DType, Graph
+from .models import DEFAULT_MODEL_NAME, build_tiny_decoder, tiny_decoder_inputs
+from .plan import Plan
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .alloc import AllocationResult, Buffer
+    from .validate import Violation
+
+__all__ = ["allocate", "default_inputs", "default_model", "infer_input_dtypes", "load_hw", "load_inputs",
+           "load_model", "plan", "reference_run", "validate"]
+
+
+def default_model() -> Graph:
+    """The bundled default network (a small integer decoder layer the package builds itself)."""
+    return import_onnx(build_tiny_decoder(), name=DEFAULT_MODEL_NAME, source=f"<bundled {DEFAULT_MODEL_NAME}>")
+
+
+def default_inputs() -> dict[str, np.ndarray[Any, Any]]:
+    return tiny_decoder_inputs()
+
+
+def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
+    """Arrays of an `inputs.npz` (one per graph input, in graph order) keyed by graph input name."""
+    p = Path(npz_path)
+    if not p.is_file():
+        raise ModelError(f"{p}: no such input file", path=str(p))
+    with np.load(p) as data:
+        arrays = [np.asarray(data[k]) for k in data.files]
+    if len(arrays) != len(graph.input_names):
+        raise ModelError(f"{p}: {len(arrays)} arrays for {len(graph.input_names)} graph inputs", path=str(p))
+    return {name: a.astype(np.int64) for name, a in zip(graph.input_names, arrays, strict=True)}
+
+
+def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, DType]:
+    """The narrowest integer type holding each array's values (signed preferred on ties)."""
+    out = {}
+    for name, a in arrays.items():
+        lo, hi = (int(a.min()), int(a.max())) if a.size else (0, 0)
+        out[name] = DType.smallest_holding(lo, hi)
+    return out
+
+
+def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DType] | None = None,
+               fuse: bool = True) -> Graph:
+    """Load an ONNX model (`.onnx`) or a layer list (`.json`); no path: the bundled default.
+
+    Graph inputs of ONNX files are declared FLOAT in the shared models; their integer type comes from
+    `input_dtypes`, else from an `inputs.npz` beside the model (the shared-model layout), else int8.
+    """
+    if path is None:
+        return default_model()
+    p = Path(path)
+    if p.suffix == ".json":
+        return load_layer_list(p)
+    if input_dtypes is None:
+        sample = p.with_name("inputs.npz")
+        if sample.is_file():
+            probe = load_onnx(p, fuse=False)
+            input_dtypes = infer_input_dtypes(load_inputs(probe, sample))
+    return load_onnx(p, input_dtypes=input_dtypes, fuse=fuse)
+
+
+
+
+
+def reference_run(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
+    """Bit-exact integer reference (numpy, int64): graph outputs in graph order."""
+    from .reference import reference_run as _run
+
+    return _run(graph, inputs)
+
+
+def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | None = None,
+         double_buffer: bool = True, **solver_options: Any) -> Plan:
+    """Plan every node: engine, tiles, L1 buffers, DMA schedule, and the static L2/L3 memory map.
+
+    Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
+    """
+    from .planner import plan_graph
+    from .solver import SolverOptions
+
+    spec = load_hw(hw) if isinstance(hw, str) else hw
+    options = SolverOptions(**solver_options)
+    return plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options)
+
+
+def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
+    """Independent check of a plan against its graph and spec: the list of violations, empty if valid."""
+    from .validate import validate as _validate
+
+    return _validate(plan, graph, load_hw(hw) if isinstance(hw, str) else hw)
+
+
+def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
+             time_limit: float | None = None) -> AllocationResult:
+    """Static offsets for buffers with lifetimes within a capacity (see `deeploy_tiler.alloc`)."""
+    from .alloc import allocate as _allocate
+
+    return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit)

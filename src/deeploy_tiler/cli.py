@@ -1,0 +1,133 @@
+"""`tile-report`: explore how a network fits a chip. Calls only the public API; prints with rich.
+
+Exit codes (a stable contract): 0 success, 1 internal error, 2 bad input (file, spec, option),
+3 infeasible budget, 4 a check failed (validator violations, output mismatch).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import api
+from .errors import DeeployTilerError, InfeasibleBudget
+from .units import format_bytes, parse_bytes
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan integer networks on RISC-V MCUs.")
+console = Console()
+err_console = Console(stderr=True)
+
+ModelArg = Annotated[Path | None, typer.Argument(help="ONNX model or layer-list JSON; default: bundled")]
+HwOpt = Annotated[str, typer.Option("--hw", help="bundled spec name or YAML path")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _size(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_bytes(text)
+    except ValueError as e:
+        _fail(f"{option}: {e}", EXIT_BAD_INPUT)
+
+
+@app.command()
+def inspect(model: ModelArg = None, hw: Annotated[str | None, typer.Option("--hw")] = None) -> None:
+    """Nodes with op, shapes, dtypes, MACs, bytes, and the memory each needs untiled."""
+    graph = api.load_model(model)
+    spec = api.load_hw(hw) if hw else None
+    budget = spec.memory("L1").default_budget_bytes if spec else None
+    table = Table(title=f"{graph.name}: {len(graph.nodes)} nodes", show_lines=False)
+    for col in ("node", "op", "inputs", "output", "dtypes", "MACs", "in B", "weights B", "out B", "untiled B"):
+        table.add_column(col, justify="right" if col.endswith(("B", "MACs")) else "left")
+    if budget:
+        table.add_column(f"fits L1 {budget}")
+    summary = graph.summary()
+    for r in summary.nodes:
+        row = [r.name, r.op_type, " ".join("x".join(map(str, s)) for s in r.input_shapes),
+               " ".join("x".join(map(str, s)) for s in r.output_shapes), ",".join(dict.fromkeys(r.dtypes)),
+               f"{r.macs:,}", f"{r.input_bytes:,}", f"{r.weight_bytes:,}", f"{r.output_bytes:,}",
+               f"{r.untiled_bytes:,}"]
+        if budget:
+            row.append("yes" if r.untiled_bytes <= budget else "[yellow]tile[/]")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"total: {summary.total_macs:,} MACs, {format_bytes(summary.weight_bytes)} of constants, "
+                  f"largest untiled node {format_bytes(summary.max_untiled_bytes)}"
+                  + (f", spec {spec.name}" if spec else ""))
+
+
+@app.command()
+def plan(
+    model: ModelArg = None,
+    hw: HwOpt = "siracusa",
+    l1: Annotated[str | None, typer.Option("--l1", help="L1 budget, e.g. 64000, 64KiB")] = None,
+    l2: Annotated[str | None, typer.Option("--l2", help="L2 budget, e.g. 1MiB")] = None,
+    double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the plan JSON here")] = None,
+) -> None:
+    """Tile every node under the budgets and print the per-node plan with cycles and bounds."""
+    graph = api.load_model(model)
+    spec = api.load_hw(hw)
+    result = api.plan(graph, spec, l1=_size(l1, "--l1"), l2=_size(l2, "--l2"), double_buffer=double_buffer)
+    violations = api.validate(result, graph, spec)
+    table = Table(title=f"{graph.name} on {spec.name}: L1 budget {result.budgets.get('L1')} B")
+    for col in ("node", "op", "engine", "tile", "tiles", "L1 B", "DMA B", "cycles", "bound", "gap"):
+        table.add_column(col, justify="left" if col in ("node", "op", "engine", "tile") else "right")
+    for n in result.nodes:
+        if n.alias_of is not None:
+            continue
+        table.add_row(n.name, n.op_type, n.engine, "x".join(map(str, n.tile_shape)), str(n.num_tiles),
+                      f"{n.l1_bytes:,}", f"{n.dma_bytes:,}", f"{n.cycles.total:,}", f"{n.lower_bound_cycles:,}",
+                      f"{100 * n.gap:.1f}%")
+    console.print(table)
+    console.print(f"total modeled cycles {result.total_cycles:,}, lower bound {result.lower_bound_cycles:,} "
+                  f"(gap {100 * result.gap:.1f}%), {result.num_tiles} tiles")
+    for lv in result.levels:
+        console.print(f"{lv.level}: peak {lv.peak:,} B of {lv.capacity:,} B (lower bound {lv.lower_bound:,} B, "
+                      f"{lv.strategy})")
+    if json_out:
+        json_out.write_text(result.to_json())
+        console.print(f"plan written to {json_out}")
+    if violations:
+        for v in violations[:20]:
+            err_console.print(f"[red]violation:[/] {v}")
+        _fail(f"{len(violations)} validator violations", EXIT_CHECK_FAILED)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; typed errors become one clear line and an exit code, never a traceback."""
+    import click
+
+    try:
+        # Without standalone mode click returns a command's exit code instead of calling sys.exit.
+        code = app(args=argv, standalone_mode=False)
+    except InfeasibleBudget as e:
+        err_console.print(f"[bold red]infeasible:[/] {e}", highlight=False, soft_wrap=True)
+        return EXIT_INFEASIBLE
+    except DeeployTilerError as e:
+        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except (typer.Exit, click.exceptions.Exit) as e:
+        return int(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        return EXIT_BAD_INPUT
+    except click.exceptions.Abort:
+        return EXIT_INTERNAL
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import deeploy_tiler as dt
+
+
+def test_load_model_dispatch_and_input_dtypes(model_dirs: dict[str, Path], tmp_path: Path) -> None:
+    kws = dt.load_model(model_dirs["KeywordSpotting"] / "network.onnx")
+    assert kws.inputs[0].dtype is dt.DType.UINT8  # inputs.npz beside it holds 0..255
+    cct = dt.load_model(model_dirs["ICCT"] / "network.onnx")
+    assert cct.inputs[0].dtype is dt.DType.INT8
+    forced = dt.load_model(model_dirs["ICCT"] / "network.onnx", input_dtypes={"input": dt.DType.INT16})
+    assert forced.inputs[0].dtype is dt.DType.INT16
+    layer_list = tmp_path / "m.json"
+    from deeploy_tiler.frontend import dump_layer_list
+
+    layer_list.write_text(dump_layer_list(kws))
+    assert len(dt.load_model(layer_list).nodes) == len(kws.nodes)
+
+
+def test_bundled_default_is_deterministic_and_runs() -> None:
+    g1, g2 = dt.default_model(), dt.default_model()
+    assert all(g1.tensors[k].same_as(g2.tensors[k]) for k in g1.tensors)
+    out = dt.reference_run(g1, dt.default_inputs())
+    (y,) = out.values()
+    assert y.shape == (1, 8, 32)
+    assert y.min() >= -128 and y.max() <= 127
+    # the calibration keeps the network alive: neither all-zero nor saturated everywhere
+    assert np.count_nonzero(y) > y.size // 2 and np.mean(np.abs(y) == 128) < 0.25
+
+
+def test_load_inputs_checks_count(model_dirs: dict[str, Path]) -> None:
+    g = dt.load_model(model_dirs["miniMobileNet"] / "network.onnx")
+    with pytest.raises(dt.ModelError, match="arrays for"):
+        dt.load_inputs(g, model_dirs["microLlama8"] / "inputs.npz")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deeploy_tiler.cli import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_OK, main
+from deeploy_tiler.hw import list_bundled_specs
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_inspect_every_shared_model(capsys: pytest.CaptureFixture[str], model_dirs: dict[str, Path]) -> None:
+    for name, folder in model_dirs.items():
+        code, out, err = _run(capsys, "inspect", str(folder / "network.onnx"))
+        assert code == EXIT_OK, (name, err)
+        assert "total:" in out and "MACs" in out
+
+
+@pytest.mark.parametrize("spec", list_bundled_specs())
+def test_inspect_bundled_default_with_every_spec(capsys: pytest.CaptureFixture[str], spec: str) -> None:
+    code, out, err = _run(capsys, "inspect", "--hw", spec)
+    assert code == EXIT_OK, err
+    assert "tiny_decoder" in out and f"spec {spec}" in out
+
+
+def test_bad_inputs_give_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "inspect", str(tmp_path / "missing.onnx"))
+    assert code == EXIT_BAD_INPUT and "no such model file" in err and "Traceback" not in err
+    code, _, err = _run(capsys, "inspect", "--hw", "no_such_chip")
+    assert code == EXIT_BAD_INPUT and "no_such_chip" in err
+    code, _, err = _run(capsys, "plan", "--l1", "64 parsecs")
+    assert code == EXIT_BAD_INPUT and "--l1" in err
+    code, _, err = _run(capsys, "inspect", "--bogus-option")
+    assert code == EXIT_BAD_INPUT
+
+
+def test_plan_bundled_default_writes_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_file = tmp_path / "plan.json"
+    code, out, err = _run(capsys, "plan", "--hw", "siracusa", "--l1", "16KiB", "--json", str(out_file))
+    assert code == EXIT_OK, err
+    doc = json.loads(out_file.read_text())
+    assert doc["model"] == "tiny_decoder" and doc["budgets"]["L1"] == 16384
+    assert "total modeled cycles" in out
+
+
+def test_plan_infeasible_budget_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "plan", "--hw", "siracusa", "--l1", "100")
+    assert code == EXIT_INFEASIBLE and "needs at least" in err

@@ -9,11 +9,11 @@ import deeploy_tiler as dt
 
 
 def test_load_model_dispatch_and_input_dtypes(model_dirs: dict[str, Path], tmp_path: Path) -> None:
-    kws = dt.load_model(model_dirs["KeywordSpotting"] / "network.onnx")
+    kws = dt.load_model(model_dirs["MLPerf/KeywordSpotting"] / "network.onnx")
     assert kws.inputs[0].dtype is dt.DType.UINT8  # inputs.npz beside it holds 0..255
-    cct = dt.load_model(model_dirs["ICCT"] / "network.onnx")
+    cct = dt.load_model(model_dirs["CCT/Int/ICCT"] / "network.onnx")
     assert cct.inputs[0].dtype is dt.DType.INT8
-    forced = dt.load_model(model_dirs["ICCT"] / "network.onnx", input_dtypes={"input": dt.DType.INT16})
+    forced = dt.load_model(model_dirs["CCT/Int/ICCT"] / "network.onnx", input_dtypes={"input": dt.DType.INT16})
     assert forced.inputs[0].dtype is dt.DType.INT16
     layer_list = tmp_path / "m.json"
     from deeploy_tiler.frontend import dump_layer_list
@@ -36,4 +36,4 @@ def test_bundled_default_is_deterministic_and_runs() -> None:
 def test_load_inputs_checks_count(model_dirs: dict[str, Path]) -> None:
     g = dt.load_model(model_dirs["miniMobileNet"] / "network.onnx")
     with pytest.raises(dt.ModelError, match="arrays for"):
-        dt.load_inputs(g, model_dirs["microLlama8"] / "inputs.npz")
+        dt.load_inputs(g, model_dirs["microLlama/INT8/microLlama8"] / "inputs.npz")

@@ -89,3 +89,24 @@ def test_shape_errors_name_the_node(op: str, attrs: dict[str, object], ins: list
     with pytest.raises(ShapeError, match=match) as info:
         SHAPE_RULES[op]("the_node", attrs, ins)
     assert info.value.node == "the_node"
+
+
+def test_auto_pad_becomes_explicit() -> None:
+    from deeploy_tiler.frontend.shapes import explicit_pads
+
+    same = {"auto_pad": "SAME_UPPER", "strides": (2, 2)}
+    assert explicit_pads(same, (7, 8), (3, 3)) == (1, 0, 1, 1)  # out 4x4: total pad 2 and 1
+    assert explicit_pads({**same, "auto_pad": "SAME_LOWER"}, (7, 8), (3, 3)) == (1, 1, 1, 0)
+    assert explicit_pads({"auto_pad": "VALID"}, (7, 8), (3, 3)) == (0, 0, 0, 0)
+
+
+def test_ceil_mode_drops_window_starting_in_padding() -> None:
+    # input 4, pad 1 each side, kernel 2, stride 2: window starts -1, 1, 3 all touch the input -> 3 kept
+    attrs = {"kernel_shape": (2,), "strides": (2,), "pads": (1, 1), "ceil_mode": 1}
+    assert SHAPE_RULES["MaxPool"]("p", attrs, [(1, 1, 4)]) == [(1, 1, 3)]
+    # input 5, no pad, kernel 2, stride 2, ceil: starts 0, 2, 4 -> 3 windows (the last partially outside)
+    attrs = {"kernel_shape": (2,), "strides": (2,), "pads": (0, 1), "ceil_mode": 1}
+    assert SHAPE_RULES["MaxPool"]("p", attrs, [(1, 1, 5)]) == [(1, 1, 3)]
+    # input 4, end pad 2, kernel 1, stride 2, ceil: starts 0, 2, 4, 6; the one at 6 lies in the padding, dropped
+    attrs = {"kernel_shape": (1,), "strides": (2,), "pads": (0, 2), "ceil_mode": 1}
+    assert SHAPE_RULES["MaxPool"]("p", attrs, [(1, 1, 4)]) == [(1, 1, 3)]

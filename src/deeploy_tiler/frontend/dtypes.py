@@ -2,7 +2,7 @@
 
 Accumulating operators produce int32 (the kernels' accumulator width); operators with a
 quantization attribute (n_levels, signed) produce the narrowest type of that range; data-movement
-operators keep their input's type. `tests/frontend/test_dtypes.py` checks these rules against the
+operators keep their input's type. `tests/reference/test_dtypes.py` checks these rules against the
 value ranges the reference interpreter actually produces on every shared model.
 """
 
@@ -20,8 +20,10 @@ SAME_AS_INPUT = frozenset(
     {"MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Gather", "Slice",
      "Squeeze", "Unsqueeze", "Pad", "Relu", "Clip", "Identity", "IntegerMean", "ReduceMean"}
 )
-# Operators whose output is an n_levels-quantized probability or normalized value.
-_LEVELED_SIGNED = {"iRMSNorm": True, "iLayerNorm": True, "ITAMax": True, "iSoftmax": False,
+# Operators whose output is an n_levels-quantized probability or normalized value. The softmaxes
+# (iSoftmax, ITAMax) produce QuantLib's unsigned probabilities in [0, n_levels - 1] (ITAMax reaches 204
+# on ICCT); the norms are signed.
+_LEVELED_SIGNED = {"iRMSNorm": True, "iLayerNorm": True, "ITAMax": False, "iSoftmax": False,
                    "Softmax": False, "LayerNormalization": True}
 
 # Role-based widths for constant operands: (op, input index) -> dtype the kernel reads.

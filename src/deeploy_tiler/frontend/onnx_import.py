@@ -16,7 +16,7 @@ from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
 from .fusion import fuse_requant
 from .macs import node_macs
-from .shapes import SHAPE_RULES
+from .shapes import SHAPE_RULES, explicit_pads
 
 KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps"})
 EDGE_ONLY_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
@@ -169,6 +169,11 @@ def import_onnx(
             if t in consts:
                 const_roles.setdefault(t, set()).add((n.op_type, pos))
         in_shapes = [shapes[t] for t in inputs if t]
+        if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "") and n.op_type in ("Conv", "MaxPool", "AveragePool"):
+            # Downstream stages only know explicit pads.
+            kernel = tuple(attrs.get("kernel_shape", in_shapes[1][2:] if n.op_type == "Conv" else ()))
+            attrs["pads"] = explicit_pads(attrs, in_shapes[0][2:], kernel)  # type: ignore[arg-type]
+            del attrs["auto_pad"]
         try:
             out_shapes = SHAPE_RULES[n.op_type](node_name, attrs, in_shapes)
         except ShapeError as e:

@@ -46,6 +46,26 @@ def _elementwise(node: str, attrs: Attrs, ins: Sequence[Shape]) -> list[Shape]:
     return [broadcast(node, *ins)]
 
 
+def explicit_pads(attrs: Attrs, spatial: Shape, kernel: Shape) -> tuple[int, ...]:
+    """ONNX `auto_pad` (SAME_UPPER, SAME_LOWER, VALID) turned into explicit begin/end pads."""
+    n = len(spatial)
+    mode = attrs.get("auto_pad", "NOTSET")
+    if mode in ("NOTSET", ""):
+        return tuple(attrs.get("pads", (0,) * (2 * n)))
+    if mode == "VALID":
+        return (0,) * (2 * n)
+    strides = tuple(attrs.get("strides", (1,) * n))
+    dil = tuple(attrs.get("dilations", (1,) * n))
+    begin, end = [], []
+    for i in range(n):
+        out = -(-spatial[i] // strides[i])
+        total = max((out - 1) * strides[i] + dil[i] * (kernel[i] - 1) + 1 - spatial[i], 0)
+        small, large = total // 2, total - total // 2
+        begin.append(small if mode == "SAME_UPPER" else large)
+        end.append(large if mode == "SAME_UPPER" else small)
+    return (*begin, *end)
+
+
 def _window(node: str, attrs: Attrs, spatial: Shape, kernel: Shape) -> Shape:
     n = len(spatial)
     strides = tuple(attrs.get("strides", (1,) * n))
@@ -60,6 +80,8 @@ def _window(node: str, attrs: Attrs, spatial: Shape, kernel: Shape) -> Shape:
         if span < 0:
             raise _fail(node, f"kernel {kernel} larger than padded input {spatial}")
         q = -(-span // strides[i]) if ceil else span // strides[i]
+        if ceil and q * strides[i] >= spatial[i] + pads[i]:
+            q -= 1  # a last window starting inside the end padding is dropped (ceil_mode rule)
         out.append(q + 1)
     return tuple(out)
 

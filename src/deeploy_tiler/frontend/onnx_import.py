@@ -171,8 +171,9 @@ def import_onnx(
         in_shapes = [shapes[t] for t in inputs if t]
         if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "") and n.op_type in ("Conv", "MaxPool", "AveragePool"):
             # Downstream stages only know explicit pads.
-            kernel = tuple(attrs.get("kernel_shape", in_shapes[1][2:] if n.op_type == "Conv" else ()))
-            attrs["pads"] = explicit_pads(attrs, in_shapes[0][2:], kernel)  # type: ignore[arg-type]
+            kernel_attr = attrs.get("kernel_shape", in_shapes[1][2:] if n.op_type == "Conv" else ())
+            kernel = tuple(int(k) for k in kernel_attr) if isinstance(kernel_attr, tuple) else ()
+            attrs["pads"] = explicit_pads(attrs, in_shapes[0][2:], kernel)
             del attrs["auto_pad"]
         try:
             out_shapes = SHAPE_RULES[n.op_type](node_name, attrs, in_shapes)

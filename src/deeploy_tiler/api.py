@@ -94,12 +94,15 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
 
     Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
     """
+    from .memory_plan import plan_memory
     from .planner import plan_graph
     from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
     options = SolverOptions(**solver_options)
-    return plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options)
+    tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options)
+    memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"])
+    return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 
 
 def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:

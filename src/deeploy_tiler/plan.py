@@ -7,7 +7,14 @@ L1 buffers hold one region densely packed in row-major order of the region's ext
 
 Schedule semantics (what the emitter transcribes, what the validator checks): `events` run in order;
 `dma_start` issues a transfer asynchronously, `dma_wait` blocks until that transfer completed,
-`compute` runs one tile synchronously, reading and writing the slots named in its step.
+`compute` runs one tile synchronously, reading and writing the slots named in its step. One input
+transfer fills one whole slot; every compute step names a slot for each buffer it touches. Output
+tiles partition the output: each element is computed exactly once (reductions are never split into
+partial sums).
+
+Whole-network memory (`Plan.memory`) uses half-open lifetimes on a step axis where t = 0 is before the
+run (graph inputs are written then), node i runs at t = i + 1, and t = N + 1 is after the run (graph
+outputs are read then).
 """
 
 from __future__ import annotations
@@ -122,7 +129,7 @@ class NodePlan(_Frozen):
 
 
 class PlacedBuffer(_Frozen):
-    """A whole tensor at a static offset of a memory level, live over node steps [start, end)."""
+    """A whole tensor at a static offset of a memory level, live over steps [start, end) (module docstring)."""
 
     tensor: str
     level: str

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import deeploy_tiler as dt
+from deeploy_tiler.alloc import Buffer, check_allocation
+from deeploy_tiler.ir import Graph, Node, Tensor, TensorKind
+from deeploy_tiler.memory_plan import network_buffers, plan_memory
+
+
+def _graph() -> Graph:
+    """x -> relu -> a -> reshape -> r -> relu -> y, plus a constant; the reshape aliases a."""
+    def t(name: str, shape: tuple[int, ...], kind: TensorKind) -> Tensor:
+        return Tensor(name, shape, dt.DType.INT8, kind)
+
+    tensors = {n.name: n for n in (t("x", (4, 16), TensorKind.INPUT), t("a", (4, 16), TensorKind.ACTIVATION),
+                                   t("r", (64,), TensorKind.ACTIVATION), t("y", (64,), TensorKind.OUTPUT))}
+    nodes = (Node("n0", "Relu", ("x",), ("a",)), Node("n1", "Reshape", ("a",), ("r",), (("shape", (64,)),)),
+             Node("n2", "Relu", ("r",), ("y",)))
+    return Graph("g", tensors, nodes, ("x",), ("y",))
+
+
+def test_lifetimes_and_aliases() -> None:
+    bufs = {b.root: b for b in network_buffers(_graph())}
+    assert set(bufs) == {"x", "a", "y"}
+    assert bufs["a"].members == ("a", "r")
+    assert (bufs["x"].start, bufs["x"].end) == (0, 2)  # written before the run, read by node 0 at t=1
+    assert (bufs["a"].start, bufs["a"].end) == (1, 4)  # produced at t=1, read through its alias at t=3
+    assert (bufs["y"].start, bufs["y"].end) == (3, 5)  # read after the run (t = N + 1 = 4)
+
+
+def test_plan_memory_places_every_tensor_without_conflict() -> None:
+    hw = dt.load_hw("siracusa")
+    mp = plan_memory(_graph(), hw, l2_budget=1000)
+    placed = {p.tensor: p for p in mp.placed}
+    assert placed["r"].offset == placed["a"].offset and placed["r"].alias_of == "a"
+    roots = [p for p in mp.placed if p.alias_of is None]
+    bufs = [Buffer(p.tensor, p.start, p.end, p.size) for p in roots]
+    assert check_allocation(bufs, {p.tensor: p.offset for p in roots}, 1000) == []
+    (l2,) = mp.levels
+    assert l2.peak <= 1000 and l2.peak >= l2.lower_bound
+
+
+def test_l2_infeasible_names_the_step() -> None:
+    with pytest.raises(dt.InfeasibleBudget) as info:
+        plan_memory(_graph(), dt.load_hw("siracusa"), l2_budget=100)
+    assert info.value.level == "L2" and info.value.required_bytes == 128
+
+
+@pytest.mark.parametrize("name", ["miniMobileNetv2", "microLlama/INT8/microLlama8"])
+def test_shared_models_l2_peak_equals_bound(name: str, model_dirs: dict[str, Path]) -> None:
+    g = dt.load_model(model_dirs[name] / "network.onnx")
+    mp = plan_memory(g, dt.load_hw("siracusa"), l2_budget=1_024_000)
+    (l2,) = mp.levels
+    assert l2.peak == l2.lower_bound
+    assert {p.tensor for p in mp.placed} >= set(g.input_names) | set(g.output_names)

@@ -12,7 +12,7 @@ from deeploy_tiler.hw import list_bundled_specs
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
-    return code, out, err
+    return code, " ".join(out.split()), " ".join(err.split())  # rich wraps at the capture's width
 
 
 def test_inspect_every_shared_model(capsys: pytest.CaptureFixture[str], model_dirs: dict[str, Path]) -> None:

@@ -139,8 +139,6 @@ def alloc(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; typed errors become one clear line and an exit code, never a traceback."""
-    import click
-
     try:
         # Without standalone mode click returns a command's exit code instead of calling sys.exit.
         code = app(args=argv, standalone_mode=False)
@@ -150,13 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     except DeeployTilerError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         return EXIT_BAD_INPUT
-    except (typer.Exit, click.exceptions.Exit) as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.ClickException as e:
-        e.show()
-        return EXIT_BAD_INPUT
-    except click.exceptions.Abort:
+    except typer.Abort:
         return EXIT_INTERNAL
+    except Exception as e:
+        # Usage errors (unknown option, bad value) come from the click typer bundles; they know how to
+        # show themselves. Anything else is a bug and keeps its traceback.
+        show = getattr(e, "show", None)
+        if callable(show) and isinstance(getattr(e, "exit_code", None), int):
+            show()
+            return EXIT_BAD_INPUT
+        raise
     return code if isinstance(code, int) else EXIT_OK
 
 

@@ -7,6 +7,9 @@
     assert dt.validate(plan, graph, hw) == []
 """
 
+# Load the `validate` submodule before binding the function of the same name, so a later
+# `import deeploy_tiler.validate` cannot replace `deeploy_tiler.validate` with the module.
+from . import validate as _validate_module  # noqa: F401
 from .api import (
     allocate,
     default_inputs,

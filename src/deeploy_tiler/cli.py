@@ -6,6 +6,7 @@ Exit codes (a stable contract): 0 success, 1 internal error, 2 bad input (file, 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -20,8 +21,10 @@ from .units import format_bytes, parse_bytes
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan integer networks on RISC-V MCUs.")
-console = Console()
-err_console = Console(stderr=True)
+# Off a terminal (pipes, CI logs) rich would squeeze tables into 80 columns and cut node names.
+_WIDTH = None if sys.stdout.isatty() else 200
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 ModelArg = Annotated[Path | None, typer.Argument(help="ONNX model or layer-list JSON; default: bundled")]
 HwOpt = Annotated[str, typer.Option("--hw", help="bundled spec name or YAML path")]

@@ -52,3 +52,40 @@ def test_plan_bundled_default_writes_json(capsys: pytest.CaptureFixture[str], tm
 def test_plan_infeasible_budget_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "plan", "--hw", "siracusa", "--l1", "100")
     assert code == EXIT_INFEASIBLE and "needs at least" in err
+
+
+def test_verify_bundled_default_host_and_rv32(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from deeploy_tiler.emit import toolchain_available
+
+    target = "both" if toolchain_available("rv32") else "host"
+    code, out, err = _run(capsys, "verify", "--l1", "2000", "--target", target, "--out", str(tmp_path / "c"))
+    assert code == EXIT_OK, err
+    assert "bit-exact on every target" in out
+    assert (tmp_path / "c" / "network.c").is_file()
+
+
+def test_emit_shared_model_writes_project(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                          model_dirs: dict[str, Path]) -> None:
+    code, out, err = _run(capsys, "emit", str(model_dirs["miniMobileNet"]), "--l1", "4000", "--out",
+                          str(tmp_path / "mnv"))
+    assert code == EXIT_OK, err
+    assert {p.name for p in (tmp_path / "mnv").iterdir()} >= {"network.c", "main.c", "Makefile"}
+
+
+def test_verify_rejects_unknown_target(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "verify", "--target", "arm")
+    assert code == EXIT_BAD_INPUT and "--target" in err
+
+
+def test_alloc_csv_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    csv = tmp_path / "toy.12.csv"
+    csv.write_text("id,lower,upper,size\nb1,0,3,4\nb2,3,9,4\nb3,0,9,4\nb4,9,21,4\nb5,0,21,4\n")
+    out = tmp_path / "r.json"
+    code, text, err = _run(capsys, "alloc", str(csv), "--json", str(out), "--plot", str(tmp_path / "m.png"))
+    assert code == EXIT_OK, err
+    doc = json.loads(out.read_text())
+    assert doc["solved"] and doc["peak"] == 12 and doc["lower_bound"] == 12 and set(doc["offsets"]) == {
+        "b1", "b2", "b3", "b4", "b5"}
+    assert isinstance(doc["seconds"], float) and (tmp_path / "m.png").stat().st_size > 0
+    code, _, err = _run(capsys, "alloc", str(csv), "--capacity", "8")
+    assert code != EXIT_OK and ("12" in err or "exceed" in err)

@@ -22,10 +22,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .alloc import AllocationResult, Buffer
+    from .emit import EmittedProject, Target, Verification
     from .validate import Violation
 
-__all__ = ["allocate", "default_inputs", "default_model", "infer_input_dtypes", "load_hw", "load_inputs",
-           "load_model", "plan", "reference_run", "validate"]
+__all__ = ["allocate", "default_inputs", "default_model", "emit", "infer_input_dtypes", "load_hw", "load_inputs",
+           "load_model", "load_outputs", "plan", "reference_run", "validate", "verify"]
 
 
 def default_model() -> Graph:
@@ -47,6 +48,18 @@ def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any,
     if len(arrays) != len(graph.input_names):
         raise ModelError(f"{p}: {len(arrays)} arrays for {len(graph.input_names)} graph inputs", path=str(p))
     return {name: a.astype(np.int64) for name, a in zip(graph.input_names, arrays, strict=True)}
+
+
+def load_outputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
+    """Arrays of an `outputs.npz` (one per graph output, in graph order) keyed by graph output name."""
+    p = Path(npz_path)
+    if not p.is_file():
+        raise ModelError(f"{p}: no such output file", path=str(p))
+    with np.load(p) as data:
+        arrays = [np.asarray(data[k]) for k in data.files]
+    if len(arrays) != len(graph.output_names):
+        raise ModelError(f"{p}: {len(arrays)} arrays for {len(graph.output_names)} graph outputs", path=str(p))
+    return {name: a.astype(np.int64) for name, a in zip(graph.output_names, arrays, strict=True)}
 
 
 def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, DType]:
@@ -101,7 +114,7 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
     spec = load_hw(hw) if isinstance(hw, str) else hw
     options = SolverOptions(**solver_options)
     tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options)
-    memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"])
+    memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"], plan=tiled)
     return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 
 
@@ -113,8 +126,28 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
 
 
 def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
-             time_limit: float | None = None) -> AllocationResult:
+             time_limit: float | None = None, seed: int = 0) -> AllocationResult:
     """Static offsets for buffers with lifetimes within a capacity (see `deeploy_tiler.alloc`)."""
     from .alloc import allocate as _allocate
 
-    return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit)
+    return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit, seed=seed)
+
+
+def emit(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
+         inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
+         expected: Mapping[str, np.ndarray[Any, Any]] | None = None) -> EmittedProject:
+    """Write the plan as a self-contained C project (network, kernels, runtime, test main, Makefile)."""
+    from .emit import emit_project
+
+    return emit_project(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
+                        expected=expected)
+
+
+def verify(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
+           inputs: Mapping[str, np.ndarray[Any, Any]], expected: Mapping[str, np.ndarray[Any, Any]],
+           targets: Sequence[Target] = ("host", "rv32")) -> Verification:
+    """Emit, build and run the plan on each target; compare every output element with `expected`."""
+    from .emit import verify as _verify
+
+    return _verify(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
+                   expected=expected, targets=targets)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.table import Table
 
 from . import api
 from .errors import DeeployTilerError, InfeasibleBudget
+from .ir import Graph
+
+if TYPE_CHECKING:
+    from .emit import Target
 from .units import format_bytes, parse_bytes
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_CHECK_FAILED = 0, 1, 2, 3, 4
@@ -108,6 +112,96 @@ def plan(
         _fail(f"{len(violations)} validator violations", EXIT_CHECK_FAILED)
 
 
+def _model_and_data(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+    """A model with its test inputs and expected outputs: `inputs.npz` / `outputs.npz` beside it (the
+    shared-model layout), or for the bundled default its own inputs and the reference's outputs."""
+    if model is not None and model.is_dir():
+        model = model / "network.onnx"
+    graph = api.load_model(model)
+    if model is None:
+        inputs = api.default_inputs()
+        return graph, inputs, api.reference_run(graph, inputs)
+    folder = model.parent
+    if not (folder / "inputs.npz").is_file():
+        _fail(f"{folder}: no inputs.npz beside the model to run it with", EXIT_BAD_INPUT)
+    inputs = api.load_inputs(graph, folder / "inputs.npz")
+    if (folder / "outputs.npz").is_file():
+        return graph, inputs, api.load_outputs(graph, folder / "outputs.npz")
+    return graph, inputs, api.reference_run(graph, inputs)
+
+
+@app.command()
+def emit(
+    model: ModelArg = None,
+    hw: HwOpt = "siracusa",
+    out: Annotated[Path, typer.Option("--out", help="folder for the C project")] = Path("out"),
+    l1: Annotated[str | None, typer.Option("--l1")] = None,
+    l2: Annotated[str | None, typer.Option("--l2")] = None,
+    double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
+) -> None:
+    """Plan the model and write the C project (network, kernels, runtime, test main, Makefile)."""
+    graph, inputs, expected = _model_and_data(model)
+    spec = api.load_hw(hw)
+    result = api.plan(graph, spec, l1=_size(l1, "--l1"), l2=_size(l2, "--l2"), double_buffer=double_buffer)
+    project = api.emit(result, graph, spec, out, inputs=inputs, expected=expected)
+    console.print(f"C project for {graph.name} written to {project.out_dir}: `make -C {project.out_dir} run-host` "
+                  f"or `run-rv32`")
+
+
+@app.command()
+def verify(
+    model: ModelArg = None,
+    hw: HwOpt = "siracusa",
+    target: Annotated[str, typer.Option("--target", help="host, rv32, or both")] = "both",
+    out: Annotated[Path | None, typer.Option("--out", help="keep the C project here")] = None,
+    l1: Annotated[str | None, typer.Option("--l1")] = None,
+    l2: Annotated[str | None, typer.Option("--l2")] = None,
+    double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
+    per_node: Annotated[bool, typer.Option("--per-node/--totals", help="retired instructions per node")] = True,
+) -> None:
+    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference."""
+    import tempfile
+
+    choices: dict[str, tuple[Target, ...]] = {"host": ("host",), "rv32": ("rv32",), "both": ("host", "rv32")}
+    targets = choices.get(target)
+    if targets is None:
+        _fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+    graph, inputs, expected = _model_and_data(model)
+    spec = api.load_hw(hw)
+    result = api.plan(graph, spec, l1=_size(l1, "--l1"), l2=_size(l2, "--l2"), double_buffer=double_buffer)
+    with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
+        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected,
+                             targets=targets)
+        table = Table(title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
+                            f"{'double' if double_buffer else 'single'} buffering")
+        for col in ("target", "outputs", "mismatches", "retired instr.", "instr./MAC", "memory within plan"):
+            table.add_column(col)
+        for built, run in outcome.results:
+            mism = sum(o.mismatches for o in run.outputs)
+            ipm = f"{run.total_instructions / graph.total_macs:.1f}" if run.total_instructions and graph.total_macs \
+                else "-"
+            table.add_row(built.target, str(len(run.outputs)), str(mism),
+                          f"{run.total_instructions:,}" if run.total_instructions else "- (host)", ipm,
+                          "yes" if built.within_budgets else "[red]no[/]")
+        console.print(table)
+        rv32 = [r for b, r in outcome.results if b.target == "rv32"]
+        if per_node and rv32 and rv32[0].node_instructions:
+            nodes = Table(title="retired instructions per node (rv32)")
+            nodes.add_column("node")
+            nodes.add_column("instructions", justify="right")
+            for name, count in rv32[0].node_instructions:
+                nodes.add_row(name, f"{count:,}")
+            console.print(nodes)
+        for built, run in outcome.results:
+            for o in run.outputs:
+                if o.mismatches:
+                    err_console.print(f"[red]{built.target}: output {o.name}: {o.mismatches} of {o.numel} elements "
+                                      f"differ, first at {o.first_index} (got {o.got}, expected {o.expected})[/]")
+        if not outcome.passed:
+            _fail("verification failed", EXIT_CHECK_FAILED)
+        console.print("[green]bit-exact on every target[/]")
+
+
 @app.command()
 def alloc(
     csv_file: Annotated[Path, typer.Argument(help="buffers as CSV: id,lower,upper,size (MiniMalloc format)")],
@@ -116,6 +210,7 @@ def alloc(
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="seconds")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write solved/peak/offsets JSON here")] = None,
     png: Annotated[Path | None, typer.Option("--plot", help="memory map picture (.png or .svg)")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="CP-SAT random seed")] = 0,
 ) -> None:
     """Static offsets for buffers with lifetimes (the dynamic storage allocation problem)."""
     import json
@@ -126,8 +221,8 @@ def alloc(
     cap = _size(capacity, "--capacity") if capacity is not None else problem.capacity
     if cap is None:
         _fail(f"{csv_file}: no --capacity given and none in the file name (NAME.<bytes>.csv)", EXIT_BAD_INPUT)
-    result = api.allocate(problem.buffers, cap, strategy=strategy, time_limit=time_limit)
-    console.print(summary_text(result), highlight=False)
+    result = api.allocate(problem.buffers, cap, strategy=strategy, time_limit=time_limit, seed=seed)
+    console.print(summary_text(result), highlight=False, markup=False)
     if json_out:
         doc = {"solved": result.solved, "peak": result.peak, "lower_bound": result.lower_bound, "capacity": cap,
                "strategy": result.strategy, "status": result.stats.status, "seconds": result.stats.seconds,

@@ -66,7 +66,7 @@ def test_verify_bundled_default_host_and_rv32(capsys: pytest.CaptureFixture[str]
 
 def test_emit_shared_model_writes_project(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                           model_dirs: dict[str, Path]) -> None:
-    code, out, err = _run(capsys, "emit", str(model_dirs["miniMobileNet"]), "--l1", "4000", "--out",
+    code, _out, err = _run(capsys, "emit", str(model_dirs["miniMobileNet"]), "--l1", "4000", "--out",
                           str(tmp_path / "mnv"))
     assert code == EXIT_OK, err
     assert {p.name for p in (tmp_path / "mnv").iterdir()} >= {"network.c", "main.c", "Makefile"}
@@ -81,7 +81,7 @@ def test_alloc_csv_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: P
     csv = tmp_path / "toy.12.csv"
     csv.write_text("id,lower,upper,size\nb1,0,3,4\nb2,3,9,4\nb3,0,9,4\nb4,9,21,4\nb5,0,21,4\n")
     out = tmp_path / "r.json"
-    code, text, err = _run(capsys, "alloc", str(csv), "--json", str(out), "--plot", str(tmp_path / "m.png"))
+    code, _text, err = _run(capsys, "alloc", str(csv), "--json", str(out), "--plot", str(tmp_path / "m.png"))
     assert code == EXIT_OK, err
     doc = json.loads(out.read_text())
     assert doc["solved"] and doc["peak"] == 12 and doc["lower_bound"] == 12 and set(doc["offsets"]) == {

@@ -809,18 +809,74 @@ def test_engine_rules() -> None:
     assert kinds(with_node(single_plan(gemm, gemm_t, hw=NPU_HW), engine="neureka"), gemm, NPU_HW) == {K.NPU_RULE}
 
 
+def conv1x1_passes() -> tuple[Graph, list[dict[str, Region]]]:
+    """1x1 conv, 64 output channels in two tiles of one 32-channel NPU pass each."""
+    g = conv_graph(8, 64, 4, 1)
+    x = ((0, 1), (0, 8), (0, 4), (0, 4))
+    return g, [{"x": x, "w": ((c, 32), (0, 8), (0, 1), (0, 1)), "mul": ((c, 32), (0, 1), (0, 1)),
+                "add": ((c, 32), (0, 1), (0, 1)), "y": ((0, 1), (c, 32), (0, 4), (0, 4))} for c in (0, 32)]
+
+
+def _in_wmem(plan: Plan, tensor: str, size: int | None = None) -> tuple[PlacedBuffer, ...]:
+    return tuple(p.model_copy(update={"level": "WMEM", "offset": 0, **({"size": size} if size else {})})
+                 if p.tensor == tensor else p for p in plan.memory)
+
+
 def test_npu_reads_weights_in_place_from_the_weight_memory() -> None:
-    graph, tiles = conv1x1_channels()
+    graph, tiles = conv1x1_passes()
     node = build_node(graph, graph.nodes[0], [{k: v for k, v in t.items() if k != "w"} for t in tiles],
                       skip=("w",), engine="neureka")
     plan = make_plan(graph, [node], hw=NPU_HW)
-    wmem = tuple(p.model_copy(update={"level": "WMEM", "offset": 0}) if p.tensor == "w" else p for p in plan.memory)
+    packed = 64 * 32  # 64 output channels x one 32-input-channel block x one 32 B word
+    wmem = _in_wmem(plan, "w", packed)
     assert_clean(plan.model_copy(update={"memory": wmem}), graph, NPU_HW)
     assert kinds(plan, graph, NPU_HW) == {K.MISSING_BUFFER}  # weights in L2: the NPU cannot read them there
+    assert kinds(plan.model_copy(update={"memory": _in_wmem(plan, "w")}), graph, NPU_HW) == {K.MEMORY_SIZE}
     on_cluster = with_node(plan.model_copy(update={"memory": wmem}), engine="cluster")
-    assert kinds(on_cluster, graph, NPU_HW) == {K.MISSING_BUFFER}
+    # the cluster cannot read WMEM, and nothing reads the weights there in place any more
+    assert kinds(on_cluster, graph, NPU_HW) == {K.MISSING_BUFFER, K.NPU_RULE}
     x_in_wmem = tuple(p.model_copy(update={"level": "WMEM"}) if p.tensor == "x" else p for p in wmem)
     assert K.HOME_LEVEL in kinds(plan.model_copy(update={"memory": x_in_wmem}), graph, NPU_HW)
+    over = tuple(p.model_copy(update={"size": NPU_HW.memory("WMEM").size_bytes + 32}) if p.tensor == "w" else p
+                 for p in wmem)
+    assert {K.BUDGET, K.LEVEL_CAPACITY} <= kinds(plan.model_copy(update={"memory": over}), graph, NPU_HW)
+
+
+def test_npu_tile_rules() -> None:
+    graph, tiles = conv1x1_passes()
+    plan = single_plan(graph, tiles, hw=NPU_HW)
+    assert_clean(with_node(plan, engine="neureka"), graph, NPU_HW)
+    # output channels in tiles of 16: the second tile starts inside a 32-channel pass
+    halves = [{"x": t["x"], "w": ((c, 16), (0, 8), (0, 1), (0, 1)), "mul": ((c, 16), (0, 1), (0, 1)),
+               "add": ((c, 16), (0, 1), (0, 1)), "y": ((0, 1), (c, 16), (0, 4), (0, 4))}
+              for t, c in zip(tiles * 2, (0, 16, 32, 48), strict=True)]
+    split = single_plan(graph, halves, hw=NPU_HW)
+    assert_clean(split, graph, NPU_HW)  # fine on the cluster
+    found = validate(with_node(split, engine="neureka"), graph, NPU_HW)
+    assert {v.kind for v in found} == {K.NPU_RULE} and "pass" in found[0].message
+    # input channels split over two tiles is no valid conv tile anywhere; the NPU rule names it too
+    k_split = [dict(t, x=((0, 1), (c, 4), (0, 4), (0, 4)), w=((0, 32), (c, 4), (0, 1), (0, 1)))
+               for t, c in zip(tiles[:1] * 2, (0, 4), strict=True)]
+    messages = [v.message for v in validate(with_node(single_plan(graph, k_split, hw=NPU_HW), engine="neureka"),
+                                            graph, NPU_HW) if v.kind is K.NPU_RULE]
+    assert any("all input channels" in m for m in messages) and any("full weights" in m for m in messages)
+
+
+def test_npu_operator_rules() -> None:
+    dilated = conv_graph(4, 8, 8, 3)
+    node = dilated.nodes[0]
+    attrs = tuple((k, (2, 2) if k == "dilations" else v) for k, v in node.attributes)
+    g = Graph(dilated.name, dilated.tensors, (Node(node.name, node.op_type, node.inputs, node.outputs, attrs,
+                                                   requant=node.requant),), dilated.input_names, dilated.output_names)
+    tiles = [{"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8,
+              "y": ((0, 1), (0, 8), (0, 6), (0, 6))}]
+    plan = single_plan(g, tiles, hw=NPU_HW)
+    messages = [v.message for v in validate(with_node(plan, engine="neureka"), g, NPU_HW) if v.kind is K.NPU_RULE]
+    assert any("dilated" in m for m in messages)
+    k5 = conv_graph(4, 8, 8, 5)
+    tiles5 = [{"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": ((0, 8), (0, 4), (0, 5), (0, 5)), "mul": RQ8,
+               "add": RQ8, "y": ((0, 1), (0, 8), (0, 8), (0, 8))}]
+    assert kinds(with_node(single_plan(k5, tiles5, hw=NPU_HW), engine="neureka"), k5, NPU_HW) == {K.NPU_RULE}
 
 
 def test_rv32_engine_is_the_cluster() -> None:

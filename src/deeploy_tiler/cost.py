@@ -6,7 +6,11 @@ Siracusa), so every quantity is an exact integer; reported cycles are rounded up
 Per node, for a choice of tile sizes and a buffering mode (single / double) per buffer:
 
 * compute   C = ceil(MACs / effective MAC rate + non-MAC ops / elementwise rate) + N * call_overhead
-  (N = number of tiles; the work itself does not depend on the tiling: every output is computed once).
+  (N = number of tiles; the work itself does not depend on the tiling: every output is computed once)
+  on a cluster; on an NPU the task model of ops.npu summed over the tiles (PE-array subtiles, output
+  channel passes, input-channel blocks, per-task setup), which does depend on the tile shapes.
+* weights an NPU reads in place from its weight memory are no buffer: no DMA, no L1; their words are
+  consumed by the task model at the memory's port bandwidth.
 * one DMA transfer of `bytes` over a region with `rows` contiguous runs issued as `hw` strided
   transfers of at most `max_dims` dimensions: setup * hw + per_row * rows + bytes / bandwidth.
 * a buffer's DMA: the sum over its transfers. Inputs are loaded whenever their region changes in the
@@ -22,7 +26,8 @@ Per node, for a choice of tile sizes and a buffering mode (single / double) per 
   + copies-weighted DESCRIPTOR_BYTES per buffer slot (aligned), against the plan budget.
 
 Lower bounds (no choice of tiles or modes, whatever the budget, beats them under this model):
-* roofline RB = max(C_min + sum_b edge_min_b, sum_b dma_min_b), with C_min = work + one call overhead,
+* roofline RB = max(C_min + sum_b edge_min_b, sum_b dma_min_b), with C_min = work + one call overhead
+  (NPU: the least task-model compute of any choice),
   edge_min_b = setup + per_row + (bytes of b's smallest possible first / last region) / bandwidth,
   dma_min_b = setup + per_row + (bytes of the elements of b any tile needs, each once) / bandwidth.
 * pipeline PB = max(min_tiles (C + sum_b edge_b), min_tiles sum_b dma_b): since
@@ -49,6 +54,7 @@ import numpy as np
 from .errors import PlanError
 from .hw import ComputeEngine, HwSpec
 from .ops.geometry import Follow, Full, Geometry, OperandMap
+from .ops.npu import npu_compute_poly
 from .ops.policy import KernelPolicy
 from .ops.tilespace import (
     IntArray,
@@ -212,6 +218,7 @@ class NodeCostModel:
     work_cycles: int
     scratch_bytes: int  # aligned
     no_gaps: bool  # no access map skips operand indices (stride <= window everywhere)
+    compute_cycles: Poly | None = None  # engine task model summed over tiles (NPU); None: work + N * overhead
     num_tiles: Poly = field(init=False)
 
     def __post_init__(self) -> None:
@@ -221,7 +228,33 @@ class NodeCostModel:
     # --- polys shared with the solver ---------------------------------------------------------------
     def compute_scaled(self) -> Poly:
         p = self.params
+        if self.compute_cycles is not None:
+            return self.compute_cycles * p.scale
         return Poly.const(p.scale * self.work_cycles) + self.num_tiles * (p.scale * p.call_overhead)
+
+    @cached_property
+    def _compute_min(self) -> int:
+        """Fewest compute cycles of any choice (the roofline's compute side)."""
+        if self.compute_cycles is None:
+            return self.work_cycles + self.params.call_overhead
+        if self.space.size <= GRID_BOUND_LIMIT:
+            return int(self.compute_cycles.grid(self.space.shape).min())
+        return max(self.compute_cycles.bounds()[0], 0)
+
+    @cached_property
+    def compute_dominated(self) -> bool:
+        """True when every choice computes at least as long as the untiled one plus one call overhead per
+        extra tile: C(c) >= C(U) + (N(c) - 1) * overhead (what the early exit's proof needs). Always true
+        for work + N * overhead; checked by enumeration for a task model, False when too large to check."""
+        if self.compute_cycles is None:
+            return True
+        if self.space.size > GRID_BOUND_LIMIT:
+            return False
+        shape = self.space.shape
+        c = self.compute_cycles.grid(shape)
+        n = self.num_tiles.grid(shape)
+        c_u = self.compute_cycles.value(self.untiled().tiles)
+        return bool((c - c_u - (n - 1) * self.params.call_overhead >= 0).all())
 
     def slot_bytes(self, b: BufferModel) -> Poly:
         """Unaligned bytes of one slot (the solver and `evaluate` align it the same way)."""
@@ -337,7 +370,7 @@ class NodeCostModel:
     def roofline_scaled(self) -> int:
         """max(C_min + edge_min, DMA_min): every operand moved once, one call, the smallest edges."""
         p = self.params
-        compute = p.scale * (self.work_cycles + p.call_overhead)
+        compute = p.scale * self._compute_min
         dma = sum(p.scale * (p.setup + p.per_row) + p.byte_cost * b.itemsize * b.union_elements
                   for b in self.buffers)
         return max(compute + self.edge_min_scaled(), dma)
@@ -414,6 +447,10 @@ def build_cost_model(geom: Geometry, space: TileSpace, policy: KernelPolicy, eng
     buffers.append(_buffer_model(output_maps(geom), geom.out_shape, geom.out_dtype.itemsize, "output",
                                  Poly.const(1), geom, space, params))
     no_gaps = all(not (isinstance(m, Follow) and m.has_gaps) for op in geom.operands for m in op.dims)
+    if policy.npu is not None:
+        return NodeCostModel(space=space, buffers=tuple(buffers), params=params, work_cycles=0,
+                             scratch_bytes=align_up(policy.scratch_bytes, params.alignment), no_gaps=no_gaps,
+                             compute_cycles=npu_compute_poly(policy.npu, space))
     return NodeCostModel(space=space, buffers=tuple(buffers), params=params,
                          work_cycles=compute_work_cycles(policy, engine),
                          scratch_bytes=align_up(policy.scratch_bytes, params.alignment), no_gaps=no_gaps)

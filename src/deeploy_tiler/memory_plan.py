@@ -4,17 +4,25 @@ Time axis (half-open lifetimes, the allocator's convention): t = 0 is before the
 written then), node i runs at t = i + 1, t = N + 1 is after the run (graph outputs are read then).
 Data-free reshapes alias their input: one buffer serves every name in the chain. Constants live for
 the whole run; they stay in L2 while the activations' peak leaves room, the largest move to L3 first.
+
+Weight memory: given the tiling plan, a constant that some node reads in place (no L1 buffer for it,
+the node's engine reading a weights-only level such as the NPU's WMEM) is placed in that level, packed
+back to back (aligned) in the NPU's layout size, live over the whole run; it is left out of L2 unless
+another node still DMAs it from there. The engine choice (solver/engine_choice.py) already kept the
+placed bytes within the level's capacity.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from .alloc import AllocationResult, Buffer, allocate
-from .errors import InfeasibleBudget
+from .errors import InfeasibleBudget, PlanError
 from .hw import HwSpec
 from .ir import Graph, TensorKind
-from .plan import LevelUsage, PlacedBuffer
+from .ops.npu import NpuUnsupported, npu_weight_bytes
+from .plan import LevelUsage, PlacedBuffer, Plan
 
 
 @dataclass(frozen=True)
@@ -96,13 +104,66 @@ class MemoryPlan:
     home_level: dict[str, str]  # tensor -> level name
 
 
+def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[str, int]]:
+    """Constants some node reads in place from a weights-only level: tensor -> (level, bytes to place,
+    the NPU's packed size when the reader is an NPU)."""
+    weights_only = {m.name for m in hw.memories if m.weights_only}
+    out: dict[str, tuple[str, int]] = {}
+    for np_ in plan.nodes:
+        if np_.alias_of is not None:
+            continue
+        engine = hw.engine(np_.engine) if np_.engine in {e.name for e in hw.engines} else hw.cluster_engine
+        level = next((lv for lv in engine.reads_levels if lv in weights_only), None)
+        if level is None:
+            continue
+        node = graph.node(np_.name)
+        held = {b.tensor for b in np_.buffers}
+        for t in node.inputs:
+            if not t or t in held or not graph.tensors[t].is_constant or graph.tensors[t].numel == 0:
+                continue
+            size = graph.tensors[t].nbytes
+            if engine.npu is not None and node.inputs[1] == t:
+                with contextlib.suppress(NpuUnsupported):
+                    size = max(size, npu_weight_bytes(node, graph, engine))
+            out[t] = (level, max(size, out.get(t, (level, 0))[1]))
+    return out
+
+
+def _place_in_place(weights: dict[str, tuple[str, int]], hw: HwSpec, n_steps: int,
+                    budgets: dict[str, int]) -> tuple[list[PlacedBuffer], list[LevelUsage]]:
+    placed: list[PlacedBuffer] = []
+    levels: list[LevelUsage] = []
+    for level in sorted({lv for lv, _ in weights.values()}):
+        mem = hw.memory(level)
+        capacity = budgets.get(level, mem.budget_bytes)
+        offset = 0
+        for t in sorted(w for w, (lv, _) in weights.items() if lv == level):
+            size = weights[t][1]
+            placed.append(PlacedBuffer(tensor=t, level=level, offset=offset, size=size, start=0, end=n_steps + 2))
+            offset = _align(offset + size, mem.alignment_bytes)
+        if offset > capacity:
+            raise InfeasibleBudget(level, capacity, [(next(iter(weights)), offset,
+                                                      f"weights read in place from {level}")])
+        levels.append(LevelUsage(level=level, capacity=capacity, peak=offset, lower_bound=offset,
+                                 strategy="sequential"))
+    return placed, levels
+
+
 def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "auto",
-                time_limit: float | None = 10.0) -> MemoryPlan:
+                time_limit: float | None = 10.0, plan: Plan | None = None) -> MemoryPlan:
+    """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
+    read in place go to their weight memory (see the module docstring)."""
+    if plan is not None and plan.model != graph.name:
+        raise PlanError(f"plan is for model {plan.model!r}, graph is {graph.name!r}")
     l2 = hw.memory("L2")
     l3 = next((m for m in hw.memories if m.name == "L3"), None)
     buffers = network_buffers(graph)
+    in_place = in_place_weights(plan, graph, hw) if plan is not None else {}
+    dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
+    wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
     activations = [b for b in buffers if not b.constant]
-    constants = sorted((b for b in buffers if b.constant), key=lambda b: (-b.size, b.root))
+    constants = sorted((b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
+                       key=lambda b: (-b.size, b.root))
     act_peak, at = _live_peak(activations, l2.alignment_bytes)
     if act_peak > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
@@ -134,8 +195,12 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
                                            start=b.start, end=b.end, alias_of=None if m == b.root else b.root))
         levels.append(LevelUsage(level=level, capacity=capacity, peak=result.peak,
                                  lower_bound=result.lower_bound, strategy=result.strategy))
+    home = {p.tensor: p.level for p in placed}  # a weight also DMA'd by some node: its L2 / L3 copy
+    home.update({t: lv for t, (lv, _) in in_place.items() if t not in home})
+    placed += wmem_placed
+    levels += wmem_levels
     placed.sort(key=lambda p: (p.level, p.offset, p.start, p.tensor))
-    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level={p.tensor: p.level for p in placed})
+    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home)
 
 
 def _allocate_level(group: list[HomeBuffer], capacity: int, alignment: int, strategy: str,

@@ -11,7 +11,12 @@ Conventions read from the contract (plan.py, memory_plan.py):
 - whole-network placements (`plan.memory`) use the half-open time axis of memory_plan.py: t = 0 before
   the run, node i runs at t = i + 1, t = N + 1 after it.
 
-Engine-specific legality is a table of rules per engine kind (`ENGINE_RULES`): add NPU rules there.
+Engine-specific legality is a table of rules per engine kind (`ENGINE_RULES`). NPU rules: operator,
+kernel, stride, dilation, padding, batch 1, constant 8-bit weights, 8-bit activations, 8-bit (requantized)
+or int32 outputs, per-channel scale / bias; every tile holds all input channels and the full weights of its
+output channels; output-channel tiles start on a pass boundary. A weights-only level (WMEM) holds only
+weights some NPU node reads there in place, each at least its packed size; its budget is checked like any
+level's.
 """
 
 from __future__ import annotations
@@ -1163,6 +1168,11 @@ def _npu_conv_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngin
         return
     ws = graph.tensors[node.inputs[1]].shape
     xs = graph.tensors[node.inputs[0]].shape
+    if len(xs) != 4:
+        yield ViolationKind.NPU_RULE, f"{engine.name} runs 2-D convolutions, not {len(xs) - 2}-D ones"
+        return
+    if xs[0] != 1:
+        yield ViolationKind.NPU_RULE, f"batch {xs[0]}: {engine.name} has no batch counter (one image per task)"
     group = int(node.attr("group", 1))
     kernel = tuple(ws[2:])
     depthwise = group > 1 and group == xs[1] and ws[1] == 1
@@ -1174,6 +1184,11 @@ def _npu_conv_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngin
     strides = _ints(node.attr("strides"), len(kernel), 1)
     if max(strides, default=1) > rules.max_stride:
         yield ViolationKind.NPU_RULE, f"stride {strides} exceeds {engine.name}'s max_stride {rules.max_stride}"
+    if any(d != 1 for d in _ints(node.attr("dilations"), len(kernel), 1)):
+        yield ViolationKind.NPU_RULE, f"{engine.name} runs no dilated convolution"
+    pads = _ints(node.attr("pads"), 2 * len(kernel), 0)
+    if kernel and max(pads, default=0) > max(kernel) // 2:
+        yield ViolationKind.NPU_RULE, f"padding {pads} exceeds what {engine.name} pads for kernel {kernel}"
 
 
 def _npu_operand_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngine) -> Iterable[_Finding]:
@@ -1185,17 +1200,129 @@ def _npu_operand_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEn
     w = graph.tensors[node.inputs[1]]
     if rules.requires_constant_weights and not w.is_constant:
         yield ViolationKind.NPU_RULE, f"{engine.name} needs constant weights, {w.name} is computed at run time"
+    if w.dtype.itemsize * 8 > rules.weight_bits:
+        yield (ViolationKind.NPU_RULE,
+               f"{engine.name} takes {rules.weight_bits}-bit weights, {w.name} is {w.dtype.value}")
     x = graph.tensors[node.inputs[0]]
     if x.dtype.itemsize * 8 > rules.activation_bits:
         yield (ViolationKind.NPU_RULE,
                f"{engine.name} takes {rules.activation_bits}-bit activations, {x.name} is {x.dtype.value}")
+    y = graph.tensors[node.outputs[0]]
+    if y.dtype.itemsize * 8 > rules.activation_bits and (node.requant is not None or y.dtype is not DType.INT32):
+        yield ViolationKind.NPU_RULE, f"{engine.name} writes 8-bit or int32 outputs, {y.name} is {y.dtype.value}"
+    if node.op_type == "Gemm" and (int(node.attr("transA", 0)) or float(node.attr("alpha", 1.0)) != 1.0
+                                   or float(node.attr("beta", 1.0)) != 1.0):
+        yield ViolationKind.NPU_RULE, f"{engine.name} runs Gemm with transA 0, alpha = beta = 1 only"
+    if node.op_type == "MatMul" and (len(x.shape) < 2 or len(w.shape) < 2 or math.prod(w.shape[:-2]) != 1):
+        yield ViolationKind.NPU_RULE, f"{engine.name} needs rows x K times one K x N matrix, got {x.shape} x {w.shape}"
+    channels = _npu_channels(node, graph)
+    for t in node.inputs[2:]:
+        c = graph.tensors.get(t)
+        if c is not None and c.numel not in (1, channels):
+            yield ViolationKind.NPU_RULE, f"{engine.name} scales per channel or per tensor; {t} has {c.numel} values"
 
 
-# Rules per engine kind; each yields (kind, message) for one node. Add NPU tiling rules here.
+def _npu_channels(node: Node, graph: Graph) -> int:
+    w = graph.tensors[node.inputs[1]].shape
+    if node.op_type == "Conv":
+        return w[0]
+    return graph.tensors[node.outputs[0]].shape[-1]
+
+
+def _npu_dims(node: Node, graph: Graph) -> tuple[int | None, tuple[int, ...], int, bool]:
+    """(input dim holding all input channels or None, weight dims reduced over, output channel dim,
+    depthwise?) of an NPU node."""
+    xs = graph.tensors[node.inputs[0]].shape
+    ws = graph.tensors[node.inputs[1]].shape
+    if node.op_type == "Conv":
+        depthwise = int(node.attr("group", 1)) > 1
+        return (None if depthwise else 1), tuple(range(1, len(ws))), 1, depthwise
+    if node.op_type == "Gemm":
+        return 1, ((1,) if int(node.attr("transB", 0)) else (0,)), 1, False
+    return len(xs) - 1, (len(ws) - 2,), len(graph.tensors[node.outputs[0]].shape) - 1, False
+
+
+def _npu_tile_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngine) -> Iterable[_Finding]:
+    """Full input channels and full weights of its output channels in every tile; output-channel tiles
+    start on a pass boundary (tasks compute whole passes of output_channels_per_pass; depthwise: blocks of
+    input_channels_per_pass_3x3)."""
+    rules = engine.npu
+    if rules is None or node.op_type not in ("Conv", "Gemm", "MatMul") or len(node.inputs) < 2:
+        return
+    x_dim, w_dims, ch_dim, depthwise = _npu_dims(node, graph)
+    xs, ws = graph.tensors[node.inputs[0]].shape, graph.tensors[node.inputs[1]].shape
+    names = {b.name: b.tensor for b in np_.buffers}
+    width = rules.input_channels_per_pass_3x3 if depthwise else rules.output_channels_per_pass
+    for step in np_.steps:
+        for bname, region in step.regions.items():
+            t = names.get(bname)
+            if t == node.inputs[0] and x_dim is not None and x_dim < len(region) and region[x_dim] != (0, xs[x_dim]):
+                yield (ViolationKind.NPU_RULE, f"step {step.tile}: input {t} rows {region[x_dim]} of {xs[x_dim]} "
+                       f"channels; {engine.name} needs all input channels in every tile")
+            if t == node.inputs[1] and any(d < len(region) and region[d] != (0, ws[d]) for d in w_dims):
+                yield (ViolationKind.NPU_RULE, f"step {step.tile}: weight tile {region} splits the reduction; "
+                       f"{engine.name} needs the full weights of its output channels")
+        if ch_dim < len(step.output_region) and step.output_region[ch_dim][0] % width:
+            yield (ViolationKind.NPU_RULE, f"step {step.tile}: output channels start at "
+                   f"{step.output_region[ch_dim][0]}, not on a {width}-channel pass of {engine.name}")
+
+
+# Rules per engine kind; each yields (kind, message) for one node.
 ENGINE_RULES: dict[str, tuple[EngineRule, ...]] = {
     "cluster": (),
-    "npu": (_npu_conv_rule, _npu_operand_rule),
+    "npu": (_npu_conv_rule, _npu_operand_rule, _npu_tile_rule),
 }
+
+# 256-bit words of N-EUREKA's packed weights [P: pulp-nnx NEUREKA_WEIGHT_BANDWIDTH; Deeploy _weightEncode].
+_NPU_WORD_BYTES = 32
+
+
+def _npu_packed_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
+    """Bytes of a node's weights in the NPU's packed layout: 1x1 c_out * ceil(c_in / 32), 3x3
+    c_out * ceil(c_in / 28) * bits, depthwise ceil(C / 28) * bits words of 32 B."""
+    rules = engine.npu
+    assert rules is not None
+    ws = graph.tensors[node.inputs[1]].shape
+    if node.op_type == "Conv":
+        c_out, c_in, k = ws[0], ws[1], ws[2] if len(ws) > 2 else 1
+        if int(node.attr("group", 1)) > 1:
+            return -(-c_out // rules.input_channels_per_pass_3x3) * rules.weight_bits * _NPU_WORD_BYTES
+        if k == 1:
+            return c_out * -(-c_in // rules.input_channels_per_pass_1x1) * _NPU_WORD_BYTES
+        return c_out * -(-c_in // rules.input_channels_per_pass_3x3) * rules.weight_bits * _NPU_WORD_BYTES
+    if node.op_type == "Gemm" and int(node.attr("transB", 0)):
+        c_out, c_in = ws[0], ws[1]
+    else:
+        c_in, c_out = ws[-2], ws[-1]
+    return c_out * -(-c_in // rules.input_channels_per_pass_1x1) * _NPU_WORD_BYTES
+
+
+def _check_weight_memory(ctx: _Ctx, placed: list[PlacedBuffer]) -> None:
+    """A weights-only level (the NPU's WMEM) holds only weights some NPU node reads there in place, each
+    in at least its packed size."""
+    plans = {n.name: n for n in ctx.plan.nodes}
+    for p in placed:
+        mem = ctx.levels.get(p.level)
+        tensor = ctx.graph.tensors.get(p.tensor)
+        if mem is None or not mem.weights_only or tensor is None or not tensor.is_constant:
+            continue
+        readers: list[tuple[Node, ComputeEngine]] = []
+        for node in ctx.graph.consumers(p.tensor):
+            np_ = plans.get(node.name)
+            engine = next((e for e in ctx.hw.engines if np_ is not None and e.name == np_.engine), None)
+            if (np_ is None or engine is None or engine.npu is None or p.level not in engine.reads_levels
+                    or any(b.tensor == p.tensor for b in np_.buffers)):
+                continue
+            readers.append((node, engine))
+        if not readers:
+            ctx.add(ViolationKind.NPU_RULE, None, f"{p.level} holds {p.tensor}, which no NPU node reads there in place")
+            continue
+        for node, engine in readers:
+            if node.inputs[1] == p.tensor and node.op_type in ("Conv", "Gemm", "MatMul"):
+                need = _npu_packed_bytes(node, ctx.graph, engine)
+                if p.size < need:
+                    ctx.add(ViolationKind.MEMORY_SIZE, node.name, f"{p.tensor} gets {p.size} B in {p.level}; "
+                            f"{engine.name}'s packed layout needs {need} B")
 
 
 # --- whole-network memory ----------------------------------------------------------------------------------
@@ -1210,6 +1337,7 @@ def _check_memory(ctx: _Ctx) -> None:
         return
     known = [p for p in plan.memory if _check_placement(ctx, p)]
     _check_aliases(ctx, known)
+    _check_weight_memory(ctx, known)
     by_level: dict[str, list[PlacedBuffer]] = {}
     for p in known:
         by_level.setdefault(p.level, []).append(p)

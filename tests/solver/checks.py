@@ -94,8 +94,9 @@ def check_buffers(node: NodePlan, budget: int, alignment: int) -> None:
         assert t.bytes <= b.slot_bytes
 
 
-def recompute_cycles(node: NodePlan, graph: Graph, hw: HwSpec) -> int:
-    """Modeled cycles from the transfers (cost.py's documented formula, written out again)."""
+def recompute_cycles(node: NodePlan, graph: Graph, hw: HwSpec, handover: int = 0) -> int:
+    """Modeled cycles from the transfers (cost.py's documented formula, written out again); `handover`
+    cycles of an engine switch before the node are in its compute and added once to its total."""
     eng = hw.engine(node.engine)
     l1 = eng.reads_levels[0]
     dma = hw.dma(node.transfers[0].home_level, l1)
@@ -119,21 +120,38 @@ def recompute_cycles(node: NodePlan, graph: Graph, hw: HwSpec) -> int:
             double += sum(cs) - e
         else:
             single += sum(cs) - e
-    compute = Fraction(node.cycles.compute)
-    total = edge + single + max(compute, double)
+    compute = Fraction(node.cycles.compute - handover)
+    total = edge + single + max(compute, double) + handover
     return int(-(-total // 1))
+
+
+def handovers(plan: Plan, hw: HwSpec) -> dict[str, int]:
+    """Per compute node, the handover cycles it pays: an engine kind different from the previous compute
+    node's (the run starts on the cluster), at the plan's `handover_cycles`."""
+    cost = int(plan.options.get("handover_cycles", 0))
+    kinds = {e.name: e.kind for e in hw.engines}
+    out: dict[str, int] = {}
+    prev = "cluster"
+    for node in plan.nodes:
+        if node.alias_of is not None:
+            continue
+        kind = kinds.get(node.engine, "cluster")
+        out[node.name] = cost if kind != prev else 0
+        prev = kind
+    return out
 
 
 def check_plan(plan: Plan, graph: Graph, hw: HwSpec) -> None:
     alignment = hw.memory(hw.engine(plan.nodes[0].engine).reads_levels[0]).alignment_bytes
     budget = next(iter(plan.budgets.values()))
+    paid = handovers(plan, hw)
     for node in plan.nodes:
         if node.alias_of is not None:
             continue
         paint_coverage(node, graph)
         simulate(node)
         check_buffers(node, budget, alignment)
-        assert recompute_cycles(node, graph, hw) == node.cycles.total, node.name
+        assert recompute_cycles(node, graph, hw, paid[node.name]) == node.cycles.total, node.name
         assert node.lower_bound_cycles <= node.cycles.total
         assert node.num_tiles == len(node.steps)
     assert plan.total_cycles == sum(n.cycles.total for n in plan.nodes)

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import TYPE_CHECKING
 
 from ..errors import PlanError
 from ..hw import ComputeEngine
 from ..ir import Graph, Node
 from .geometry import Geometry
+
+if TYPE_CHECKING:
+    from .npu import NpuTask
 
 SIMD_CHANNEL_MULTIPLE = 4
 REQUANT_OPS_PER_ELEMENT = 3
@@ -57,6 +61,8 @@ class KernelPolicy:
     macs: int
     mac_dtype: str | None  # dtype whose MAC rate applies (None: no MACs)
     elementwise_ops: int  # non-MAC operations of the whole node
+    required_multiples: tuple[tuple[int, int], ...] = ()  # (output dim, multiple); hard (e.g. NPU passes)
+    npu: NpuTask | None = None  # the NPU task model (ops.npu); None: the cluster's MAC / op rates
 
 
 def _elementwise_ops(node: Node, graph: Graph, geom: Geometry) -> int:

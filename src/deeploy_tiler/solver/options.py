@@ -33,3 +33,20 @@ class SolverOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Knobs of the engine choice on a spec with an NPU (plain data, recorded in `Plan.options`).
+
+    `weight_memory`: let NPU nodes read their weights in place from the NPU's weight memory (False: every
+    weight is DMA'd from L2 into L1, as without WMEM). `handover_cycles`: cycles charged when consecutive
+    nodes run on different engines; None derives it from the spec ([A:npu_handover]: one cluster call
+    overhead, the cores synchronising on the other engine's completion before the next kernel)."""
+
+    weight_memory: bool = True
+    handover_cycles: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.handover_cycles is not None and self.handover_cycles < 0:
+            raise ValueError(f"handover_cycles must be >= 0, got {self.handover_cycles}")

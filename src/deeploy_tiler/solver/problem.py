@@ -3,7 +3,9 @@ needs (computed directly, no search) with the constraint that binds; and the pro
 
 Early exit. Let U be the untiled choice (every dimension whole, every buffer single-buffered). When U
 fits the budget, the cost model has no gaps (every access map has stride <= window), the call
-overhead is positive, and either double buffering is off or D_U < E_min + overhead (all in scaled
+overhead is positive, every choice computes at least C_U + (N - 1) * overhead (always so for the
+cluster's work + N * overhead; checked by enumeration for an NPU task model, whose ceil-shaped subtile
+counts are not monotone), and either double buffering is off or D_U < E_min + overhead (all in scaled
 cycles, D_U = total DMA of U, E_min = the smallest possible prologue + epilogue), then U is optimal.
 
 Proof. (1) Any choice moves at least U's DMA: without gaps the union of the tiles' regions of an
@@ -11,9 +13,9 @@ operand is U's region, so its bytes are covered at least once; a tile's contiguo
 runs, so the runs (and likewise the strided transfers, products of outer extents) summed over tiles
 are at least U's; every buffer has at least one transfer. Hence D_total(choice) >= D_U.
 (2) N = 1 choices all cost P + C + E = total(U) (steady DMA is 0) and U uses the least L1 of them.
-(3) With single buffering total = C + D_total >= work + N * overhead + D_U > total(U) for N >= 2.
-(4) With double buffering, for N >= 2, total >= edges + C >= E_min + work + 2 * overhead, and
-total(U) = D_U + work + overhead < that exactly when D_U < E_min + overhead. The inequalities are
+(3) With single buffering total = C + D_total >= C_U + (N - 1) * overhead + D_U > total(U) for N >= 2.
+(4) With double buffering, for N >= 2, total >= edges + C >= E_min + C_U + overhead, and
+total(U) = D_U + C_U < that exactly when D_U < E_min + overhead. The inequalities are
 strict, so U is also the unique optimum under the L1 tie-break: the solver would return U too.
 """
 
@@ -26,6 +28,7 @@ from ..hw import ComputeEngine
 from ..ir import Graph, Node
 from ..ops.builders import node_geometry
 from ..ops.geometry import Follow, Full, Geometry, dim_tiles, tile_candidates
+from ..ops.npu import WEIGHT_WORD_BYTES, WeightSource, npu_policy
 from ..ops.policy import KernelPolicy, cluster_policy
 from ..ops.tilespace import TileSpace
 
@@ -68,14 +71,19 @@ def _legal(geom: Geometry, dim: int, tile: int) -> bool:
 
 
 def tile_space(geom: Geometry, policy: KernelPolicy, *, preferred: bool) -> TileSpace:
+    """Candidates per dimension: ceil(D / k) sizes that read no empty region, kept to the policy's hard
+    `required_multiples` and, when `preferred`, its soft `preferred_multiples` (the whole dimension always)."""
     multiples = dict(policy.preferred_multiples) if preferred else {}
+    required = dict(policy.required_multiples)
     cands: list[tuple[int, ...]] = []
     for d, extent in enumerate(geom.out_shape):
         if not geom.tileable(d):
             cands.append((extent,))
             continue
         m = multiples.get(d, 1)
-        cs = [t for t in tile_candidates(extent) if (t == extent or t % m == 0) and _legal(geom, d, t)]
+        r = required.get(d, 1)
+        cs = [t for t in tile_candidates(extent)
+              if (t == extent or (t % m == 0 and t % r == 0)) and _legal(geom, d, t)]
         cands.append(tuple(cs) if cs and cs[0] == extent else (extent, *cs))
     return TileSpace(out_shape=geom.out_shape, candidates=tuple(cands))
 
@@ -102,12 +110,19 @@ def _model(geom: Geometry, policy: KernelPolicy, engine: ComputeEngine, params: 
 
 
 def prepare(node: Node, graph: Graph, engine: ComputeEngine, params: CostParams, budget: int,
-            double_buffer: bool, *, preferred: bool = True, memo: ModelMemo | None = None) -> NodeSetup:
-    """Geometry, policy, candidates and cost model of a node; the preferred multiples are dropped when
-    keeping them would make an otherwise feasible budget infeasible. `memo` shares the cost models of
-    nodes with equal name-free signatures."""
+            double_buffer: bool, *, preferred: bool = True, memo: ModelMemo | None = None,
+            weights: WeightSource | None = None) -> NodeSetup:
+    """Geometry, policy, candidates and cost model of a node on `engine`; the preferred multiples are
+    dropped when keeping them would make an otherwise feasible budget infeasible. `memo` shares the cost
+    models of nodes with equal name-free signatures. On an NPU, `weights` says where the weights are read
+    from (default: L1); NpuUnsupported (a PlanError) says why the NPU cannot run the node."""
     geom = node_geometry(node, graph)
-    policy = cluster_policy(node, graph, geom, engine)
+    if engine.kind == "npu":
+        source = weights or WeightSource(level=params.l1_level, in_place=False,
+                                         bytes_per_cycle=float(WEIGHT_WORD_BYTES))
+        geom, policy = npu_policy(node, graph, geom, engine, source)
+    else:
+        policy = cluster_policy(node, graph, geom, engine)
     dropped = False
     model, min_l1, exact = _model(geom, policy, engine, params, preferred, memo)
     if preferred and policy.preferred_multiples and min_l1 > budget:
@@ -149,7 +164,7 @@ def early_exit(problem: TilingProblem) -> Choice | None:
     p = model.params
     untiled = model.untiled()
     cost = model.evaluate(untiled)
-    if cost.l1_bytes > problem.budget or not model.no_gaps or p.call_overhead <= 0:
+    if cost.l1_bytes > problem.budget or not model.no_gaps or p.call_overhead <= 0 or not model.compute_dominated:
         return None
     if problem.double_buffer and model.space.free_dims:
         dma_u = cost.dma_scaled

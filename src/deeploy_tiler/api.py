@@ -102,8 +102,10 @@ def reference_run(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> d
 
 
 def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | None = None,
-         double_buffer: bool = True, **solver_options: Any) -> Plan:
+         double_buffer: bool = True, engine: str | None = None, **solver_options: Any) -> Plan:
     """Plan every node: engine, tiles, L1 buffers, DMA schedule, and the static L2/L3 memory map.
+
+    `engine=None` lets the solver choose per node on a spec with an NPU; `"cluster"` forces cluster-only.
 
     Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
     """
@@ -113,7 +115,7 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
     options = SolverOptions(**solver_options)
-    tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options)
+    tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options, engine=engine)
     memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"], plan=tiled)
     return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 

@@ -100,6 +100,16 @@ def plan(
     console.print(table)
     console.print(f"total modeled cycles {result.total_cycles:,}, lower bound {result.lower_bound_cycles:,} "
                   f"(gap {100 * result.gap:.1f}%), {result.num_tiles} tiles")
+    if spec.has_npu:
+        cluster_only = api.plan(graph, spec, l1=result.budgets.get("L1"), l2=_size(l2, "--l2"),
+                                double_buffer=double_buffer, engine="cluster")
+        per_engine: dict[str, int] = {}
+        for n in result.nodes:
+            if n.alias_of is None:
+                per_engine[n.engine] = per_engine.get(n.engine, 0) + 1
+        console.print(f"heterogeneous vs cluster-only: {result.total_cycles:,} vs {cluster_only.total_cycles:,} "
+                      f"cycles ({cluster_only.total_cycles / max(result.total_cycles, 1):.2f}x); nodes per engine: "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(per_engine.items())))
     for lv in result.levels:
         console.print(f"{lv.level}: peak {lv.peak:,} B of {lv.capacity:,} B (lower bound {lv.lower_bound:,} B, "
                       f"{lv.strategy})")

@@ -38,28 +38,25 @@ def default_inputs() -> dict[str, np.ndarray[Any, Any]]:
     return tiny_decoder_inputs()
 
 
-def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
-    """Arrays of an `inputs.npz` (one per graph input, in graph order) keyed by graph input name."""
+def _load_npz(names: tuple[str, ...], npz_path: str | Path, what: str) -> dict[str, np.ndarray[Any, Any]]:
     p = Path(npz_path)
     if not p.is_file():
-        raise ModelError(f"{p}: no such input file", path=str(p))
+        raise ModelError(f"{p}: no such {what} file", path=str(p))
     with np.load(p) as data:
         arrays = [np.asarray(data[k]) for k in data.files]
-    if len(arrays) != len(graph.input_names):
-        raise ModelError(f"{p}: {len(arrays)} arrays for {len(graph.input_names)} graph inputs", path=str(p))
-    return {name: a.astype(np.int64) for name, a in zip(graph.input_names, arrays, strict=True)}
+    if len(arrays) != len(names):
+        raise ModelError(f"{p}: {len(arrays)} arrays for {len(names)} graph {what}s", path=str(p))
+    return {name: a.astype(np.int64) for name, a in zip(names, arrays, strict=True)}
+
+
+def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
+    """Arrays of an `inputs.npz` (one per graph input, in graph order) keyed by graph input name."""
+    return _load_npz(graph.input_names, npz_path, "input")
 
 
 def load_outputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
     """Arrays of an `outputs.npz` (one per graph output, in graph order) keyed by graph output name."""
-    p = Path(npz_path)
-    if not p.is_file():
-        raise ModelError(f"{p}: no such output file", path=str(p))
-    with np.load(p) as data:
-        arrays = [np.asarray(data[k]) for k in data.files]
-    if len(arrays) != len(graph.output_names):
-        raise ModelError(f"{p}: {len(arrays)} arrays for {len(graph.output_names)} graph outputs", path=str(p))
-    return {name: a.astype(np.int64) for name, a in zip(graph.output_names, arrays, strict=True)}
+    return _load_npz(graph.output_names, npz_path, "output")
 
 
 def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, DType]:

@@ -20,7 +20,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from .options import SolverOptions
+from .options import SolverOptions, cp_solver
 
 OptionKind = Literal["cluster", "npu_l1", "npu_wmem"]
 
@@ -159,12 +159,7 @@ def _choice(problem: ChoiceProblem, picks: tuple[int, ...], status: str) -> Engi
 
 
 def _parameters(options: SolverOptions) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.num_workers = options.workers
-    prm.random_seed = options.seed
-    prm.max_time_in_seconds = options.time_limit_s
-    prm.max_deterministic_time = options.deterministic_time_limit
+    solver: cp_model.CpSolver = cp_solver(options)
     return solver
 
 

@@ -50,3 +50,17 @@ class EngineOptions:
     def __post_init__(self) -> None:
         if self.handover_cycles is not None and self.handover_cycles < 0:
             raise ValueError(f"handover_cycles must be >= 0, got {self.handover_cycles}")
+
+
+def cp_solver(options: SolverOptions) -> Any:
+    """A CP-SAT solver carrying the options every model shares: workers, seed, limits, logging."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.num_workers = options.workers
+    prm.random_seed = options.seed
+    prm.max_time_in_seconds = options.time_limit_s
+    prm.max_deterministic_time = options.deterministic_time_limit
+    prm.log_search_progress = options.log_search
+    return solver

@@ -26,7 +26,7 @@ from ortools.sat.python import cp_model
 from ..cost import Choice, NodeCost, NodeCostModel
 from ..ops.tilespace import Poly, Table
 from ..plan import SolveStats
-from .options import SolverOptions
+from .options import SolverOptions, cp_solver
 from .problem import TilingProblem, early_exit
 
 Expr = cp_model.LinearExpr
@@ -227,13 +227,8 @@ def extract(solver: cp_model.CpSolver, handles: Handles) -> Choice:
 
 
 def _parameters(options: SolverOptions) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
+    solver: cp_model.CpSolver = cp_solver(options)
     prm = solver.parameters
-    prm.num_workers = options.workers
-    prm.random_seed = options.seed
-    prm.max_time_in_seconds = options.time_limit_s
-    prm.max_deterministic_time = options.deterministic_time_limit
-    prm.log_search_progress = options.log_search
     prm.cp_model_presolve = options.presolve
     prm.cp_model_probing_level = options.probing_level
     return solver

@@ -160,3 +160,17 @@ def test_deterministic_plans(model_dirs: dict[str, Path]) -> None:
     a, b = (dt.plan(graph, NPU_HW, l1=16_000).to_json() for _ in range(2))
     assert a == b
     assert Plan.from_json(a).to_json() == a
+
+
+def test_tight_l1_uses_the_npu_or_answers_infeasible(model_dirs: dict[str, Path]) -> None:
+    """Below the cluster's minimum L1 a node can still run on the NPU reading its weights in place."""
+    g = dt.load_model(model_dirs["miniMobileNet"] / "network.onnx")
+    hw = dt.load_hw("siracusa_neureka")
+    with pytest.raises(dt.InfeasibleBudget) as info:
+        dt.plan(g, hw, l1=300)
+    need = info.value.required_bytes
+    p = dt.plan(g, hw, l1=need)
+    assert dt.validate(p, g, hw) == []
+    assert need < 720  # the cluster alone needs 720 B of L1 for this model
+    with pytest.raises(dt.InfeasibleBudget):
+        dt.plan(g, hw, l1=need - 1)

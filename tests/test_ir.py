@@ -61,3 +61,16 @@ def test_graph_rejects_non_topological_and_undefined() -> None:
 def test_tensor_shape_checks() -> None:
     with pytest.raises(ModelError, match="data shape"):
         Tensor("c", (2, 2), DType.INT8, TensorKind.CONSTANT, np.zeros((4,), dtype=np.int64))
+
+
+def test_graph_pickles_for_worker_processes() -> None:
+    import pickle
+
+    g = _chain()
+    _ = g.nodes[0].attrs, g.producer("h")  # populate the caches first
+    g2 = pickle.loads(pickle.dumps(g))
+    assert g2.nodes == g.nodes and g2.input_names == g.input_names
+    assert all(g.tensors[k].same_as(g2.tensors[k]) for k in g.tensors)
+    assert g2.lifetimes() == g.lifetimes() and g2.nodes[0].attrs == g.nodes[0].attrs
+    w = g2.tensor("w").data
+    assert w is not None and not w.flags.writeable

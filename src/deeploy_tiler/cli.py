@@ -1,7 +1,8 @@
 """`tile-report`: explore how a network fits a chip. Calls only the public API; prints with rich.
 
-Exit codes (a stable contract): 0 success, 1 internal error, 2 bad input (file, spec, option),
-3 infeasible budget, 4 a check failed (validator violations, output mismatch).
+Exit codes (a stable contract): 0 success, 1 internal error (or a failed sweep point), 2 bad input
+(file, spec, option), 3 infeasible budget, 4 a check failed (validator violations, output mismatch),
+130 interrupted (a sweep saves the points it finished first).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import api
+from .cli_sweep import sweep_command
 from .errors import DeeployTilerError, InfeasibleBudget
 from .ir import Graph
 
@@ -243,6 +245,9 @@ def alloc(
     if not result.solved:
         _fail(f"no allocation within {cap} B found (best peak {result.peak} B, lower bound {result.lower_bound} B)",
               EXIT_CHECK_FAILED)
+
+
+app.command("sweep")(sweep_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -95,6 +95,10 @@ class Tensor:
                 raise ModelError(f"tensor {self.name}: data shape {self.data.shape} != declared {self.shape}")
             self.data.setflags(write=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Through the constructor, so an unpickled constant is read-only again.
+        return (Tensor, (self.name, self.shape, self.dtype, self.kind, self.data))
+
     @property
     def numel(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64))
@@ -159,6 +163,13 @@ class Node:
     def attrs(self) -> Mapping[str, AttrValue]:
         return MappingProxyType(dict(self.attributes))
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The cached read-only view does not pickle; it is rebuilt on first use.
+        return {k: v for k, v in self.__dict__.items() if k != "attrs"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def attr(self, name: str, default: Any = None) -> Any:
         return self.attrs.get(name, default)
 
@@ -194,6 +205,10 @@ class Graph:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tensors", MappingProxyType(dict(self.tensors)))
         self._check()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild through the constructor (re-checked); read-only views and caches do not pickle.
+        return (Graph, (self.name, dict(self.tensors), self.nodes, self.input_names, self.output_names, self.source))
 
     def _check(self) -> None:
         available = {n for n, t in self.tensors.items() if t.kind in (TensorKind.INPUT, TensorKind.CONSTANT)}

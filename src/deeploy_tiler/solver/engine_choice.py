@@ -130,8 +130,11 @@ def build(problem: ChoiceProblem, options: SolverOptions) -> tuple[cp_model.CpMo
               <= problem.wmem_capacity)
     if problem.handover:
         terms.append(_handover_terms(m, x, problem))
-    for xs, opts in zip(x, problem.options, strict=True):  # hint: the cheapest option using no WMEM
-        k = min((k for k, o in enumerate(opts) if o.wmem_tensor is None), key=lambda k: opts[k].cycles)
+    for xs, opts in zip(x, problem.options, strict=True):
+        # Hint: the cheapest option using no WMEM (always within the knapsack); at a tight L1 budget a
+        # node may have none (only the NPU reading its weights in place fits), then its cheapest option.
+        no_wmem = [k for k, o in enumerate(opts) if o.wmem_tensor is None]
+        k = min(no_wmem or range(len(opts)), key=lambda k: opts[k].cycles)
         for j, v in enumerate(xs):
             m.add_hint(v, j == k)
     m.minimize(cp_model.LinearExpr.sum(terms))

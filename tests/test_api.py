@@ -13,6 +13,7 @@ def test_load_model_dispatch_and_input_dtypes(model_dirs: dict[str, Path], tmp_p
     assert kws.inputs[0].dtype is dt.DType.UINT8  # inputs.npz beside it holds 0..255
     cct = dt.load_model(model_dirs["CCT/Int/ICCT"] / "network.onnx")
     assert cct.inputs[0].dtype is dt.DType.INT8
+    assert len(dt.load_model(model_dirs["CCT/Int/ICCT"]).nodes) == len(cct.nodes)  # a model folder works too
     forced = dt.load_model(model_dirs["CCT/Int/ICCT"] / "network.onnx", input_dtypes={"input": dt.DType.INT16})
     assert forced.inputs[0].dtype is dt.DType.INT16
     layer_list = tmp_path / "m.json"

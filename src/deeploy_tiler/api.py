@@ -70,7 +70,8 @@ def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, 
 
 def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DType] | None = None,
                fuse: bool = True) -> Graph:
-    """Load an ONNX model (`.onnx`) or a layer list (`.json`); no path: the bundled default.
+    """Load an ONNX model (`.onnx`), a folder holding `network.onnx`, or a layer list (`.json`); no path:
+    the bundled default.
 
     Graph inputs of ONNX files are declared FLOAT in the shared models; their integer type comes from
     `input_dtypes`, else from an `inputs.npz` beside the model (the shared-model layout), else int8.
@@ -78,6 +79,8 @@ def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DTy
     if path is None:
         return default_model()
     p = Path(path)
+    if p.is_dir():
+        p = p / "network.onnx"
     if p.suffix == ".json":
         return load_layer_list(p)
     if input_dtypes is None:

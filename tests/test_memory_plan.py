@@ -56,3 +56,18 @@ def test_shared_models_l2_peak_equals_bound(name: str, model_dirs: dict[str, Pat
     (l2,) = mp.levels
     assert l2.peak == l2.lower_bound
     assert {p.tensor for p in mp.placed} >= set(g.input_names) | set(g.output_names)
+
+
+def test_no_l3_names_the_whole_requirement(model_dirs: dict[str, Path]) -> None:
+    """rv32_mcu has no L3: microLlama's weights must sit in L2, and the answer says how much L2 that takes."""
+    g = dt.load_model(model_dirs["microLlama/INT8/microLlama1"])
+    hw = dt.load_hw("rv32_mcu")
+    with pytest.raises(dt.InfeasibleBudget) as info:
+        plan_memory(g, hw, l2_budget=262_144)
+    need = info.value.required_bytes
+    assert info.value.level == "L2" and "has no L3" in str(info.value)
+    assert need > sum(t.nbytes for t in g.constants)
+    mp = plan_memory(g, hw, l2_budget=need)  # the stated requirement is enough
+    assert mp.levels[0].peak <= need
+    with pytest.raises(dt.InfeasibleBudget):
+        plan_memory(g, hw, l2_budget=need - 1)

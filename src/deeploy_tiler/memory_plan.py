@@ -176,8 +176,13 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
         in_l3.append(moved)
         const_bytes -= _align(moved.size, l2.alignment_bytes)
     if in_l3 and l3 is None:
-        raise InfeasibleBudget("L2", l2_budget, [(graph.nodes[0].name, act_peak + sum(b.size for b in in_l3),
-                                                  "constants and activations exceed L2 and the spec has no L3")])
+        # Constants live for the whole run, so the binding moment is the activations' peak.
+        node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
+        total_const = sum(_align(b.size, l2.alignment_bytes) for b in constants)
+        raise InfeasibleBudget("L2", l2_budget, [(
+            node, act_peak + total_const,
+            f"{total_const} B of resident constants plus {act_peak} B of activations live at step {at}; "
+            f"{hw.name} has no L3 to hold weights")])
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
     for level, capacity, group in (("L2", l2_budget, activations + in_l2),

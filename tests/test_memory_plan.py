@@ -63,11 +63,29 @@ def test_no_l3_names_the_whole_requirement(model_dirs: dict[str, Path]) -> None:
     g = dt.load_model(model_dirs["microLlama/INT8/microLlama1"])
     hw = dt.load_hw("rv32_mcu")
     with pytest.raises(dt.InfeasibleBudget) as info:
-        plan_memory(g, hw, l2_budget=262_144)
+        plan_memory(g, hw, l2_budget=262_144, constants_to_l3=True)
     need = info.value.required_bytes
     assert info.value.level == "L2" and "has no L3" in str(info.value)
     assert need > sum(t.nbytes for t in g.constants)
-    mp = plan_memory(g, hw, l2_budget=need)  # the stated requirement is enough
+    mp = plan_memory(g, hw, l2_budget=need, constants_to_l3=True)  # the stated requirement is enough
     assert mp.levels[0].peak <= need
     with pytest.raises(dt.InfeasibleBudget):
-        plan_memory(g, hw, l2_budget=need - 1)
+        plan_memory(g, hw, l2_budget=need - 1, constants_to_l3=True)
+
+
+@pytest.mark.parametrize(("name", "spec"), [("microLlama/INT8/microLlama1", "siracusa"),
+                                            ("CCT/Int/ICCT", "siracusa")])
+def test_plan_at_tight_l2_is_exact_and_valid(name: str, spec: str, model_dirs: dict[str, Path]) -> None:
+    """dt.plan never returns a plan whose tiles read weights from a level they are not placed in: a too
+    small L2 is infeasible, and the requirement it states is exactly the smallest L2 with a valid plan."""
+    g = dt.load_model(model_dirs[name])
+    hw = dt.load_hw(spec)
+    with pytest.raises(dt.InfeasibleBudget) as info:
+        dt.plan(g, hw, l2=4096)
+    need = info.value.required_bytes
+    assert info.value.level == "L2" and need >= sum(t.nbytes for t in g.constants)
+    p = dt.plan(g, hw, l2=need)
+    assert dt.validate(p, g, hw) == []
+    assert {b.level for b in p.memory} == {"L2"}
+    with pytest.raises(dt.InfeasibleBudget):
+        dt.plan(g, hw, l2=need - 1)

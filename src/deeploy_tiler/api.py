@@ -116,6 +116,7 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
     spec = load_hw(hw) if isinstance(hw, str) else hw
     options = SolverOptions(**solver_options)
     tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options, engine=engine)
+    # Tiles stream between L2 and L1 only, so every weight they read stays resident in L2.
     memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"], plan=tiled)
     return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 

@@ -150,9 +150,15 @@ def _place_in_place(weights: dict[str, tuple[str, int]], hw: HwSpec, n_steps: in
 
 
 def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "auto",
-                time_limit: float | None = 10.0, plan: Plan | None = None) -> MemoryPlan:
+                time_limit: float | None = 10.0, plan: Plan | None = None,
+                constants_to_l3: bool = False) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
-    read in place go to their weight memory (see the module docstring)."""
+    read in place go to their weight memory (see the module docstring).
+
+    By default every constant the tiles stream stays resident in L2 (the tiler moves data between L2 and
+    L1 only): an L2 budget too small for that is infeasible, with the exact L2 it takes. With
+    `constants_to_l3=True` the largest constants move to L3 instead (a layout the emitter can realise,
+    but whose transfers the tiler has not costed)."""
     if plan is not None and plan.model != graph.name:
         raise PlanError(f"plan is for model {plan.model!r}, graph is {graph.name!r}")
     l2 = hw.memory("L2")
@@ -165,6 +171,12 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
     constants = sorted((b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
                        key=lambda b: (-b.size, b.root))
     act_peak, at = _live_peak(activations, l2.alignment_bytes)
+    resident = act_peak + sum(_align(b.size, l2.alignment_bytes) for b in constants)
+    if not constants_to_l3 and resident > l2_budget:
+        node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
+        raise InfeasibleBudget("L2", l2_budget, [(
+            node, resident, f"{resident - act_peak} B of streamed constants stay resident beside {act_peak} B of "
+            f"activations live at step {at} (staging weights from L3 is not planned)")])
     if act_peak > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget("L2", l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])

@@ -66,7 +66,7 @@ def test_plan_memory_layout(model: str, l2: int, targets: tuple[str, ...], model
     graph, inputs, expected = _model(str(model_dirs[model]))
     hw = load_hw("siracusa")
     plan = _plan(graph, "siracusa", 8000)
-    mp = plan_memory(graph, hw, l2_budget=l2)
+    mp = plan_memory(graph, hw, l2_budget=l2, constants_to_l3=True)
     plan = plan.model_copy(update={"memory": mp.placed, "levels": mp.levels, "budgets": {**plan.budgets, "L2": l2}})
     project = emit_project(plan, graph, hw, tmp_path / "p", inputs=inputs, expected=expected)
     assert project.layout_source == "plan"

@@ -16,7 +16,7 @@ from .frontend import import_onnx, load_layer_list, load_onnx
 from .hw import HwSpec, load_hw
 from .ir import DType, Graph
 from .models import DEFAULT_MODEL_NAME, build_tiny_decoder, tiny_decoder_inputs
-from .plan import Plan
+from .plan import NodePlan, Plan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from .emit import EmittedProject, Target, Verification
     from .validate import Violation
 
-__all__ = ["allocate", "default_inputs", "default_model", "emit", "infer_input_dtypes", "load_hw", "load_inputs",
-           "load_model", "load_outputs", "plan", "reference_run", "validate", "verify"]
+__all__ = ["allocate", "default_inputs", "default_model", "emit", "graph_from_layer_list", "infer_input_dtypes",
+           "load_hw", "load_inputs", "load_model", "load_outputs", "plan", "plan_node", "reference_run", "validate",
+           "verify"]
 
 
 def default_model() -> Graph:
@@ -119,6 +120,27 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
     # Tiles stream between L2 and L1 only, so every weight they read stays resident in L2.
     memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"], plan=tiled)
     return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
+
+
+def plan_node(graph: Graph, node: str, hw: HwSpec | str, *, l1: int | None = None, double_buffer: bool = True,
+              engine: str | None = None, **solver_options: Any) -> NodePlan:
+    """Plan one layer alone (tiles, L1 buffers, DMA schedule, cycles): the backend call for a compiler
+    that keeps its own graph and asks layer by layer."""
+    from .planner import plan_node as _plan_node
+    from .solver import SolverOptions
+
+    spec = load_hw(hw) if isinstance(hw, str) else hw
+    return _plan_node(node, graph, spec, l1=l1, double_buffer=double_buffer, engine=engine,
+                      options=SolverOptions(**solver_options))
+
+
+def graph_from_layer_list(doc: Mapping[str, Any] | str) -> Graph:
+    """A graph from a layer-list document (a dict or its JSON text; schema in `schemas/`)."""
+    from .frontend.layer_list import LayerList
+    from .frontend.layer_list import graph_from_layer_list as _build
+
+    model = LayerList.model_validate_json(doc) if isinstance(doc, str) else LayerList.model_validate(doc)
+    return _build(model, source=f"<layer list {model.name}>")
 
 
 def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:

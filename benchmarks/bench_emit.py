@@ -55,8 +55,14 @@ def _load(folder: Path) -> tuple[Graph, dict[str, Any], list[Any]]:
 def _budget(kind: str, graph: Graph, hw: HwSpec, db: bool) -> int:
     if kind == "fits":
         return hw.memories[0].usable_bytes
-    if kind == "tiles":
-        return 4000
+    if kind == "tiles":  # the smallest of these that is feasible: several tiles per node, not the minimum
+        for budget in (4000, 8000, 16000, 32000):
+            try:
+                plan_graph(graph, hw, l1=budget, double_buffer=db)
+                return budget
+            except InfeasibleBudget:
+                continue
+        return 64000
     if kind == "min":
         try:
             plan_graph(graph, hw, l1=64, double_buffer=db)
@@ -112,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dt_bench_emit_") as tmp:
         for model in args.models.split(","):
             for kind in args.budgets.split(","):
-                row = bench_one(model, kind, hw, not args.single_buffer, not args.no_rv32, Path(tmp))
+                try:
+                    row = bench_one(model, kind, hw, not args.single_buffer, not args.no_rv32, Path(tmp))
+                except InfeasibleBudget as e:
+                    print(f"{model:28s} {kind:>6s} INFEASIBLE: needs {e.required_bytes} B of {e.level}", flush=True)
+                    continue
                 rows.append(row)
                 print(f"{model:28s} {kind:>6s} l1={row['l1']:>6d} tiles={row['tiles']:>6d} plan={row['plan_s']:6.2f}s "
                       f"emit={row['emit_s']:5.2f}s host_build={row['host_build_s']:5.2f}s "

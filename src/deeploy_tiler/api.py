@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import ModelError
-from .frontend import import_onnx, load_layer_list, load_onnx
+from .frontend import graph_input_names, import_onnx, load_layer_list, read_onnx
 from .hw import HwSpec, load_hw
 from .ir import DType, Graph
 from .models import DEFAULT_MODEL_NAME, build_tiny_decoder, tiny_decoder_inputs
@@ -84,12 +84,11 @@ def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DTy
         p = p / "network.onnx"
     if p.suffix == ".json":
         return load_layer_list(p)
-    if input_dtypes is None:
-        sample = p.with_name("inputs.npz")
-        if sample.is_file():
-            probe = load_onnx(p, fuse=False)
-            input_dtypes = infer_input_dtypes(load_inputs(probe, sample))
-    return load_onnx(p, input_dtypes=input_dtypes, fuse=fuse)
+    model, name = read_onnx(p)
+    sample = p.with_name("inputs.npz")
+    if input_dtypes is None and sample.is_file():
+        input_dtypes = infer_input_dtypes(_load_npz(graph_input_names(model), sample, "input"))
+    return import_onnx(model, name=name, source=str(p), input_dtypes=input_dtypes, fuse=fuse)
 
 
 

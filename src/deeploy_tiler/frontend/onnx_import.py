@@ -225,7 +225,8 @@ def import_onnx(
                  output_names=tuple(graph_outputs), source=source)
 
 
-def load_onnx(path: str | Path, *, input_dtypes: Mapping[str, DType] | None = None, fuse: bool = True) -> Graph:
+def read_onnx(path: str | Path) -> tuple[onnx.ModelProto, str]:
+    """The parsed model and its name (the folder's name for the shared layout `<name>/network.onnx`)."""
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"{p}: no such model file", path=str(p))
@@ -235,5 +236,15 @@ def load_onnx(path: str | Path, *, input_dtypes: Mapping[str, DType] | None = No
         raise ModelError(f"{p}: not a readable ONNX model ({e.__class__.__name__}: {e})", path=str(p)) from None
     if not model.graph.node:
         raise ModelError(f"{p}: the ONNX graph has no nodes", path=str(p))
-    name = p.parent.name if p.stem == "network" else p.stem
-    return import_onnx(model, name=name, source=str(p), input_dtypes=input_dtypes, fuse=fuse)
+    return model, p.parent.name if p.stem == "network" else p.stem
+
+
+def graph_input_names(model: onnx.ModelProto) -> tuple[str, ...]:
+    """Graph inputs in order, without the initializers old exporters also list as inputs."""
+    inits = {i.name for i in model.graph.initializer}
+    return tuple(i.name for i in model.graph.input if i.name not in inits)
+
+
+def load_onnx(path: str | Path, *, input_dtypes: Mapping[str, DType] | None = None, fuse: bool = True) -> Graph:
+    model, name = read_onnx(path)
+    return import_onnx(model, name=name, source=str(path), input_dtypes=input_dtypes, fuse=fuse)

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_alloc.py [--time-limit S] [--strategies greedy search cpsat auto] [--instances A B]
 
-Solves every instance with every strategy through `deeploy_tiler.alloc.allocate`, re-checks every
+Solves every instance with every strategy through `deeploy_tiler.memory.alloc.allocate`, re-checks every
 result with the independent validator, and prints a Markdown table: instance, buffers, lower bound,
 and per strategy whether it fits, the peak (KiB), wall and CPU seconds, and the ratio of the wall (and
 CPU) time to MiniMalloc's C++ solver on this kind of machine. On a shared machine the CPU time is the
@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from deeploy_tiler.alloc import STRATEGIES, allocate, check_allocation, read_csv  # noqa: E402
 from deeploy_tiler.errors import AllocationError  # noqa: E402
+from deeploy_tiler.memory.alloc import STRATEGIES, allocate, check_allocation, read_csv  # noqa: E402
 
 #: MiniMalloc's C++ solver, seconds per instance, measured on a 2-core machine of this kind.
 MINIMALLOC_SECONDS = {"A": 5.1, "B": 3.6, "C": 0.6, "D": 2.9, "E": 4.1, "F": 6.1, "G": 1.1, "H": 1.6,

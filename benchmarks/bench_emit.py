@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from deeploy_tiler.emit import build, emit_project, run
+from deeploy_tiler.emitter import build, emit_project, run
 from deeploy_tiler.errors import InfeasibleBudget
 from deeploy_tiler.frontend import load_onnx
 from deeploy_tiler.hw import HwSpec, load_hw
 from deeploy_tiler.ir import DType, Graph
-from deeploy_tiler.planner import plan_graph
+from deeploy_tiler.planner.graph import plan_graph
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = ["miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting",

@@ -40,7 +40,7 @@ from deeploy_tiler.hw import HwSpec, load_hw  # noqa: E402
 from deeploy_tiler.ir import Graph  # noqa: E402
 from deeploy_tiler.models import build_tiny_decoder  # noqa: E402
 from deeploy_tiler.plan import Plan  # noqa: E402
-from deeploy_tiler.planner import plan_graph_timed  # noqa: E402
+from deeploy_tiler.planner.graph import plan_graph_timed  # noqa: E402
 from deeploy_tiler.solver import EngineOptions  # noqa: E402
 
 MODELS = ("miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting", "CCT/Int/ICCT",
@@ -51,7 +51,7 @@ PAR_CLUSTER, PAR_NPU = 35_300_000, 28_600_000
 
 
 def _wmem(plan: Plan, graph: Graph) -> int:
-    from deeploy_tiler.memory_plan import in_place_weights
+    from deeploy_tiler.memory.network import in_place_weights
 
     return sum(size for _, size in in_place_weights(plan, graph, load_hw(plan.hw)).values())
 

@@ -26,15 +26,16 @@ from deeploy_tiler.api import load_model  # noqa: E402
 from deeploy_tiler.errors import InfeasibleBudget  # noqa: E402
 from deeploy_tiler.hw import HwSpec, load_hw  # noqa: E402
 from deeploy_tiler.ir import Graph  # noqa: E402
-from deeploy_tiler.planner import l1_requirements, plan_graph_timed  # noqa: E402
-from deeploy_tiler.solver import SolverOptions, prepare  # noqa: E402
+from deeploy_tiler.planner.graph import l1_requirements, plan_graph_timed  # noqa: E402
+from deeploy_tiler.planner.setup import prepare  # noqa: E402
+from deeploy_tiler.solver import SolverOptions  # noqa: E402
 
 MODELS = ("miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting", "CCT/Int/ICCT",
           "microLlama/INT8/microLlama1", "microLlama/INT8/microLlama8", "microLlama/INT8/microLlama64")
 
 
 def _roofline(graph: Graph, hw: HwSpec, l1: int, double_buffer: bool) -> int:
-    from deeploy_tiler.cost import CostParams
+    from deeploy_tiler.cost.model import CostParams
 
     params = CostParams.from_hw(hw)
     return sum(prepare(n, graph, hw.cluster_engine, params, l1, double_buffer).problem.model.roofline()
@@ -43,7 +44,7 @@ def _roofline(graph: Graph, hw: HwSpec, l1: int, double_buffer: bool) -> int:
 
 def _validate(plan: object, graph: Graph, hw: HwSpec) -> str:
     try:
-        from deeploy_tiler.validate import validate
+        from deeploy_tiler.validator import validate
     except ImportError:
         return "n/a"
     violations = validate(plan, graph, hw)  # type: ignore[arg-type]

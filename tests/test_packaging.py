@@ -16,9 +16,9 @@ def test_wheel_carries_its_data_and_runs_alone(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("deeploy_tiler-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for spec in ("siracusa", "siracusa_neureka", "rv32_mcu"):
-        assert f"deeploy_tiler/hw_specs/{spec}.yaml" in names
-    assert any(n.startswith("deeploy_tiler/emit_c/runtime/") for n in names)
-    assert any(n.startswith("deeploy_tiler/emit_c/kernels/") for n in names)
+        assert f"deeploy_tiler/hw/specs/{spec}.yaml" in names
+    assert any(n.startswith("deeploy_tiler/emitter/c/runtime/") for n in names)
+    assert any(n.startswith("deeploy_tiler/emitter/c/kernels/") for n in names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = ("import deeploy_tiler as dt, deeploy_tiler.resources as r;"

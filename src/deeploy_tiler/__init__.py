@@ -9,7 +9,7 @@
 
 # Load the `validate` submodule before binding the function of the same name, so a later
 # `import deeploy_tiler.validate` cannot replace `deeploy_tiler.validate` with the module.
-from . import validate as _validate_module  # noqa: F401
+from . import validator as _validator  # noqa: F401
 from .api import (
     allocate,
     default_inputs,
@@ -39,7 +39,7 @@ from .errors import (
     ShapeError,
     UnsupportedOperatorError,
 )
-from .hw import HwSpec
+from .hw.spec import HwSpec
 from .ir import DType, Graph, Node, Tensor, TensorKind
 from .plan import Plan
 

@@ -21,9 +21,9 @@ from .plan import NodePlan, Plan
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .alloc import AllocationResult, Buffer
-    from .emit import EmittedProject, Target, Verification
-    from .validate import Violation
+    from .emitter import EmittedProject, Target, Verification
+    from .memory.alloc import AllocationResult, Buffer
+    from .validator.checks import Violation
 
 __all__ = ["allocate", "default_inputs", "default_model", "emit", "graph_from_layer_list", "infer_input_dtypes",
            "load_hw", "load_inputs", "load_model", "load_outputs", "plan", "plan_node", "reference_run", "validate",
@@ -109,23 +109,19 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
 
     Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
     """
-    from .memory_plan import plan_memory
-    from .planner import plan_graph
+    from .planner.pipeline import plan_network
     from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
-    options = SolverOptions(**solver_options)
-    tiled = plan_graph(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, options=options, engine=engine)
-    # Tiles stream between L2 and L1 only, so every weight they read stays resident in L2.
-    memory = plan_memory(graph, spec, l2_budget=tiled.budgets["L2"], plan=tiled)
-    return tiled.model_copy(update={"memory": memory.placed, "levels": memory.levels})
+    return plan_network(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine,
+                        options=SolverOptions(**solver_options))
 
 
 def plan_node(graph: Graph, node: str, hw: HwSpec | str, *, l1: int | None = None, double_buffer: bool = True,
               engine: str | None = None, **solver_options: Any) -> NodePlan:
     """Plan one layer alone (tiles, L1 buffers, DMA schedule, cycles): the backend call for a compiler
     that keeps its own graph and asks layer by layer."""
-    from .planner import plan_node as _plan_node
+    from .planner.graph import plan_node as _plan_node
     from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
@@ -144,7 +140,7 @@ def graph_from_layer_list(doc: Mapping[str, Any] | str) -> Graph:
 
 def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
     """Independent check of a plan against its graph and spec: the list of violations, empty if valid."""
-    from .validate import validate as _validate
+    from .validator.checks import validate as _validate
 
     return _validate(plan, graph, load_hw(hw) if isinstance(hw, str) else hw)
 
@@ -152,7 +148,7 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
 def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
              time_limit: float | None = None, seed: int = 0) -> AllocationResult:
     """Static offsets for buffers with lifetimes within a capacity (see `deeploy_tiler.alloc`)."""
-    from .alloc import allocate as _allocate
+    from .memory.alloc import allocate as _allocate
 
     return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit, seed=seed)
 
@@ -161,7 +157,7 @@ def emit(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
          inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
          expected: Mapping[str, np.ndarray[Any, Any]] | None = None) -> EmittedProject:
     """Write the plan as a self-contained C project (network, kernels, runtime, test main, Makefile)."""
-    from .emit import emit_project
+    from .emitter import emit_project
 
     return emit_project(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
                         expected=expected)
@@ -171,7 +167,7 @@ def verify(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
            inputs: Mapping[str, np.ndarray[Any, Any]], expected: Mapping[str, np.ndarray[Any, Any]],
            targets: Sequence[Target] = ("host", "rv32")) -> Verification:
     """Emit, build and run the plan on each target; compare every output element with `expected`."""
-    from .emit import verify as _verify
+    from .emitter import verify as _verify
 
     return _verify(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
                    expected=expected, targets=targets)

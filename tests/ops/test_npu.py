@@ -7,6 +7,7 @@ from itertools import product
 
 import pytest
 
+from deeploy_tiler.cost.npu import npu_compute_poly
 from deeploy_tiler.hw import load_hw
 from deeploy_tiler.ir import DType, Graph
 from deeploy_tiler.ops.builders import node_geometry
@@ -14,13 +15,12 @@ from deeploy_tiler.ops.npu import (
     NpuUnsupported,
     WeightSource,
     best_row_subtiles,
-    npu_compute_poly,
     npu_policy,
     npu_support,
     npu_task_cycles,
     npu_weight_bytes,
 )
-from deeploy_tiler.solver.problem import tile_space
+from deeploy_tiler.planner.setup import tile_space
 from tests.solver.graphs import conv, gemm, matmul, single_node
 
 HW = load_hw("siracusa_neureka")

@@ -8,12 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deeploy_tiler.cost import CostParams
+from deeploy_tiler.cost.model import CostParams
 from deeploy_tiler.errors import InfeasibleBudget
 from deeploy_tiler.hw import HwSpec, load_hw
 from deeploy_tiler.ir import Graph
-from deeploy_tiler.planner import plan_node
-from deeploy_tiler.solver import SolverOptions, build, early_exit, extract, prepare
+from deeploy_tiler.planner.graph import plan_node
+from deeploy_tiler.planner.setup import prepare
+from deeploy_tiler.solver import SolverOptions, build, early_exit, extract
 from deeploy_tiler.solver.tiling import _parameters
 from tests.solver import graphs
 from tests.solver.brute import brute_force, legal_candidates

@@ -1,6 +1,6 @@
 """N-EUREKA (a convolution NPU) as data: which nodes it runs, how a node maps onto its tasks, its task
-cycle model as a `Poly` over the tile choice (so the CP-SAT model and cost.py share it), and the size of
-its packed weights.
+cycle model (summed over a tiling as a `Poly` in cost.npu, so the CP-SAT model and the cost model share
+it), and the size of its packed weights.
 
 Legality (`npu_support`): Conv 1x1 / 3x3 dense or 3x3 depthwise (the spec's `kernel_sizes` /
 `depthwise_kernel_sizes`), 2-D, batch 1 (no batch counter), stride <= `max_stride`, dilation 1, padding
@@ -41,13 +41,12 @@ from math import ceil, prod
 from typing import Literal
 
 from ..errors import PlanError
-from ..hw import ComputeEngine
+from ..hw.spec import ComputeEngine
 from ..ir import DType, Graph, Node
 from .geometry import Geometry
 from .policy import KernelPolicy
-from .tilespace import Poly, TileSpace
 
-__all__ = ["NpuTask", "NpuUnsupported", "WeightSource", "best_row_subtiles", "npu_compute_poly",
+__all__ = ["NpuTask", "NpuUnsupported", "WeightSource", "best_row_subtiles",
            "npu_policy", "npu_support", "npu_task_cycles", "npu_weight_bytes"]
 
 NpuMode = Literal["1x1", "3x3", "dw3x3"]
@@ -172,36 +171,6 @@ def npu_task_cycles(task: NpuTask, channels: int, extents: Sequence[int]) -> int
     for k in task.passes(channels):
         cycles += sub * task.per_pass(k) + pixels * task.out_words(k)
     return cycles
-
-
-def npu_compute_poly(task: NpuTask, space: TileSpace) -> Poly:
-    """Task cycles summed over every tile of a tiling, as a Poly over the candidates.
-
-    sum_tiles cycles = (setup + fill) * N + [prod_s sum_s subtiles] * sum_c passes(c)
-                       + pixels * sum_c out_words(c)   (each sum over the tiles of one dimension)."""
-    ch = task.channel_dim
-    per_pass, words = [], []
-    for i in range(len(space.candidates[ch])):
-        sizes = [z for _, z in space.tiles(ch, i)]
-        per_pass.append(sum(task.per_pass(k) for z in sizes for k in task.passes(z)))
-        words.append(sum(task.out_words(k) for z in sizes for k in task.passes(z)))
-    if len(task.spatial) == 2:
-        h, w = task.spatial
-        sub = (Poly.table(h, [sum(ceil(z / task.pe_h) for _, z in space.tiles(h, i))
-                              for i in range(len(space.candidates[h]))])
-               * Poly.table(w, [sum(ceil(z / task.pe_w) for _, z in space.tiles(w, i))
-                                for i in range(len(space.candidates[w]))]))
-        pixels = space.out_shape[h] * space.out_shape[w]
-    else:
-        (m,) = task.spatial
-        sub = Poly.table(m, [sum(best_row_subtiles(task.row_batch, z, task.pe_h, task.pe_w)
-                                 for _, z in space.tiles(m, i)) for i in range(len(space.candidates[m]))])
-        pixels = space.out_shape[m] * task.row_batch
-    tiles = Poly.const(1)
-    for d in range(len(space.out_shape)):
-        tiles = tiles * Poly.table(d, space.counts(d))
-    return (tiles * (task.setup + task.load_cycles) + sub * Poly.table(ch, per_pass)
-            + Poly.table(ch, words) * pixels)
 
 
 # --- legality ------------------------------------------------------------------------------------------------

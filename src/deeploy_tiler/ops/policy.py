@@ -31,7 +31,7 @@ from math import prod
 from typing import TYPE_CHECKING
 
 from ..errors import PlanError
-from ..hw import ComputeEngine
+from ..hw.spec import ComputeEngine
 from ..ir import Graph, Node
 from .geometry import Geometry
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..cost import Choice, NodeCost, NodeCostModel
-from ..ops.tilespace import Poly, Table
+from ..cost.model import Choice, NodeCost, NodeCostModel
+from ..cost.tilespace import Poly, Table
 from ..plan import SolveStats
 from .options import SolverOptions, cp_solver
 from .problem import TilingProblem, early_exit

@@ -1,0 +1,106 @@
+"""`tile-report emit` and `tile-report verify`: the C project, built, run and compared element by element."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from .. import api
+from ..ir import Graph
+from .common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, HwOpt, ModelArg, console, err_console, fail, size_option
+
+if TYPE_CHECKING:
+    from ..emitter import Target
+
+__all__ = ["emit", "verify"]
+
+
+def _model_and_data(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+    """A model with its test inputs and expected outputs: `inputs.npz` / `outputs.npz` beside it (the
+    shared-model layout), or for the bundled default its own inputs and the reference's outputs."""
+    if model is not None and model.is_dir():
+        model = model / "network.onnx"
+    graph = api.load_model(model)
+    if model is None:
+        inputs = api.default_inputs()
+        return graph, inputs, api.reference_run(graph, inputs)
+    folder = model.parent
+    if not (folder / "inputs.npz").is_file():
+        fail(f"{folder}: no inputs.npz beside the model to run it with", EXIT_BAD_INPUT)
+    inputs = api.load_inputs(graph, folder / "inputs.npz")
+    if (folder / "outputs.npz").is_file():
+        return graph, inputs, api.load_outputs(graph, folder / "outputs.npz")
+    return graph, inputs, api.reference_run(graph, inputs)
+
+
+def emit(
+    model: ModelArg = None,
+    hw: HwOpt = "siracusa",
+    out: Annotated[Path, typer.Option("--out", help="folder for the C project")] = Path("out"),
+    l1: Annotated[str | None, typer.Option("--l1")] = None,
+    l2: Annotated[str | None, typer.Option("--l2")] = None,
+    double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
+) -> None:
+    """Plan the model and write the C project (network, kernels, runtime, test main, Makefile)."""
+    graph, inputs, expected = _model_and_data(model)
+    spec = api.load_hw(hw)
+    result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
+    project = api.emit(result, graph, spec, out, inputs=inputs, expected=expected)
+    console.print(f"C project for {graph.name} written to {project.out_dir}: `make -C {project.out_dir} run-host` "
+                  f"or `run-rv32`")
+
+
+def verify(
+    model: ModelArg = None,
+    hw: HwOpt = "siracusa",
+    target: Annotated[str, typer.Option("--target", help="host, rv32, or both")] = "both",
+    out: Annotated[Path | None, typer.Option("--out", help="keep the C project here")] = None,
+    l1: Annotated[str | None, typer.Option("--l1")] = None,
+    l2: Annotated[str | None, typer.Option("--l2")] = None,
+    double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
+    per_node: Annotated[bool, typer.Option("--per-node/--totals", help="retired instructions per node")] = True,
+) -> None:
+    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference."""
+    import tempfile
+
+    choices: dict[str, tuple[Target, ...]] = {"host": ("host",), "rv32": ("rv32",), "both": ("host", "rv32")}
+    targets = choices.get(target)
+    if targets is None:
+        fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+    graph, inputs, expected = _model_and_data(model)
+    spec = api.load_hw(hw)
+    result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
+    with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
+        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected,
+                             targets=targets)
+        table = Table(title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
+                            f"{'double' if double_buffer else 'single'} buffering")
+        for col in ("target", "outputs", "mismatches", "retired instr.", "instr./MAC", "memory within plan"):
+            table.add_column(col)
+        for built, run in outcome.results:
+            mism = sum(o.mismatches for o in run.outputs)
+            ipm = f"{run.total_instructions / graph.total_macs:.1f}" if run.total_instructions and graph.total_macs \
+                else "-"
+            table.add_row(built.target, str(len(run.outputs)), str(mism),
+                          f"{run.total_instructions:,}" if run.total_instructions else "- (host)", ipm,
+                          "yes" if built.within_budgets else "[red]no[/]")
+        console.print(table)
+        rv32 = [r for b, r in outcome.results if b.target == "rv32"]
+        if per_node and rv32 and rv32[0].node_instructions:
+            nodes = Table(title="retired instructions per node (rv32)")
+            nodes.add_column("node")
+            nodes.add_column("instructions", justify="right")
+            for name, count in rv32[0].node_instructions:
+                nodes.add_row(name, f"{count:,}")
+            console.print(nodes)
+        for built, run in outcome.results:
+            for o in run.outputs:
+                if o.mismatches:
+                    err_console.print(f"[red]{built.target}: output {o.name}: {o.mismatches} of {o.numel} elements "
+                                      f"differ, first at {o.first_index} (got {o.got}, expected {o.expected})[/]")
+        if not outcome.passed:
+            fail("verification failed", EXIT_CHECK_FAILED)
+        console.print("[green]bit-exact on every target[/]")

@@ -1,0 +1,43 @@
+"""The pipeline: the one place where the stages are chained. Tiling (engine choice, per-node CP-SAT solves,
+DMA schedules) gives a tiled plan; the whole-network memory plan places its buffers in L2 / L3 / WMEM.
+
+`dt.plan` is `plan_network`; the sweep's smallest-budget searches probe the two stages separately.
+"""
+
+from __future__ import annotations
+
+from ..hw.spec import HwSpec
+from ..ir import Graph
+from ..memory.network import plan_memory
+from ..plan import Plan
+from ..solver import EngineOptions, SolverOptions
+from .graph import plan_graph
+
+__all__ = ["place_memory", "plan_network", "tile_network"]
+
+
+def tile_network(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
+                 double_buffer: bool = True, engine: str | None = None, options: SolverOptions | None = None,
+                 engine_options: EngineOptions | None = None) -> Plan:
+    """Stage 1: engine, tiles, L1 buffers and DMA schedule of every node (raises for an infeasible L1)."""
+    return plan_graph(graph, hw, l1=l1, l2=l2, double_buffer=double_buffer, options=options or SolverOptions(),
+                      engine=engine, engine_options=engine_options)
+
+
+def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None) -> Plan:
+    """Stage 2: the static memory map of a tiled plan (raises for an infeasible L2 / L3 / WMEM).
+
+    Tiles stream between L2 and L1 only, so every weight they read stays resident in L2."""
+    budget = tiled.budgets["L2"] if l2 is None else l2
+    at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, "L2": l2}})
+    memory = plan_memory(graph, hw, l2_budget=budget, plan=at)
+    return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
+
+
+def plan_network(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
+                 double_buffer: bool = True, engine: str | None = None, options: SolverOptions | None = None,
+                 engine_options: EngineOptions | None = None) -> Plan:
+    """Both stages: the complete plan."""
+    tiled = tile_network(graph, hw, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine, options=options,
+                         engine_options=engine_options)
+    return place_memory(tiled, graph, hw)

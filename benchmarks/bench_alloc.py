@@ -25,20 +25,33 @@ from deeploy_tiler.errors import AllocationError  # noqa: E402
 from deeploy_tiler.memory.alloc import STRATEGIES, allocate, check_allocation, read_csv  # noqa: E402
 
 #: MiniMalloc's C++ solver, seconds per instance, measured on a 2-core machine of this kind.
-MINIMALLOC_SECONDS = {"A": 5.1, "B": 3.6, "C": 0.6, "D": 2.9, "E": 4.1, "F": 6.1, "G": 1.1, "H": 1.6,
-                      "I": 3.8, "J": 0.8, "K": 0.6}
+MINIMALLOC_SECONDS = {
+    "A": 5.1,
+    "B": 3.6,
+    "C": 0.6,
+    "D": 2.9,
+    "E": 4.1,
+    "F": 6.1,
+    "G": 1.1,
+    "H": 1.6,
+    "I": 3.8,
+    "J": 0.8,
+    "K": 0.6,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance and strategy")
-    ap.add_argument("--strategies", nargs="+", default=["greedy", "search", "cpsat", "auto"],
-                    choices=[s for s in STRATEGIES])
+    ap.add_argument(
+        "--strategies", nargs="+", default=["greedy", "search", "cpsat", "auto"], choices=[s for s in STRATEGIES]
+    )
     ap.add_argument("--instances", nargs="+", default=sorted(MINIMALLOC_SECONDS))
     ap.add_argument("--data-dir", type=Path, default=None)
     args = ap.parse_args(argv)
-    data = args.data_dir or Path(os.environ.get("DEEPLOY_TILER_MINIMALLOC_DIR", "")
-                                 or ROOT.parent / "shared" / "data" / "minimalloc-challenging")
+    data = args.data_dir or Path(
+        os.environ.get("DEEPLOY_TILER_MINIMALLOC_DIR", "") or ROOT.parent / "shared" / "data" / "minimalloc-challenging"
+    )
     head = ["inst", "buffers", "lower bound KiB"]
     for s in args.strategies:
         head += [f"{s} fits", f"{s} peak KiB", f"{s} s wall (cpu)", f"{s} x MiniMalloc wall (cpu)"]
@@ -68,9 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             ok = r.solved and not bad
             solved[s] += ok
             ref = MINIMALLOC_SECONDS.get(name)
-            row += ["yes" if ok else ("INVALID" if bad else f"no ({r.stats.status})"),
-                    f"{r.peak / 1024:.0f}", f"{wall:.2f} ({cpu:.2f})",
-                    f"{wall / ref:.2f} ({cpu / ref:.2f})" if ref and ok else "-"]
+            row += [
+                "yes" if ok else ("INVALID" if bad else f"no ({r.stats.status})"),
+                f"{r.peak / 1024:.0f}",
+                f"{wall:.2f} ({cpu:.2f})",
+                f"{wall / ref:.2f} ({cpu / ref:.2f})" if ref and ok else "-",
+            ]
             sys.stderr.write(f"# {name} {s}: {'fits' if ok else 'no'} in {wall:.2f} s\n")
         row.insert(2, lb_cell)
         print("| " + " | ".join(row) + " |", flush=True)

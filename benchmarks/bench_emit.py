@@ -31,8 +31,15 @@ from deeploy_tiler.ir import DType, Graph
 from deeploy_tiler.planner.graph import plan_graph
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_MODELS = ["miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting",
-                  "microLlama/INT8/microLlama1", "microLlama/INT8/microLlama8", "microLlama/INT8/microLlama64"]
+DEFAULT_MODELS = [
+    "miniMobileNet",
+    "miniMobileNetv2",
+    "CNN_Linear1",
+    "MLPerf/KeywordSpotting",
+    "microLlama/INT8/microLlama1",
+    "microLlama/INT8/microLlama8",
+    "microLlama/INT8/microLlama64",
+]
 
 
 def _testdata() -> Path:
@@ -79,11 +86,20 @@ def bench_one(model: str, kind: str, hw: HwSpec, db: bool, rv32: bool, work: Pat
     plan = plan_graph(graph, hw, l1=l1, double_buffer=db)
     t_plan = time.perf_counter() - t0
     t0 = time.perf_counter()
-    project = emit_project(plan, graph, hw, work / f"{model.replace('/', '_')}_{kind}_{int(db)}",
-                           inputs=inputs, expected=expected)
+    project = emit_project(
+        plan, graph, hw, work / f"{model.replace('/', '_')}_{kind}_{int(db)}", inputs=inputs, expected=expected
+    )
     t_emit = time.perf_counter() - t0
-    row: dict[str, Any] = {"model": model, "budget": kind, "l1": l1, "double_buffer": db, "tiles": plan.num_tiles,
-                           "macs": graph.total_macs, "plan_s": round(t_plan, 2), "emit_s": round(t_emit, 2)}
+    row: dict[str, Any] = {
+        "model": model,
+        "budget": kind,
+        "l1": l1,
+        "double_buffer": db,
+        "tiles": plan.num_tiles,
+        "macs": graph.total_macs,
+        "plan_s": round(t_plan, 2),
+        "emit_s": round(t_emit, 2),
+    }
     host = build(project, "host")
     host_run = run(project, host)
     row.update(host_build_s=round(host.seconds, 2), host_pass=host_run.passed)
@@ -91,15 +107,26 @@ def bench_one(model: str, kind: str, hw: HwSpec, db: bool, rv32: bool, work: Pat
         built = build(project, "rv32")
         res = run(project, built)
         macs = max(graph.total_macs, 1)
-        row.update(rv32_build_s=round(built.seconds, 2), rv32_pass=res.passed, instructions=res.total_instructions,
-                   instr_per_mac=round(res.total_instructions / macs, 2), code_bytes=built.network_code_bytes,
-                   all_code_bytes=built.code_bytes, table_bytes=built.table_bytes, const_bytes=built.const_bytes,
-                   bss_bytes=built.bss_bytes,
-                   memory={m.level: {"arena": m.arena_bytes, "const": m.const_bytes, "budget": m.budget}
-                           for m in built.memory},
-                   per_node=[{"node": n, "op": graph.node(n).op_type, "macs": graph.node(n).macs, "instructions": i}
-                             for n, i in res.node_instructions],
-                   dma_transfers=res.dma_transfers, dma_bytes=res.dma_bytes)
+        row.update(
+            rv32_build_s=round(built.seconds, 2),
+            rv32_pass=res.passed,
+            instructions=res.total_instructions,
+            instr_per_mac=round(res.total_instructions / macs, 2),
+            code_bytes=built.network_code_bytes,
+            all_code_bytes=built.code_bytes,
+            table_bytes=built.table_bytes,
+            const_bytes=built.const_bytes,
+            bss_bytes=built.bss_bytes,
+            memory={
+                m.level: {"arena": m.arena_bytes, "const": m.const_bytes, "budget": m.budget} for m in built.memory
+            },
+            per_node=[
+                {"node": n, "op": graph.node(n).op_type, "macs": graph.node(n).macs, "instructions": i}
+                for n, i in res.node_instructions
+            ],
+            dma_transfers=res.dma_transfers,
+            dma_bytes=res.dma_bytes,
+        )
     return row
 
 
@@ -124,18 +151,24 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{model:28s} {kind:>6s} INFEASIBLE: needs {e.required_bytes} B of {e.level}", flush=True)
                     continue
                 rows.append(row)
-                print(f"{model:28s} {kind:>6s} l1={row['l1']:>6d} tiles={row['tiles']:>6d} plan={row['plan_s']:6.2f}s "
-                      f"emit={row['emit_s']:5.2f}s host_build={row['host_build_s']:5.2f}s "
-                      + (f"rv32_build={row['rv32_build_s']:5.2f}s {'PASS' if row['rv32_pass'] else 'FAIL'} "
-                         f"instr={row['instructions']:>10d} instr/MAC={row['instr_per_mac']:6.2f} "
-                         f"code={row['code_bytes']} tables={row['table_bytes']} consts={row['const_bytes']} "
-                         f"arenas={row['bss_bytes']}"
-                         if "instructions" in row else f"host {'PASS' if row['host_pass'] else 'FAIL'}"),
-                      flush=True)
+                print(
+                    f"{model:28s} {kind:>6s} l1={row['l1']:>6d} tiles={row['tiles']:>6d} plan={row['plan_s']:6.2f}s "
+                    f"emit={row['emit_s']:5.2f}s host_build={row['host_build_s']:5.2f}s "
+                    + (
+                        f"rv32_build={row['rv32_build_s']:5.2f}s {'PASS' if row['rv32_pass'] else 'FAIL'} "
+                        f"instr={row['instructions']:>10d} instr/MAC={row['instr_per_mac']:6.2f} "
+                        f"code={row['code_bytes']} tables={row['table_bytes']} consts={row['const_bytes']} "
+                        f"arenas={row['bss_bytes']}"
+                        if "instructions" in row
+                        else f"host {'PASS' if row['host_pass'] else 'FAIL'}"
+                    ),
+                    flush=True,
+                )
                 if args.per_node and "per_node" in row:
                     for n in row["per_node"]:
-                        print(f"    {n['node'][:60]:60s} {n['op']:16s} macs={n['macs']:>8d} "
-                              f"instr={n['instructions']:>9d}")
+                        print(
+                            f"    {n['node'][:60]:60s} {n['op']:16s} macs={n['macs']:>8d} instr={n['instructions']:>9d}"
+                        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return 0 if all(r.get("rv32_pass", r["host_pass"]) for r in rows) else 1

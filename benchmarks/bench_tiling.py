@@ -30,16 +30,27 @@ from deeploy_tiler.planner.graph import l1_requirements, plan_graph_timed  # noq
 from deeploy_tiler.planner.setup import prepare  # noqa: E402
 from deeploy_tiler.solver import SolverOptions  # noqa: E402
 
-MODELS = ("miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting", "CCT/Int/ICCT",
-          "microLlama/INT8/microLlama1", "microLlama/INT8/microLlama8", "microLlama/INT8/microLlama64")
+MODELS = (
+    "miniMobileNet",
+    "miniMobileNetv2",
+    "CNN_Linear1",
+    "MLPerf/KeywordSpotting",
+    "CCT/Int/ICCT",
+    "microLlama/INT8/microLlama1",
+    "microLlama/INT8/microLlama8",
+    "microLlama/INT8/microLlama64",
+)
 
 
 def _roofline(graph: Graph, hw: HwSpec, l1: int, double_buffer: bool) -> int:
     from deeploy_tiler.cost.model import CostParams
 
     params = CostParams.from_hw(hw)
-    return sum(prepare(n, graph, hw.cluster_engine, params, l1, double_buffer).problem.model.roofline()
-               for n in graph.nodes if not n.is_alias)
+    return sum(
+        prepare(n, graph, hw.cluster_engine, params, l1, double_buffer).problem.model.roofline()
+        for n in graph.nodes
+        if not n.is_alias
+    )
 
 
 def _validate(plan: object, graph: Graph, hw: HwSpec) -> str:
@@ -63,8 +74,21 @@ def main(argv: list[str] | None = None) -> int:
     hw = load_hw(args.hw)
     graphs = {m: load_model(data / "Models" / m / "network.onnx") for m in args.models}
     options = SolverOptions()
-    head = ["model", "L1 B", "dbuf", "wall s", "cpu s", "nodes", "tiles", "cycles", "bound", "gap %",
-            "roofline", "solved/untiled/cached", "validator"]
+    head = [
+        "model",
+        "L1 B",
+        "dbuf",
+        "wall s",
+        "cpu s",
+        "nodes",
+        "tiles",
+        "cycles",
+        "bound",
+        "gap %",
+        "roofline",
+        "solved/untiled/cached",
+        "validator",
+    ]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     bad = 0
@@ -75,16 +99,20 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     plan, t = plan_graph_timed(graph, hw, l1=l1, l2=args.l2, double_buffer=db, options=options)
                 except InfeasibleBudget as e:
-                    print(f"| {name} | {l1} | {db} | - | {time.process_time() - c0:.2f} | infeasible: "
-                          f"{len(e.nodes)} nodes, needs {e.required_bytes} B |" + " |" * 7)
+                    print(
+                        f"| {name} | {l1} | {db} | - | {time.process_time() - c0:.2f} | infeasible: "
+                        f"{len(e.nodes)} nodes, needs {e.required_bytes} B |" + " |" * 7
+                    )
                     continue
                 cpu = time.process_time() - c0
                 verdict = _validate(plan, graph, hw)
                 bad += verdict not in ("ok", "n/a")
                 how = f"{t.count('solved')}/{t.count('untiled')}/{t.count('cached')}"
-                print(f"| {name} | {l1} | {db} | {t.total_s:.2f} | {cpu:.2f} | {len(plan.nodes)} | {plan.num_tiles} "
-                      f"| {plan.total_cycles} | {plan.lower_bound_cycles} | {100 * plan.gap:.1f} "
-                      f"| {_roofline(graph, hw, l1, db)} | {how} | {verdict} |")
+                print(
+                    f"| {name} | {l1} | {db} | {t.total_s:.2f} | {cpu:.2f} | {len(plan.nodes)} | {plan.num_tiles} "
+                    f"| {plan.total_cycles} | {plan.lower_bound_cycles} | {100 * plan.gap:.1f} "
+                    f"| {_roofline(graph, hw, l1, db)} | {how} | {verdict} |"
+                )
     print()
     print(f"| model | L1 = {args.impossible} B | answer s | smallest feasible L1 B | binding node |")
     print("|---|---|---|---|---|")

@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 python3 -m ruff check src tests benchmarks
+python3 -m ruff format --check src tests benchmarks
 python3 -m mypy
 python3 -m pytest -q -n 2 "$@"

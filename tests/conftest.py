@@ -69,7 +69,8 @@ def load_npz_inputs(graph: Graph, folder: Path) -> dict[str, np.ndarray[Any, Any
     with np.load(folder / "inputs.npz") as npz:
         arrays = [npz[k] for k in npz.files]
     assert len(arrays) == len(graph.input_names), (
-        f"{folder}: {len(arrays)} arrays in inputs.npz for {len(graph.input_names)} graph inputs")
+        f"{folder}: {len(arrays)} arrays in inputs.npz for {len(graph.input_names)} graph inputs"
+    )
     return dict(zip(graph.input_names, arrays, strict=True))
 
 
@@ -82,8 +83,11 @@ def load_npz_outputs(folder: Path) -> list[np.ndarray[Any, Any]]:
 def input_dtypes_from_data(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, DType]:
     """The narrowest dtype (signed first) holding each input's values: the models declare FLOAT, and
     some feed unsigned 0..255 data, which the frontend cannot know from the file alone."""
-    return {name: DType.smallest_holding(int(a.min()), int(a.max())) if a.size else DType.INT8
-            for name, a in inputs.items() if name in graph.input_names}
+    return {
+        name: DType.smallest_holding(int(a.min()), int(a.max())) if a.size else DType.INT8
+        for name, a in inputs.items()
+        if name in graph.input_names
+    }
 
 
 def load_model(folder: Path, *, fuse: bool = True) -> tuple[Graph, dict[str, np.ndarray[Any, Any]]]:

@@ -13,11 +13,18 @@ def _t(name: str, shape: tuple[int, ...], kind: TensorKind, dtype: DType = DType
 
 
 def _chain() -> Graph:
-    tensors = [_t("x", (1, 8), TensorKind.INPUT), _t("w", (8, 4), TensorKind.CONSTANT),
-               _t("h", (1, 4), TensorKind.ACTIVATION, DType.INT32), _t("r", (4,), TensorKind.ACTIVATION, DType.INT32),
-               _t("y", (4,), TensorKind.OUTPUT, DType.INT32)]
-    nodes = (Node("mm", "MatMul", ("x", "w"), ("h",), macs=32), Node("fl", "Reshape", ("h",), ("r",)),
-             Node("relu", "Relu", ("r",), ("y",)))
+    tensors = [
+        _t("x", (1, 8), TensorKind.INPUT),
+        _t("w", (8, 4), TensorKind.CONSTANT),
+        _t("h", (1, 4), TensorKind.ACTIVATION, DType.INT32),
+        _t("r", (4,), TensorKind.ACTIVATION, DType.INT32),
+        _t("y", (4,), TensorKind.OUTPUT, DType.INT32),
+    ]
+    nodes = (
+        Node("mm", "MatMul", ("x", "w"), ("h",), macs=32),
+        Node("fl", "Reshape", ("h",), ("r",)),
+        Node("relu", "Relu", ("r",), ("y",)),
+    )
     return Graph("g", {t.name: t for t in tensors}, nodes, ("x",), ("y",))
 
 

@@ -40,8 +40,10 @@ def test_notebook_is_stored_without_outputs(path: Path) -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path, testdata_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _need(all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")),
-          "notebook tests need nbclient, nbformat and ipykernel (the dev extra)")
+    _need(
+        all(importlib.util.find_spec(m) for m in ("nbclient", "nbformat", "ipykernel")),
+        "notebook tests need nbclient, nbformat and ipykernel (the dev extra)",
+    )
     import nbformat
     from nbclient import NotebookClient
 

@@ -11,8 +11,22 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_carries_its_data_and_runs_alone(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
-                    str(tmp_path / "dist"), str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path / "dist"),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (tmp_path / "dist").glob("deeploy_tiler-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for spec in ("siracusa", "siracusa_neureka", "rv32_mcu"):
@@ -21,11 +35,18 @@ def test_wheel_carries_its_data_and_runs_alone(tmp_path: Path) -> None:
     assert any(n.startswith("deeploy_tiler/emitter/c/kernels/") for n in names)
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    probe = ("import deeploy_tiler as dt, deeploy_tiler.resources as r;"
-             f"assert r.hw_specs_dir().is_relative_to(r'{site}') and r.emit_c_dir().is_relative_to(r'{site}');"
-             "g = dt.load_model(); p = dt.plan(g, 'siracusa', l1=4000); assert dt.validate(p, g, 'siracusa') == [];"
-             "print(len(p.nodes))")
+    probe = (
+        "import deeploy_tiler as dt, deeploy_tiler.resources as r;"
+        f"assert r.hw_specs_dir().is_relative_to(r'{site}') and r.emit_c_dir().is_relative_to(r'{site}');"
+        "g = dt.load_model(); p = dt.plan(g, 'siracusa', l1=4000); assert dt.validate(p, g, 'siracusa') == [];"
+        "print(len(p.nodes))"
+    )
     # -I: isolated mode, so neither the repository nor an editable install is on the path
-    out = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, r'{site}'); {probe}"],
-                         cwd=tmp_path, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, r'{site}'); {probe}"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.strip() == "26"

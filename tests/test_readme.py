@@ -13,8 +13,9 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_python_block_runs(index: int, testdata_dir: Path, capsys: pytest.CaptureFixture[str],
-                                  tmp_path: Path) -> None:
+def test_readme_python_block_runs(
+    index: int, testdata_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     cwd = os.getcwd()
     os.chdir(testdata_dir)  # the examples name models as Models/...; plan.json goes to a temp copy
     try:

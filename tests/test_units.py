@@ -3,8 +3,18 @@ import pytest
 from deeploy_tiler.units import format_bytes, parse_bytes
 
 
-@pytest.mark.parametrize(("text", "value"), [("64000", 64000), ("64KiB", 65536), ("64kB", 64000),
-                                             ("1MiB", 1048576), ("1.5KiB", 1536), (" 8 kib ", 8192), (12, 12)])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("64000", 64000),
+        ("64KiB", 65536),
+        ("64kB", 64000),
+        ("1MiB", 1048576),
+        ("1.5KiB", 1536),
+        (" 8 kib ", 8192),
+        (12, 12),
+    ],
+)
 def test_parse(text: str, value: int) -> None:
     assert parse_bytes(text) == value
 

@@ -1,10 +1,10 @@
 """deeploy_tiler: plan how an integer neural network runs on a heterogeneous RISC-V microcontroller.
 
-    import deeploy_tiler as dt
-    graph = dt.load_model("network.onnx")        # or dt.load_model() for the bundled default
-    hw = dt.load_hw("siracusa")
-    plan = dt.plan(graph, hw, l1=64_000)
-    assert dt.validate(plan, graph, hw) == []
+import deeploy_tiler as dt
+graph = dt.load_model("network.onnx")        # or dt.load_model() for the bundled default
+hw = dt.load_hw("siracusa")
+plan = dt.plan(graph, hw, l1=64_000)
+assert dt.validate(plan, graph, hw) == []
 """
 
 # Load the `validate` submodule before binding the function of the same name, so a later

@@ -25,9 +25,23 @@ if TYPE_CHECKING:
     from .memory.alloc import AllocationResult, Buffer
     from .validator.checks import Violation
 
-__all__ = ["allocate", "default_inputs", "default_model", "emit", "graph_from_layer_list", "infer_input_dtypes",
-           "load_hw", "load_inputs", "load_model", "load_outputs", "plan", "plan_node", "reference_run", "validate",
-           "verify"]
+__all__ = [
+    "allocate",
+    "default_inputs",
+    "default_model",
+    "emit",
+    "graph_from_layer_list",
+    "infer_input_dtypes",
+    "load_hw",
+    "load_inputs",
+    "load_model",
+    "load_outputs",
+    "plan",
+    "plan_node",
+    "reference_run",
+    "validate",
+    "verify",
+]
 
 
 def default_model() -> Graph:
@@ -69,8 +83,9 @@ def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, 
     return out
 
 
-def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DType] | None = None,
-               fuse: bool = True) -> Graph:
+def load_model(
+    path: str | Path | None = None, *, input_dtypes: Mapping[str, DType] | None = None, fuse: bool = True
+) -> Graph:
     """Load an ONNX model (`.onnx`), a folder holding `network.onnx`, or a layer list (`.json`); no path:
     the bundled default.
 
@@ -91,9 +106,6 @@ def load_model(path: str | Path | None = None, *, input_dtypes: Mapping[str, DTy
     return import_onnx(model, name=name, source=str(p), input_dtypes=input_dtypes, fuse=fuse)
 
 
-
-
-
 def reference_run(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
     """Bit-exact integer reference (numpy, int64): graph outputs in graph order."""
     from .reference import reference_run as _run
@@ -101,8 +113,16 @@ def reference_run(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> d
     return _run(graph, inputs)
 
 
-def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | None = None,
-         double_buffer: bool = True, engine: str | None = None, **solver_options: Any) -> Plan:
+def plan(
+    graph: Graph,
+    hw: HwSpec | str,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    engine: str | None = None,
+    **solver_options: Any,
+) -> Plan:
     """Plan every node: engine, tiles, L1 buffers, DMA schedule, and the static L2/L3 memory map.
 
     `engine=None` lets the solver choose per node on a spec with an NPU; `"cluster"` forces cluster-only.
@@ -113,20 +133,30 @@ def plan(graph: Graph, hw: HwSpec | str, *, l1: int | None = None, l2: int | Non
     from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
-    return plan_network(graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine,
-                        options=SolverOptions(**solver_options))
+    return plan_network(
+        graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+    )
 
 
-def plan_node(graph: Graph, node: str, hw: HwSpec | str, *, l1: int | None = None, double_buffer: bool = True,
-              engine: str | None = None, **solver_options: Any) -> NodePlan:
+def plan_node(
+    graph: Graph,
+    node: str,
+    hw: HwSpec | str,
+    *,
+    l1: int | None = None,
+    double_buffer: bool = True,
+    engine: str | None = None,
+    **solver_options: Any,
+) -> NodePlan:
     """Plan one layer alone (tiles, L1 buffers, DMA schedule, cycles): the backend call for a compiler
     that keeps its own graph and asks layer by layer."""
     from .planner.graph import plan_node as _plan_node
     from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
-    return _plan_node(node, graph, spec, l1=l1, double_buffer=double_buffer, engine=engine,
-                      options=SolverOptions(**solver_options))
+    return _plan_node(
+        node, graph, spec, l1=l1, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+    )
 
 
 def graph_from_layer_list(doc: Mapping[str, Any] | str) -> Graph:
@@ -145,29 +175,51 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
     return _validate(plan, graph, load_hw(hw) if isinstance(hw, str) else hw)
 
 
-def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
-             time_limit: float | None = None, seed: int = 0) -> AllocationResult:
+def allocate(
+    buffers: Sequence[Buffer], capacity: int, strategy: str = "auto", time_limit: float | None = None, seed: int = 0
+) -> AllocationResult:
     """Static offsets for buffers with lifetimes within a capacity (see `deeploy_tiler.alloc`)."""
     from .memory.alloc import allocate as _allocate
 
     return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit, seed=seed)
 
 
-def emit(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
-         inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
-         expected: Mapping[str, np.ndarray[Any, Any]] | None = None) -> EmittedProject:
+def emit(
+    plan: Plan,
+    graph: Graph,
+    hw: HwSpec | str,
+    out_dir: str | Path,
+    *,
+    inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
+    expected: Mapping[str, np.ndarray[Any, Any]] | None = None,
+) -> EmittedProject:
     """Write the plan as a self-contained C project (network, kernels, runtime, test main, Makefile)."""
     from .emitter import emit_project
 
-    return emit_project(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
-                        expected=expected)
+    return emit_project(
+        plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs, expected=expected
+    )
 
 
-def verify(plan: Plan, graph: Graph, hw: HwSpec | str, out_dir: str | Path, *,
-           inputs: Mapping[str, np.ndarray[Any, Any]], expected: Mapping[str, np.ndarray[Any, Any]],
-           targets: Sequence[Target] = ("host", "rv32")) -> Verification:
+def verify(
+    plan: Plan,
+    graph: Graph,
+    hw: HwSpec | str,
+    out_dir: str | Path,
+    *,
+    inputs: Mapping[str, np.ndarray[Any, Any]],
+    expected: Mapping[str, np.ndarray[Any, Any]],
+    targets: Sequence[Target] = ("host", "rv32"),
+) -> Verification:
     """Emit, build and run the plan on each target; compare every output element with `expected`."""
     from .emitter import verify as _verify
 
-    return _verify(plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs,
-                   expected=expected, targets=targets)
+    return _verify(
+        plan,
+        graph,
+        load_hw(hw) if isinstance(hw, str) else hw,
+        out_dir,
+        inputs=inputs,
+        expected=expected,
+        targets=targets,
+    )

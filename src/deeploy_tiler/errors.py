@@ -28,8 +28,10 @@ class UnsupportedOperatorError(ModelError):
     def __init__(self, unsupported: dict[str, list[str]], *, path: str | None = None) -> None:
         # unsupported: "domain::op_type" -> node names using it
         self.unsupported = dict(sorted(unsupported.items()))
-        parts = [f"{op} (nodes: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
-                 for op, names in self.unsupported.items()]
+        parts = [
+            f"{op} (nodes: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+            for op, names in self.unsupported.items()
+        ]
         where = f"{path}: " if path else ""
         super().__init__(f"{where}unsupported operators: " + "; ".join(parts), path=path)
 
@@ -77,8 +79,9 @@ class InfeasibleBudget(DeeployTilerError):
 class AllocationError(DeeployTilerError):
     """A static allocation problem is malformed (names the buffer) or cannot fit its capacity."""
 
-    def __init__(self, message: str, *, buffer: str | None = None, time: int | None = None,
-                 excess_bytes: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, buffer: str | None = None, time: int | None = None, excess_bytes: int | None = None
+    ) -> None:
         super().__init__(message)
         self.buffer = buffer
         self.time = time

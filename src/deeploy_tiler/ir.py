@@ -331,8 +331,11 @@ class Graph:
                         self.tensors[t].shape for t in n.inputs if t and not self.tensors[t].is_constant
                     ),
                     output_shapes=tuple(self.tensors[t].shape for t in n.outputs),
-                    dtypes=tuple(self.tensors[t].dtype.value for t in (*n.inputs, *n.outputs)
-                                 if t and not self.tensors[t].is_constant),
+                    dtypes=tuple(
+                        self.tensors[t].dtype.value
+                        for t in (*n.inputs, *n.outputs)
+                        if t and not self.tensors[t].is_constant
+                    ),
                     macs=n.macs,
                     input_bytes=b.inputs,
                     weight_bytes=b.weights,
@@ -380,6 +383,8 @@ class GraphSummary:
             f"{self.weight_bytes} B of constants, largest untiled node {self.max_untiled_bytes} B"
         ]
         for r in self.nodes:
-            lines.append(f"  {r.name:40s} {r.op_type:18s} {r.output_shapes} macs={r.macs} "
-                         f"in={r.input_bytes} w={r.weight_bytes} out={r.output_bytes}")
+            lines.append(
+                f"  {r.name:40s} {r.op_type:18s} {r.output_shapes} macs={r.macs} "
+                f"in={r.input_bytes} w={r.weight_bytes} out={r.output_bytes}"
+            )
         return "\n".join(lines)

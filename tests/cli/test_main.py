@@ -65,10 +65,12 @@ def test_verify_bundled_default_host_and_rv32(capsys: pytest.CaptureFixture[str]
     assert (tmp_path / "c" / "network.c").is_file()
 
 
-def test_emit_shared_model_writes_project(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                          model_dirs: dict[str, Path]) -> None:
-    code, _out, err = _run(capsys, "emit", str(model_dirs["miniMobileNet"]), "--l1", "4000", "--out",
-                          str(tmp_path / "mnv"))
+def test_emit_shared_model_writes_project(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, model_dirs: dict[str, Path]
+) -> None:
+    code, _out, err = _run(
+        capsys, "emit", str(model_dirs["miniMobileNet"]), "--l1", "4000", "--out", str(tmp_path / "mnv")
+    )
     assert code == EXIT_OK, err
     assert {p.name for p in (tmp_path / "mnv").iterdir()} >= {"network.c", "main.c", "Makefile"}
 
@@ -85,8 +87,12 @@ def test_alloc_csv_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: P
     code, _text, err = _run(capsys, "alloc", str(csv), "--json", str(out), "--plot", str(tmp_path / "m.png"))
     assert code == EXIT_OK, err
     doc = json.loads(out.read_text())
-    assert doc["solved"] and doc["peak"] == 12 and doc["lower_bound"] == 12 and set(doc["offsets"]) == {
-        "b1", "b2", "b3", "b4", "b5"}
+    assert (
+        doc["solved"]
+        and doc["peak"] == 12
+        and doc["lower_bound"] == 12
+        and set(doc["offsets"]) == {"b1", "b2", "b3", "b4", "b5"}
+    )
     assert isinstance(doc["seconds"], float) and (tmp_path / "m.png").stat().st_size > 0
     code, _, err = _run(capsys, "alloc", str(csv), "--capacity", "8")
     assert code != EXIT_OK and ("12" in err or "exceed" in err)

@@ -31,16 +31,38 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 def test_bundled_default_every_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     files = {k: tmp_path / f"out.{k}" for k in ("csv", "json", "html")}
-    code, out, err = _run(capsys, "--hw", "siracusa", "--l1", "256..4KiB:x4", "--double-buffer", "both",
-                          "--executor", "serial", "--csv", str(files["csv"]), "--json", str(files["json"]),
-                          "--html", str(files["html"]), "--png-dir", str(tmp_path / "png"))
+    code, out, err = _run(
+        capsys,
+        "--hw",
+        "siracusa",
+        "--l1",
+        "256..4KiB:x4",
+        "--double-buffer",
+        "both",
+        "--executor",
+        "serial",
+        "--csv",
+        str(files["csv"]),
+        "--json",
+        str(files["json"]),
+        "--html",
+        str(files["html"]),
+        "--png-dir",
+        str(tmp_path / "png"),
+    )
     assert code == EXIT_OK, err
     assert "tiny_decoder on siracusa: 6 points" in out and "infeasible (L1 needs 300 B)" in out
     assert "smallest feasible budgets" in out and "Pareto front" in out
     doc = json.loads(files["json"].read_text())
     assert {"points", "pareto", "min_feasible"} <= set(doc) and doc["complete"] is True
     assert [(p["l1"], p["double_buffer"]) for p in doc["points"]] == [
-        (256, True), (1024, True), (4096, True), (256, False), (1024, False), (4096, False)]
+        (256, True),
+        (1024, True),
+        (4096, True),
+        (256, False),
+        (1024, False),
+        (4096, False),
+    ]
     assert doc["min_feasible"][0]["budgets"]["L1"] == 300 and doc["min_feasible"][0]["verified"]["L1"]
     assert all(p["feasible"] for p in doc["pareto"])
     rows = _csv(files["csv"])
@@ -49,19 +71,43 @@ def test_bundled_default_every_output(capsys: pytest.CaptureFixture[str], tmp_pa
     page = files["html"].read_text()
     assert page.count("data:image/png;base64,") == 3
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
-        "breakdown.png", "breakdown.svg", "latency.png", "latency.svg", "memory_map.png", "memory_map.svg"]
+        "breakdown.png",
+        "breakdown.svg",
+        "latency.png",
+        "latency.svg",
+        "memory_map.png",
+        "memory_map.svg",
+    ]
 
 
-def test_minimobilenet_with_overrides_on_two_processes(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                       testdata_dir: Path) -> None:
+def test_minimobilenet_with_overrides_on_two_processes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, testdata_dir: Path
+) -> None:
     model = testdata_dir / "Models" / "miniMobileNet" / "network.onnx"
     out_json = tmp_path / "m.json"
-    code, out, err = _run(capsys, str(model), "--hw", "siracusa", "--l1", "1KiB,8KiB", "--workers", "2",
-                          "--set", "clock_hz=180e6|360e6", "--no-search", "--json", str(out_json))
+    code, out, err = _run(
+        capsys,
+        str(model),
+        "--hw",
+        "siracusa",
+        "--l1",
+        "1KiB,8KiB",
+        "--workers",
+        "2",
+        "--set",
+        "clock_hz=180e6|360e6",
+        "--no-search",
+        "--json",
+        str(out_json),
+    )
     assert code == EXIT_OK, err
     doc = json.loads(out_json.read_text())
     assert [(p["l1"], p["overrides"]["clock_hz"]) for p in doc["points"]] == [
-        (1024, 180_000_000), (8192, 180_000_000), (1024, 360_000_000), (8192, 360_000_000)]
+        (1024, 180_000_000),
+        (8192, 180_000_000),
+        (1024, 360_000_000),
+        (8192, 360_000_000),
+    ]
     assert doc["min_feasible"] == [] and doc["executor"] == "process" and doc["workers"] == 2
     slow, fast = doc["points"][1], doc["points"][3]
     assert slow["total_cycles"] == fast["total_cycles"] and fast["latency_s"] == pytest.approx(slow["latency_s"] / 2)
@@ -69,20 +115,24 @@ def test_minimobilenet_with_overrides_on_two_processes(capsys: pytest.CaptureFix
     assert "clock_hz=180000000" in out
 
 
-@pytest.mark.parametrize(("argv", "needle"), [
-    (["--l1", ""], "--l1: budget grid '' is empty"),
-    (["--l1", "64KiB..16KiB"], "reversed"),
-    (["--l2", "1MiB..1KiB"], "--l2"),
-    (["--l1", "4KiB", "--set", "memories.L1.bogus=3"], "memories.L1.bogus"),
-    (["--l1", "4KiB", "--set", "clock_hz"], "path=value"),
-    (["--l1", "4KiB", "--double-buffer", "sometimes"], "on, off, both"),
-    (["--l1", "4KiB", "--executor", "threads"], "--executor"),
-    (["--l1", "4KiB", "--workers", "0"], "--workers"),
-    (["--l1", "4KiB", "--ray-address", "127.0.0.1:1"], "needs --executor ray"),
-    (["--l1", "4KiB", "--executor", "ray", "--ray-address", "127.0.0.1:1"], "127.0.0.1:1"),
-])
-def test_bad_inputs_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str],
-                                    needle: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--l1", ""], "--l1: budget grid '' is empty"),
+        (["--l1", "64KiB..16KiB"], "reversed"),
+        (["--l2", "1MiB..1KiB"], "--l2"),
+        (["--l1", "4KiB", "--set", "memories.L1.bogus=3"], "memories.L1.bogus"),
+        (["--l1", "4KiB", "--set", "clock_hz"], "path=value"),
+        (["--l1", "4KiB", "--double-buffer", "sometimes"], "on, off, both"),
+        (["--l1", "4KiB", "--executor", "threads"], "--executor"),
+        (["--l1", "4KiB", "--workers", "0"], "--workers"),
+        (["--l1", "4KiB", "--ray-address", "127.0.0.1:1"], "needs --executor ray"),
+        (["--l1", "4KiB", "--executor", "ray", "--ray-address", "127.0.0.1:1"], "127.0.0.1:1"),
+    ],
+)
+def test_bad_inputs_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], needle: str
+) -> None:
     code, out, err = _run(capsys, *argv, "--csv", str(tmp_path / "x.csv"))
     assert code == EXIT_BAD_INPUT, (out, err)
     assert needle in err and "Traceback" not in err
@@ -91,8 +141,19 @@ def test_bad_inputs_one_line_exit_2(capsys: pytest.CaptureFixture[str], tmp_path
 
 def test_unreachable_ray_keeps_the_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_csv, out_json = tmp_path / "r.csv", tmp_path / "r.json"
-    code, _, err = _run(capsys, "--l1", "4KiB", "--executor", "ray", "--ray-address", "127.0.0.1:1",
-                        "--csv", str(out_csv), "--json", str(out_json))
+    code, _, err = _run(
+        capsys,
+        "--l1",
+        "4KiB",
+        "--executor",
+        "ray",
+        "--ray-address",
+        "127.0.0.1:1",
+        "--csv",
+        str(out_csv),
+        "--json",
+        str(out_json),
+    )
     assert code == EXIT_BAD_INPUT and ("does not answer" in err or "needs Ray" in err)
     assert "0 of 1 points computed" in err
     assert _csv(out_csv) == [] and json.loads(out_json.read_text())["complete"] is False
@@ -116,17 +177,35 @@ def _stop_at_third_point(monkeypatch: pytest.MonkeyPatch, exc: BaseException) ->
     monkeypatch.setattr(sw, "_run_point", run_point)
 
 
-@pytest.mark.parametrize(("exc", "code", "needle"), [
-    (KeyboardInterrupt(), EXIT_INTERRUPTED, "interrupted: 2 of 4 points computed"),
-    (MemoryError("worker died"), EXIT_INTERNAL, "the sweep failed (MemoryError: worker died); 2 of 4 points"),
-])
-def test_points_are_kept_when_a_later_point_stops_the_sweep(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch, exc: BaseException,
-                                                           code: int, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("exc", "code", "needle"),
+    [
+        (KeyboardInterrupt(), EXIT_INTERRUPTED, "interrupted: 2 of 4 points computed"),
+        (MemoryError("worker died"), EXIT_INTERNAL, "the sweep failed (MemoryError: worker died); 2 of 4 points"),
+    ],
+)
+def test_points_are_kept_when_a_later_point_stops_the_sweep(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    exc: BaseException,
+    code: int,
+    needle: str,
+) -> None:
     _stop_at_third_point(monkeypatch, exc)
     out_csv, out_json = tmp_path / "p.csv", tmp_path / "p.json"
-    got, out, err = _run(capsys, "--l1", "1KiB,2KiB,4KiB,8KiB", "--executor", "serial", "--no-search",
-                         "--csv", str(out_csv), "--json", str(out_json))
+    got, out, err = _run(
+        capsys,
+        "--l1",
+        "1KiB,2KiB,4KiB,8KiB",
+        "--executor",
+        "serial",
+        "--no-search",
+        "--csv",
+        str(out_csv),
+        "--json",
+        str(out_json),
+    )
     assert got == code and needle in err, err
     assert [r["l1"] for r in _csv(out_csv)] == ["1024", "2048"]
     doc = json.loads(out_json.read_text())
@@ -134,8 +213,9 @@ def test_points_are_kept_when_a_later_point_stops_the_sweep(capsys: pytest.Captu
     assert "(incomplete)" in out
 
 
-def test_sidecar_holds_each_point_as_it_finishes(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sidecar_holds_each_point_as_it_finishes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Seen from inside: when the third point starts, the first two are already on disk.
     out_csv, out_json = tmp_path / "s.csv", tmp_path / "s.json"
     sidecar = tmp_path / "s.json.points.jsonl"
@@ -148,14 +228,25 @@ def test_sidecar_holds_each_point_as_it_finishes(capsys: pytest.CaptureFixture[s
         return real(ctx, task)
 
     monkeypatch.setattr(sw, "_run_point", run_point)
-    code, _, err = _run(capsys, "--l1", "1KiB,2KiB,4KiB", "--executor", "serial", "--no-search",
-                        "--csv", str(out_csv), "--json", str(out_json))
+    code, _, err = _run(
+        capsys,
+        "--l1",
+        "1KiB,2KiB,4KiB",
+        "--executor",
+        "serial",
+        "--no-search",
+        "--csv",
+        str(out_csv),
+        "--json",
+        str(out_json),
+    )
     assert code == EXIT_OK, err
     assert seen == [(2, 2)]
 
 
-def test_a_point_that_errors_is_reported_and_the_rest_are_kept(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_point_that_errors_is_reported_and_the_rest_are_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import deeploy_tiler.api as api
 
     real = api.plan
@@ -167,24 +258,39 @@ def test_a_point_that_errors_is_reported_and_the_rest_are_kept(capsys: pytest.Ca
 
     monkeypatch.setattr(api, "plan", flaky)
     out_csv = tmp_path / "e.csv"
-    code, _, err = _run(capsys, "--l1", "1KiB,2KiB,4KiB", "--executor", "serial", "--no-search",
-                        "--csv", str(out_csv))
+    code, _, err = _run(capsys, "--l1", "1KiB,2KiB,4KiB", "--executor", "serial", "--no-search", "--csv", str(out_csv))
     assert code == EXIT_INTERNAL and "1 point(s) or search(es) failed, first #1: RuntimeError: boom" in err
     assert [r["status"] for r in _csv(out_csv)] == ["ok", "error", "ok"]
 
 
-def test_decode_step_reports_tokens_per_second_over_an_l2_grid(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                               testdata_dir: Path) -> None:
+def test_decode_step_reports_tokens_per_second_over_an_l2_grid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, testdata_dir: Path
+) -> None:
     model = testdata_dir / "Models" / "microLlama" / "INT8" / "microLlama1" / "network.onnx"
     out_json = tmp_path / "lm.json"
-    code, out, err = _run(capsys, str(model), "--l1", "4KiB,16KiB", "--l2", "8KiB,1MiB", "--executor", "serial",
-                          "--no-search", "--json", str(out_json))
+    code, out, err = _run(
+        capsys,
+        str(model),
+        "--l1",
+        "4KiB,16KiB",
+        "--l2",
+        "8KiB,1MiB",
+        "--executor",
+        "serial",
+        "--no-search",
+        "--json",
+        str(out_json),
+    )
     assert code == EXIT_OK, err
     assert "tokens/s" in out and "L2 B" in out
     doc = json.loads(out_json.read_text())
     assert doc["tokens_per_step"] == 1
-    assert [(p["l2"], p["l1"]) for p in doc["points"]] == [(8192, 4096), (8192, 16384), (1 << 20, 4096),
-                                                           (1 << 20, 16384)]
+    assert [(p["l2"], p["l1"]) for p in doc["points"]] == [
+        (8192, 4096),
+        (8192, 16384),
+        (1 << 20, 4096),
+        (1 << 20, 16384),
+    ]
     for p in doc["points"]:
         if p["feasible"]:
             assert p["tokens_per_s"] == pytest.approx(1 / p["latency_s"])

@@ -56,8 +56,12 @@ def test_compute_work_uses_the_effective_mac_rate() -> None:
 @settings(max_examples=25, deadline=None)
 @given(st.sampled_from(["conv", "dw", "gemm", "matmul"]), st.integers(1, 8), st.integers(1, 8), st.integers(2, 7))
 def test_bounds_below_every_choice(kind: str, a: int, b: int, c: int) -> None:
-    g = {"conv": lambda: graphs.conv(a, b, c, c, 3, 1, 1), "dw": lambda: graphs.conv(a, a, c, c, 3, 2, 1, True),
-         "gemm": lambda: graphs.gemm(a, 4 * b, c), "matmul": lambda: graphs.matmul(a, b, 3, c)}[kind]()
+    g = {
+        "conv": lambda: graphs.conv(a, b, c, c, 3, 1, 1),
+        "dw": lambda: graphs.conv(a, a, c, c, 3, 2, 1, True),
+        "gemm": lambda: graphs.gemm(a, 4 * b, c),
+        "matmul": lambda: graphs.matmul(a, b, 3, c),
+    }[kind]()
     model = _setup(g).problem.model
     bound, roof = model.lower_bound_scaled(), model.roofline_scaled()
     assert roof <= bound

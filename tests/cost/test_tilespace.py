@@ -47,8 +47,9 @@ def _case(draw: st.DrawFn) -> tuple[TileSpace, list[Follow | Full], tuple[int, .
 
 @settings(max_examples=60, deadline=None)
 @given(_case(), st.integers(1, 3))
-def test_grid_counts_match_direct_sums(case: tuple[TileSpace, list[Follow | Full], tuple[int, ...]],
-                                       max_dims: int) -> None:
+def test_grid_counts_match_direct_sums(
+    case: tuple[TileSpace, list[Follow | Full], tuple[int, ...]], max_dims: int
+) -> None:
     space, maps, shape = case
     tables = [dim_tables(m, e, space) for m, e in zip(maps, shape, strict=True)]
     views = [t.all for t in tables]
@@ -57,8 +58,7 @@ def test_grid_counts_match_direct_sums(case: tuple[TileSpace, list[Follow | Full
         assert grid_count(views).value(choice) == len(uniq)
         assert grid_elements(views).value(choice) == sum(prod(z for _, z in r) for r in uniq)
         assert grid_runs(views).value(choice) == sum(contiguous_runs(r, shape) for r in uniq)
-        assert grid_runs(views, max_dims - 1).value(choice) == sum(contiguous_runs(r, shape, max_dims)
-                                                                    for r in uniq)
+        assert grid_runs(views, max_dims - 1).value(choice) == sum(contiguous_runs(r, shape, max_dims) for r in uniq)
         maxima = prod(max(r[k][1] for r in uniq) for k in range(len(shape)))
         max_el = Poly.const(1)
         for t in tables:
@@ -66,8 +66,9 @@ def test_grid_counts_match_direct_sums(case: tuple[TileSpace, list[Follow | Full
         assert max_el.value(choice) == maxima
 
 
-def _distinct_by_followed(space: TileSpace, maps: list[Follow | Full], shape: tuple[int, ...],
-                          choice: tuple[int, ...]) -> list[tuple[tuple[int, int], ...]]:
+def _distinct_by_followed(
+    space: TileSpace, maps: list[Follow | Full], shape: tuple[int, ...], choice: tuple[int, ...]
+) -> list[tuple[tuple[int, int], ...]]:
     per_dim = []
     for m, e in zip(maps, shape, strict=True):
         if isinstance(m, Full):

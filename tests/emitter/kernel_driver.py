@@ -64,8 +64,7 @@ def parse_structs(header: str) -> dict[str, list[tuple[str, str, int]]]:
     return out
 
 
-def _flatten(structs: dict[str, list[tuple[str, str, int]]], name: str, prefix: str = ""
-             ) -> list[tuple[str, str, int]]:
+def _flatten(structs: dict[str, list[tuple[str, str, int]]], name: str, prefix: str = "") -> list[tuple[str, str, int]]:
     flat = []
     for f, kind, n in structs[name]:
         if kind.startswith("struct:"):
@@ -79,8 +78,14 @@ def driver_source(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str
     header = (emit_c_dir() / "kernels" / "dt_kernels.h").read_text()
     structs = parse_structs(header)
     args_types = [s for s in structs if s.endswith("_args_t")]
-    lines = ['#include <stdio.h>', '#include <stdlib.h>', '#include <string.h>', '#include <stddef.h>',
-             '#include "dt_kernels.h"', ""]
+    lines = [
+        "#include <stdio.h>",
+        "#include <stdlib.h>",
+        "#include <string.h>",
+        "#include <stddef.h>",
+        '#include "dt_kernels.h"',
+        "",
+    ]
     lines += [f"DT_KERNEL_DECL({n});" for n in sorted(instances)]
     lines.append("typedef struct { const char *type; const char *name; size_t off; int kind; int n; } field_t;")
     lines.append("static const field_t FIELDS[] = {")
@@ -91,13 +96,19 @@ def driver_source(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str
     lines.append("    {0, 0, 0, 0, 0}};")
     lines.append("typedef struct { const char *name; dt_task_fn fn; const char *type; } kernel_t;")
     lines.append("static const kernel_t KERNELS[] = {")
-    type_of = {"conv2d": "dt_conv2d_args_t", "gemm": "dt_gemm_args_t", "eltwise": "dt_eltwise_args_t",
-               "pool": "dt_pool_args_t", "rowwise": "dt_rowwise_args_t", "reduce_mean": "dt_reduce_args_t"}
+    type_of = {
+        "conv2d": "dt_conv2d_args_t",
+        "gemm": "dt_gemm_args_t",
+        "eltwise": "dt_eltwise_args_t",
+        "pool": "dt_pool_args_t",
+        "rowwise": "dt_rowwise_args_t",
+        "reduce_mean": "dt_reduce_args_t",
+    }
     for n, (tmpl, _) in sorted(instances.items()):
         lines.append(f'    {{"{n}", {n}, "{type_of[tmpl]}"}},')
     lines.append('    {"dt_gather", dt_gather, "dt_gather_args_t"},')
     lines.append("    {0, 0, 0}};")
-    lines.append(r'''
+    lines.append(r"""
 #define MAXBUF 64
 static char names[MAXBUF][64];
 static unsigned char *bufs[MAXBUF];
@@ -170,7 +181,7 @@ int main(void) {
     }
     return 0;
 }
-''')
+""")
     return "\n".join(lines)
 
 
@@ -181,6 +192,7 @@ TEST_INSTANCES: dict[str, tuple[str, tuple[DType, ...]]] = {}
 
 def _add(tmpl: str, *types: DType) -> None:
     from deeploy_tiler.emitter.lower import instance_name
+
     TEST_INSTANCES[instance_name(tmpl, types)] = (tmpl, types)
 
 
@@ -209,11 +221,25 @@ def build_driver(workdir: Path, *, num_cores: int = 3) -> Path:
     (workdir / "instances.c").write_text(kernel_instances_source(TEST_INSTANCES))
     (workdir / "driver.c").write_text(driver_source(TEST_INSTANCES))
     exe = workdir / "driver"
-    cmd = ["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wno-format-truncation", "-O1",
-           "-fno-strict-aliasing", f"-DDT_NUM_CORES={num_cores}", f"-I{src / 'runtime'}", f"-I{src / 'kernels'}",
-           "-o", str(exe), str(workdir / "driver.c"), str(workdir / "instances.c"),
-           str(src / "runtime" / "dt_runtime.c"),
-           str(src / "kernels" / "dt_kernels.c")]
+    cmd = [
+        "gcc",
+        "-std=c99",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-Wno-format-truncation",
+        "-O1",
+        "-fno-strict-aliasing",
+        f"-DDT_NUM_CORES={num_cores}",
+        f"-I{src / 'runtime'}",
+        f"-I{src / 'kernels'}",
+        "-o",
+        str(exe),
+        str(workdir / "driver.c"),
+        str(workdir / "instances.c"),
+        str(src / "runtime" / "dt_runtime.c"),
+        str(src / "kernels" / "dt_kernels.c"),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return exe
 
@@ -223,16 +249,18 @@ class Driver:
     exe: Path
 
     def __post_init__(self) -> None:
-        self.proc = subprocess.Popen([str(self.exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     bufsize=1 << 20)
+        self.proc = subprocess.Popen(
+            [str(self.exe)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1 << 20
+        )
 
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait(timeout=10)
 
-    def run(self, calls: Sequence[KernelCall], buffers: Mapping[str, np.ndarray[Any, Any]],
-            outputs: Sequence[str]) -> dict[str, bytes]:
+    def run(
+        self, calls: Sequence[KernelCall], buffers: Mapping[str, np.ndarray[Any, Any]], outputs: Sequence[str]
+    ) -> dict[str, bytes]:
         """Run kernel calls on named buffers (raw bytes of the arrays); return the output buffers' bytes."""
         assert self.proc.stdin and self.proc.stdout
         lines = []

@@ -49,17 +49,19 @@ def _plan(graph: Graph, hw_name: str, l1: int, db: bool = True) -> Plan:
     return plan_graph(graph, load_hw(hw_name), l1=l1, double_buffer=db)
 
 
-def _run(plan: Plan, graph: Graph, hw_name: str, inputs: Any, expected: Any, out: Path, target: str = "host"
-         ) -> Any:
+def _run(plan: Plan, graph: Graph, hw_name: str, inputs: Any, expected: Any, out: Path, target: str = "host") -> Any:
     project = emit_project(plan, graph, load_hw(hw_name), out, inputs=inputs, expected=expected)
     built = build(project, target)  # type: ignore[arg-type]
     return project, built, run(project, built)
 
 
-@pytest.mark.parametrize("model,l2,targets", [("miniMobileNetv2", 1_024_000, ("host", "rv32")),
-                                              ("microLlama/INT8/microLlama8", 400_000, ("host",))])
-def test_plan_memory_layout(model: str, l2: int, targets: tuple[str, ...], model_dirs: dict[str, Path],
-                            tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "model,l2,targets",
+    [("miniMobileNetv2", 1_024_000, ("host", "rv32")), ("microLlama/INT8/microLlama8", 400_000, ("host",))],
+)
+def test_plan_memory_layout(
+    model: str, l2: int, targets: tuple[str, ...], model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     """With the allocator's Plan.memory (constants may move to L3), the ELF holds exactly its peak."""
     from deeploy_tiler.memory.network import plan_memory
 
@@ -104,9 +106,10 @@ def test_missing_wait_is_caught(model_dirs: dict[str, Path], tmp_path: Path) -> 
     i = _tiled_node(plan)
     node = plan.nodes[i]
     first_wait = next(k for k, e in enumerate(node.events) if e.kind == "dma_wait")
-    events = node.events[:first_wait] + node.events[first_wait + 1:]
-    bad = plan.model_copy(update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": events}),
-                                            *plan.nodes[i + 1:])})
+    events = node.events[:first_wait] + node.events[first_wait + 1 :]
+    bad = plan.model_copy(
+        update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": events}), *plan.nodes[i + 1 :])}
+    )
     _, _, result = _run(bad, graph, "siracusa", inputs, expected, tmp_path / "p")
     assert not result.passed
 
@@ -120,8 +123,9 @@ def test_compute_before_wait_is_caught(model_dirs: dict[str, Path], tmp_path: Pa
     c = next(k for k, e in enumerate(ev) if e.kind == "compute")
     w = max(k for k in range(c) if ev[k].kind == "dma_wait")
     ev.insert(w, ev.pop(c))  # compute the first tile before its last input arrived
-    bad = plan.model_copy(update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": tuple(ev)}),
-                                            *plan.nodes[i + 1:])})
+    bad = plan.model_copy(
+        update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": tuple(ev)}), *plan.nodes[i + 1 :])}
+    )
     _, _, result = _run(bad, graph, "siracusa", inputs, expected, tmp_path / "p")
     assert not result.passed
 
@@ -138,13 +142,15 @@ def test_contract_violations_raise(model_dirs: dict[str, Path], tmp_path: Path) 
     if shrunk == region:
         pytest.skip("no shrinkable input region")
     steps = (step.model_copy(update={"regions": {**step.regions, inbuf: shrunk}}), *node.steps[1:])
-    bad = plan.model_copy(update={"nodes": (*plan.nodes[:i], node.model_copy(update={"steps": steps}),
-                                            *plan.nodes[i + 1:])})
+    bad = plan.model_copy(
+        update={"nodes": (*plan.nodes[:i], node.model_copy(update={"steps": steps}), *plan.nodes[i + 1 :])}
+    )
     with pytest.raises(EmitError):
         emit_project(bad, graph, load_hw("siracusa"), tmp_path / "p")
     ev = (*node.events, Event(kind="compute", ref=len(node.steps)))
-    bad = plan.model_copy(update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": ev}),
-                                            *plan.nodes[i + 1:])})
+    bad = plan.model_copy(
+        update={"nodes": (*plan.nodes[:i], node.model_copy(update={"events": ev}), *plan.nodes[i + 1 :])}
+    )
     with pytest.raises(EmitError):
         emit_project(bad, graph, load_hw("siracusa"), tmp_path / "q")
 
@@ -169,8 +175,7 @@ def test_heterogeneous_plan_with_npu(model: str, model_dirs: dict[str, Path], tm
     plan = _plan(graph, "siracusa_neureka", 32000)
     if not any(n.engine == "neureka" for n in plan.nodes):
         pytest.skip("the planner put no node on the NPU")
-    project = emit_project(plan, graph, load_hw("siracusa_neureka"), tmp_path / "p", inputs=inputs,
-                           expected=expected)
+    project = emit_project(plan, graph, load_hw("siracusa_neureka"), tmp_path / "p", inputs=inputs, expected=expected)
     for target in ("host", "rv32"):
         if target == "rv32":
             need_rv32()

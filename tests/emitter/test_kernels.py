@@ -21,8 +21,9 @@ from deeploy_tiler.reference import run_node
 from .kernel_driver import Driver
 
 Box = tuple[tuple[int, int], ...]
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                            HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 NP = {DType.INT8: np.int8, DType.UINT8: np.uint8, DType.INT16: np.int16, DType.INT32: np.int32}
 RNG_MAX = {DType.INT8: (-128, 127), DType.UINT8: (0, 255), DType.INT16: (-2000, 2000), DType.INT32: (-20000, 20000)}
 
@@ -49,8 +50,15 @@ class G:
         self.values[name] = v
         return name
 
-    def node(self, op: str, inputs: Sequence[str], out_shape: tuple[int, ...], out_dt: DType,
-             requant: Requant | None = None, **attrs: Any) -> tuple[Graph, Node]:
+    def node(
+        self,
+        op: str,
+        inputs: Sequence[str],
+        out_shape: tuple[int, ...],
+        out_dt: DType,
+        requant: Requant | None = None,
+        **attrs: Any,
+    ) -> tuple[Graph, Node]:
         self.tensors["y"] = Tensor("y", out_shape, out_dt, TensorKind.OUTPUT)
         ins = tuple(inputs) + ((requant.mul, requant.add) if requant else ())
         node = Node("n", op, ins, ("y",), attributes=tuple(sorted(attrs.items())), requant=requant)
@@ -93,8 +101,17 @@ def bcast_box(shape: Sequence[int], out_box: Box) -> Box:
     return tuple((0, 1) if shape[d] == 1 else out_box[d + lead] for d in range(len(shape)))
 
 
-def check(driver: Driver, data: st.DataObject, g: G, graph: Graph, node: Node, out_box: Box,
-          regions: Mapping[str, Box], *, out_full: bool | None = None) -> None:
+def check(
+    driver: Driver,
+    data: st.DataObject,
+    g: G,
+    graph: Graph,
+    node: Node,
+    out_box: Box,
+    regions: Mapping[str, Box],
+    *,
+    out_full: bool | None = None,
+) -> None:
     y_ref = run_node(graph, node, {k: v for k, v in g.values.items() if k in g.inputs})
     buffers: dict[str, np.ndarray[Any, Any]] = {}
     views: dict[str, View] = {}
@@ -105,23 +122,43 @@ def check(driver: Driver, data: st.DataObject, g: G, graph: Graph, node: Node, o
         sub = g.values[t][tuple(slice(s, s + n) for s, n in box)].astype(NP[ten.dtype])
         sym = f"b{k}"
         buffers[sym] = sub if sub.size else np.zeros(1, NP[ten.dtype])
-        views[t] = View(t, Ptr(sym, 0, True), ten.dtype, tuple(s for s, _ in box), tuple(n for _, n in box),
-                        ten.shape, "test buffer")
+        views[t] = View(
+            t,
+            Ptr(sym, 0, True),
+            ten.dtype,
+            tuple(s for s, _ in box),
+            tuple(n for _, n in box),
+            ten.shape,
+            "test buffer",
+        )
     yt = graph.tensor("y")
     if out_full is None:
         out_full = data.draw(st.booleans())
     ybox = tuple((0, d) for d in yt.shape) if out_full else out_box
     sentinel = np.full([n for _, n in ybox], 0x5A, dtype=np.uint8).view(np.uint8)
-    ybuf = np.frombuffer(np.full(int(np.prod([n for _, n in ybox])) * yt.dtype.itemsize, 0x5A, np.uint8).tobytes(),
-                         dtype=NP[yt.dtype]).reshape([n for _, n in ybox]).copy()
+    ybuf = (
+        np.frombuffer(
+            np.full(int(np.prod([n for _, n in ybox])) * yt.dtype.itemsize, 0x5A, np.uint8).tobytes(),
+            dtype=NP[yt.dtype],
+        )
+        .reshape([n for _, n in ybox])
+        .copy()
+    )
     del sentinel
     before = ybuf.copy()
     buffers["out"] = ybuf
-    views["y"] = View("y", Ptr("out", 0, False), yt.dtype, tuple(s for s, _ in ybox), tuple(n for _, n in ybox),
-                      yt.shape, "test output")
+    views["y"] = View(
+        "y",
+        Ptr("out", 0, False),
+        yt.dtype,
+        tuple(s for s, _ in ybox),
+        tuple(n for _, n in ybox),
+        yt.shape,
+        "test output",
+    )
     calls = lower_step(StepContext(graph, node, out_box, views, "test"))
     res = driver.run(calls, buffers, ["out"])
-    got = np.frombuffer(res["out"][:ybuf.nbytes], dtype=NP[yt.dtype]).reshape(ybuf.shape).astype(np.int64)
+    got = np.frombuffer(res["out"][: ybuf.nbytes], dtype=NP[yt.dtype]).reshape(ybuf.shape).astype(np.int64)
     rel = tuple(slice(s - s0, s - s0 + n) for (s, n), (s0, _) in zip(out_box, ybox, strict=True))
     want = y_ref[tuple(slice(s, s + n) for s, n in out_box)]
     np.testing.assert_array_equal(got[rel], want, err_msg=f"tile {out_box} of {node.op_type} {dict(node.attrs)}")
@@ -163,15 +200,32 @@ def test_conv2d(kernel_driver: Driver, data: st.DataObject) -> None:
     oh = (h + pads[0] + pads[2] - dh * (kh - 1) - 1) // sh + 1
     ow = (w + pads[1] + pads[3] - dw * (kw - 1) - 1) // sw + 1
     oshape = (nb, cout, oh, ow)
-    rq = gb.requant(oshape, data.draw(st.sampled_from([None, 1])), ydt, data.draw(st.integers(0, 12))) \
-        if ydt is not DType.INT32 else None
-    graph, node = gb.node("Conv", ins, oshape, ydt, rq, group=g_n, kernel_shape=(kh, kw), strides=(sh, sw),
-                          dilations=(dh, dw), pads=tuple(pads))
+    rq = (
+        gb.requant(oshape, data.draw(st.sampled_from([None, 1])), ydt, data.draw(st.integers(0, 12)))
+        if ydt is not DType.INT32
+        else None
+    )
+    graph, node = gb.node(
+        "Conv",
+        ins,
+        oshape,
+        ydt,
+        rq,
+        group=g_n,
+        kernel_shape=(kh, kw),
+        strides=(sh, sw),
+        dilations=(dh, dw),
+        pads=tuple(pads),
+    )
     ob = draw_box(data, oshape)
     cout_g = cout // g_n
     g0, g1 = ob[1][0] // cout_g, (ob[1][0] + ob[1][1] - 1) // cout_g
-    xr = ((ob[0]), (g0 * cin_g, (g1 - g0 + 1) * cin_g), conv_span(ob[2][0], ob[2][1], sh, dh, kh, pads[0], h),
-          conv_span(ob[3][0], ob[3][1], sw, dw, kw, pads[1], w))
+    xr = (
+        (ob[0]),
+        (g0 * cin_g, (g1 - g0 + 1) * cin_g),
+        conv_span(ob[2][0], ob[2][1], sh, dh, kh, pads[0], h),
+        conv_span(ob[3][0], ob[3][1], sw, dw, kw, pads[1], w),
+    )
     regions = {"x": grow(data, xr, (nb, g_n * cin_g, h, w)), "w": (ob[1], (0, cin_g), (0, kh), (0, kw))}
     if bias:
         regions["b"] = (ob[1],)
@@ -208,8 +262,12 @@ def test_pool(kernel_driver: Driver, op: str, data: st.DataObject) -> None:
     graph, node = gb.node(op, [x], oshape, xdt, None, **attrs)
     ob = draw_box(data, oshape)
     if xr_fn:
-        xr = (ob[0], ob[1], conv_span(ob[2][0], ob[2][1], sh, 1, kh, pads[0], h),
-              conv_span(ob[3][0], ob[3][1], sw, 1, kw, pads[1], w))
+        xr = (
+            ob[0],
+            ob[1],
+            conv_span(ob[2][0], ob[2][1], sh, 1, kh, pads[0], h),
+            conv_span(ob[3][0], ob[3][1], sw, 1, kw, pads[1], w),
+        )
     else:
         xr = (ob[0], ob[1], (0, h), (0, w))
     check(kernel_driver, data, gb, graph, node, ob, {"x": grow(data, xr, (1, c, h, w))})
@@ -228,12 +286,17 @@ def test_gemm(kernel_driver: Driver, data: st.DataObject) -> None:
     b = gb.const("bw", (n, k) if tb else (k, n), DType.INT8, -128, 127)
     cshape = data.draw(st.sampled_from([None, (n,), (1, n), (m, n), (m, 1)]))
     ins = [a, b] + ([gb.const("c", cshape, DType.INT32, -5000, 5000)] if cshape else [])
-    rq = gb.requant((m, n), data.draw(st.sampled_from([None, 1])), ydt, data.draw(st.integers(0, 10))) \
-        if ydt is not DType.INT32 else None
+    rq = (
+        gb.requant((m, n), data.draw(st.sampled_from([None, 1])), ydt, data.draw(st.integers(0, 10)))
+        if ydt is not DType.INT32
+        else None
+    )
     graph, node = gb.node("Gemm", ins, (m, n), ydt, rq, transA=ta, transB=tb)
     ob = draw_box(data, (m, n))
-    regions: dict[str, Box] = {"a": ((0, k), ob[0]) if ta else (ob[0], (0, k)),
-                               "bw": (ob[1], (0, k)) if tb else ((0, k), ob[1])}
+    regions: dict[str, Box] = {
+        "a": ((0, k), ob[0]) if ta else (ob[0], (0, k)),
+        "bw": (ob[1], (0, k)) if tb else ((0, k), ob[1]),
+    }
     regions = {t: grow(data, r, graph.tensor(t).shape) for t, r in regions.items()}
     if cshape:
         regions["c"] = bcast_box(cshape, ob)
@@ -251,7 +314,7 @@ def test_matmul(kernel_driver: Driver, data: st.DataObject) -> None:
     nbatch = data.draw(st.integers(0, 3))
     batch = [data.draw(st.integers(1, 3)) for _ in range(nbatch)]
     abatch = [d if data.draw(st.booleans()) else 1 for d in batch]
-    bbatch = [d if data.draw(st.booleans()) else 1 for d in batch][data.draw(st.integers(0, nbatch)):]
+    bbatch = [d if data.draw(st.booleans()) else 1 for d in batch][data.draw(st.integers(0, nbatch)) :]
     batch = [max(x, y) for x, y in zip(abatch, [1] * (nbatch - len(bbatch)) + bbatch, strict=True)]
     adt = data.draw(st.sampled_from([DType.INT8, DType.UINT8]))
     bdt = data.draw(st.sampled_from([DType.INT8, DType.UINT8]))
@@ -260,8 +323,11 @@ def test_matmul(kernel_driver: Driver, data: st.DataObject) -> None:
     a = gb.act("a", (*abatch, m, k), adt)
     b = gb.act("bm", (*bbatch, k, n), bdt)
     oshape = (*batch, m, n)
-    rq = gb.requant(oshape, data.draw(st.sampled_from([None, len(oshape) - 1])), ydt,
-                    data.draw(st.integers(0, 10))) if ydt is not DType.INT32 else None
+    rq = (
+        gb.requant(oshape, data.draw(st.sampled_from([None, len(oshape) - 1])), ydt, data.draw(st.integers(0, 10)))
+        if ydt is not DType.INT32
+        else None
+    )
     graph, node = gb.node("MatMul", [a, b], oshape, ydt, rq)
     ob = draw_box(data, oshape)
     ab = (*bcast_box(graph.tensor("a").shape[:-2], ob[:-2]), ob[-2], (0, k))
@@ -278,8 +344,9 @@ def _bshape(data: st.DataObject, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(d if data.draw(st.booleans()) else 1 for d in shape[drop:])
 
 
-@pytest.mark.parametrize("op", ["Add", "Sub", "Mul", "RequantShift", "Relu", "Clip", "iGELU", "iHardswish",
-                                "TrueIntegerDiv"])
+@pytest.mark.parametrize(
+    "op", ["Add", "Sub", "Mul", "RequantShift", "Relu", "Clip", "iGELU", "iHardswish", "TrueIntegerDiv"]
+)
 @SETTINGS
 @given(data=st.data())
 def test_eltwise(kernel_driver: Driver, op: str, data: st.DataObject) -> None:
@@ -299,8 +366,9 @@ def test_eltwise(kernel_driver: Driver, op: str, data: st.DataObject) -> None:
         ydt = data.draw(st.sampled_from([DType.INT8, DType.UINT8, DType.INT32]))
         ins = [a, b]
         if ydt is not DType.INT32:
-            rq = gb.requant(oshape, data.draw(st.sampled_from([None, *range(len(oshape))])), ydt,
-                            data.draw(st.integers(0, 12)))
+            rq = gb.requant(
+                oshape, data.draw(st.sampled_from([None, *range(len(oshape))])), ydt, data.draw(st.integers(0, 12))
+            )
     elif op == "RequantShift":
         adt = data.draw(st.sampled_from([DType.INT8, DType.UINT8, DType.INT32]))
         a = gb.act("a", shape, adt)
@@ -311,8 +379,11 @@ def test_eltwise(kernel_driver: Driver, op: str, data: st.DataObject) -> None:
         attrs = {"div": 1 << data.draw(st.integers(0, 12)), "n_levels_out": 256, "signed": int(ydt is DType.INT8)}
         oshape = shape
     else:
-        adt = DType.INT8 if op in ("iGELU", "iHardswish", "TrueIntegerDiv") else data.draw(
-            st.sampled_from([DType.INT8, DType.UINT8, DType.INT32]))
+        adt = (
+            DType.INT8
+            if op in ("iGELU", "iHardswish", "TrueIntegerDiv")
+            else data.draw(st.sampled_from([DType.INT8, DType.UINT8, DType.INT32]))
+        )
         a = gb.act("a", shape, adt)
         ins = [a]
         oshape = shape
@@ -325,13 +396,16 @@ def test_eltwise(kernel_driver: Driver, op: str, data: st.DataObject) -> None:
             six = data.draw(st.integers(100, 450))
             attrs, ydt = {"one_over_six": 42, "six": six, "three": six // 2}, DType.INT32
         elif op == "TrueIntegerDiv":
-            attrs, ydt = {"Delta": 16384, "eps": 1, "eta": data.draw(st.integers(1, 300000)),
-                          "y": data.draw(st.integers(1, 9))}, DType.INT32
+            attrs, ydt = (
+                {"Delta": 16384, "eps": 1, "eta": data.draw(st.integers(1, 300000)), "y": data.draw(st.integers(1, 9))},
+                DType.INT32,
+            )
     graph, node = gb.node(op, ins, oshape, ydt, rq, **attrs)
     ob = draw_box(data, oshape)
     regions = {t: bcast_box(graph.tensor(t).shape, ob) for t in node.inputs}
-    regions = {t: (grow(data, r, graph.tensor(t).shape) if not graph.tensor(t).is_constant else r)
-               for t, r in regions.items()}
+    regions = {
+        t: (grow(data, r, graph.tensor(t).shape) if not graph.tensor(t).is_constant else r) for t, r in regions.items()
+    }
     check(kernel_driver, data, gb, graph, node, ob, regions)
 
 
@@ -368,19 +442,30 @@ def test_data_movement(kernel_driver: Driver, op: str, data: st.DataObject) -> N
             ends.append(e0 if e0 >= 0 else -shape[a] - 1)
             steps.append(step)
         attrs = {"starts": tuple(starts), "ends": tuple(ends), "axes": axes, "steps": tuple(steps)}
-        oshape = tuple(np.zeros(shape)[tuple(slice(starts[axes.index(d)], ends[axes.index(d)], steps[axes.index(d)])
-                                              if d in axes else slice(None) for d in range(rank))].shape)
+        oshape = tuple(
+            np.zeros(shape)[
+                tuple(
+                    slice(starts[axes.index(d)], ends[axes.index(d)], steps[axes.index(d)])
+                    if d in axes
+                    else slice(None)
+                    for d in range(rank)
+                )
+            ].shape
+        )
     elif op == "Pad":
         pads = tuple(data.draw(st.integers(0, 2)) for _ in range(2 * rank))
-        attrs = {"pads": pads, "mode": "constant", "constant_value": data.draw(st.integers(-5, 5)) if dt is not
-                 DType.UINT8 else 3}
+        attrs = {
+            "pads": pads,
+            "mode": "constant",
+            "constant_value": data.draw(st.integers(-5, 5)) if dt is not DType.UINT8 else 3,
+        }
         oshape = tuple(s + pads[d] + pads[d + rank] for d, s in enumerate(shape))
     else:
         axis = data.draw(st.integers(0, rank - 1))
         ishape = tuple(data.draw(st.integers(1, 4)) for _ in range(data.draw(st.integers(1, 2))))
         ins.append(gb.const("idx", ishape, DType.INT8, -shape[axis], shape[axis] - 1))
         attrs = {"axis": axis}
-        oshape = shape[:axis] + ishape + shape[axis + 1:]
+        oshape = shape[:axis] + ishape + shape[axis + 1 :]
     if 0 in oshape:
         return
     graph, node = gb.node(op, ins, oshape, dt, None, **attrs)
@@ -421,8 +506,11 @@ def test_rowwise_and_reduce(kernel_driver: Driver, op: str, data: st.DataObject)
         keep = data.draw(st.integers(0, 1))
         attrs = {"axes": tuple(range(a0, a1 + 1)), "keepdims": keep}
         ydt = xdt
-        oshape = tuple(1 if a0 <= d <= a1 else s for d, s in enumerate(shape)) if keep else tuple(
-            s for d, s in enumerate(shape) if not a0 <= d <= a1)
+        oshape = (
+            tuple(1 if a0 <= d <= a1 else s for d, s in enumerate(shape))
+            if keep
+            else tuple(s for d, s in enumerate(shape) if not a0 <= d <= a1)
+        )
         if not oshape:
             return
     graph, node = gb.node(op, ins, oshape, ydt, None, **attrs)
@@ -445,4 +533,3 @@ def test_rowwise_and_reduce(kernel_driver: Driver, op: str, data: st.DataObject)
 
 def test_driver_reports_unknown_kernel(kernel_driver: Driver) -> None:
     assert kernel_driver.proc.poll() is None
-

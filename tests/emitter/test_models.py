@@ -48,8 +48,16 @@ DEFAULT = [
     ("microLlama/INT8/microLlama8", "min", True, ("rv32",)),
     ("microLlama/INT8/microLlama64", "tiles", True, ("host", "rv32")),
 ]
-MODELS = ["miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting", "CCT/Int/ICCT",
-          "microLlama/INT8/microLlama1", "microLlama/INT8/microLlama8", "microLlama/INT8/microLlama64"]
+MODELS = [
+    "miniMobileNet",
+    "miniMobileNetv2",
+    "CNN_Linear1",
+    "MLPerf/KeywordSpotting",
+    "CCT/Int/ICCT",
+    "microLlama/INT8/microLlama1",
+    "microLlama/INT8/microLlama8",
+    "microLlama/INT8/microLlama64",
+]
 ALL = [(m, b, db, ("host", "rv32")) for m in MODELS for b in ("fits", "tiles", "min") for db in (True, False)]
 CASES = ALL if FULL else DEFAULT
 
@@ -90,8 +98,9 @@ def _id(case: tuple[str, str, bool, tuple[str, ...]]) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
-def test_model_bit_exact(case: tuple[str, str, bool, tuple[str, ...]], model_dirs: dict[str, Path],
-                         tmp_path: Path) -> None:
+def test_model_bit_exact(
+    case: tuple[str, str, bool, tuple[str, ...]], model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     model, kind, db, targets = case
     folder = str(model_dirs[model])
     graph, inputs, expected = _model(folder)

@@ -104,8 +104,7 @@ def _html(result: sw.SweepResult, plans: tuple[dt.Plan, dt.Plan], hw: dt.HwSpec)
     return rp.html_report(result, plans[0], hw, plan_note="the plan at 2 KiB")
 
 
-def test_html_report_is_self_contained(result: sw.SweepResult, plans: tuple[dt.Plan, dt.Plan],
-                                       hw: dt.HwSpec) -> None:
+def test_html_report_is_self_contained(result: sw.SweepResult, plans: tuple[dt.Plan, dt.Plan], hw: dt.HwSpec) -> None:
     page = _html(result, plans, hw)
     assert page.startswith("<!DOCTYPE html>") and "Pareto front" in page and "the plan at 2 KiB" in page
     sources = re.findall(r'<img[^>]* src="([^"]+)"', page)
@@ -138,14 +137,24 @@ def _chromium() -> str:
 
 
 def _run_chromium(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
-             "--hide-scrollbars", f"--user-data-dir={profile}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+    ]
     return subprocess.run([exe, *flags, *args], capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_html_report_renders_in_headless_chromium(tmp_path: Path, result: sw.SweepResult,
-                                                  plans: tuple[dt.Plan, dt.Plan], hw: dt.HwSpec) -> None:
+def test_html_report_renders_in_headless_chromium(
+    tmp_path: Path, result: sw.SweepResult, plans: tuple[dt.Plan, dt.Plan], hw: dt.HwSpec
+) -> None:
     exe = _chromium()
     page = tmp_path / "report.html"
     page.write_text(_html(result, plans, hw).replace("</body>", _CHECK_SCRIPT))
@@ -156,8 +165,9 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path, result: sw.Swe
     assert loaded.group(1) == loaded.group(2) == "3", "every <img> must decode (naturalWidth > 0)"
 
     shot = tmp_path / "shot.png"
-    run = _run_chromium(exe, tmp_path / "profile-shot", "--window-size=1200,2000", f"--screenshot={shot}",
-                        page.as_uri())
+    run = _run_chromium(
+        exe, tmp_path / "profile-shot", "--window-size=1200,2000", f"--screenshot={shot}", page.as_uri()
+    )
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     import matplotlib.image
 

@@ -35,34 +35,40 @@ def mobilenet(testdata_dir: Path) -> dt.Graph:
 # --- grids and overrides -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("64000", [64000]),
-    ("32KiB,16KiB,16KiB", [16 * KiB, 32 * KiB]),
-    ("16KiB..256KiB", [16 * KiB, 32 * KiB, 64 * KiB, 128 * KiB, 256 * KiB]),
-    ("16KiB..100KiB", [16 * KiB, 32 * KiB, 64 * KiB, 100 * KiB]),
-    ("16KiB..16KiB", [16 * KiB]),
-    ("1000..2000:x1.5", [1000, 1500, 2000]),
-    ("8KiB..24KiB:+8KiB", [8 * KiB, 16 * KiB, 24 * KiB]),
-    ("8KiB..20KiB:+8KiB", [8 * KiB, 16 * KiB, 20 * KiB]),
-    ("1KiB, 4KiB..8KiB", [1 * KiB, 4 * KiB, 8 * KiB]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("64000", [64000]),
+        ("32KiB,16KiB,16KiB", [16 * KiB, 32 * KiB]),
+        ("16KiB..256KiB", [16 * KiB, 32 * KiB, 64 * KiB, 128 * KiB, 256 * KiB]),
+        ("16KiB..100KiB", [16 * KiB, 32 * KiB, 64 * KiB, 100 * KiB]),
+        ("16KiB..16KiB", [16 * KiB]),
+        ("1000..2000:x1.5", [1000, 1500, 2000]),
+        ("8KiB..24KiB:+8KiB", [8 * KiB, 16 * KiB, 24 * KiB]),
+        ("8KiB..20KiB:+8KiB", [8 * KiB, 16 * KiB, 20 * KiB]),
+        ("1KiB, 4KiB..8KiB", [1 * KiB, 4 * KiB, 8 * KiB]),
+    ],
+)
 def test_parse_grid(text: str, expected: list[int]) -> None:
     assert sw.parse_grid(text) == expected
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("", "empty"),
-    (" , ", "empty"),
-    ("16KiB,", "empty item"),
-    ("256KiB..16KiB", "reversed"),
-    ("16KiB..64KiB:x1", "factor must be > 1"),
-    ("16KiB..64KiB:+0", "step must be positive"),
-    ("16KiB..64KiB:fast", "not a factor"),
-    ("0", "0 B"),
-    ("0..1KiB", "cannot start at 0"),
-    ("1..1GiB:+1", "more than"),
-    ("64 parsecs", "not a byte size"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("", "empty"),
+        (" , ", "empty"),
+        ("16KiB,", "empty item"),
+        ("256KiB..16KiB", "reversed"),
+        ("16KiB..64KiB:x1", "factor must be > 1"),
+        ("16KiB..64KiB:+0", "step must be positive"),
+        ("16KiB..64KiB:fast", "not a factor"),
+        ("0", "0 B"),
+        ("0..1KiB", "cannot start at 0"),
+        ("1..1GiB:+1", "more than"),
+        ("64 parsecs", "not a byte size"),
+    ],
+)
 def test_parse_grid_rejects(text: str, needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         sw.parse_grid(text)
@@ -71,12 +77,16 @@ def test_parse_grid_rejects(text: str, needle: str) -> None:
 def test_parse_overrides() -> None:
     assert sw.parse_overrides([]) == [{}]
     assert sw.parse_overrides(["clock_hz=360e6, memories.L1.size_bytes=128KiB"]) == [
-        {"clock_hz": 360_000_000, "memories.L1.size_bytes": 128 * KiB}]
+        {"clock_hz": 360_000_000, "memories.L1.size_bytes": 128 * KiB}
+    ]
     variants = sw.parse_overrides(["clock_hz=100000000|200000000", "memories.L1.banks=16"])
-    assert variants == [{"clock_hz": 100_000_000, "memories.L1.banks": 16},
-                        {"clock_hz": 200_000_000, "memories.L1.banks": 16}]
+    assert variants == [
+        {"clock_hz": 100_000_000, "memories.L1.banks": 16},
+        {"clock_hz": 200_000_000, "memories.L1.banks": 16},
+    ]
     assert sw.parse_overrides(["energy_pj_per_cycle=1.5,memories.L1.weights_only=false"]) == [
-        {"energy_pj_per_cycle": 1.5, "memories.L1.weights_only": False}]
+        {"energy_pj_per_cycle": 1.5, "memories.L1.weights_only": False}
+    ]
     for bad in ("clock_hz", "=3", "clock_hz="):
         with pytest.raises(ValueError, match="path=value"):
             sw.parse_overrides([bad])
@@ -85,8 +95,9 @@ def test_parse_overrides() -> None:
 def test_unknown_override_fails_before_any_point(graph: dt.Graph, hw: dt.HwSpec) -> None:
     seen: list[SweepPoint] = []
     with pytest.raises(dt.HwSpecError, match="bogus") as info:
-        sw.sweep(graph, hw, l1_grid=[4096], overrides=[{}, {"memories.L1.bogus": 1}], executor="serial",
-                 on_point=seen.append)
+        sw.sweep(
+            graph, hw, l1_grid=[4096], overrides=[{}, {"memories.L1.bogus": 1}], executor="serial", on_point=seen.append
+        )
     assert info.value.field == "memories.L1.bogus"
     assert seen == []
 
@@ -105,17 +116,27 @@ def test_empty_grids_and_bad_executor(graph: dt.Graph, hw: dt.HwSpec) -> None:
 
 def _pt(index: int, l1: int, cycles: int | None, *, l2: int = 1000, clock: float = 1e6) -> SweepPoint:
     ok = cycles is not None
-    return SweepPoint(index=index, l1=l1, l2=l2, double_buffer=True, status="ok" if ok else "infeasible",
-                      feasible=ok, total_cycles=cycles, latency_s=cycles / clock if cycles is not None else None)
+    return SweepPoint(
+        index=index,
+        l1=l1,
+        l2=l2,
+        double_buffer=True,
+        status="ok" if ok else "infeasible",
+        feasible=ok,
+        total_cycles=cycles,
+        latency_s=cycles / clock if cycles is not None else None,
+    )
 
 
 def test_pareto_front_dominance_2d() -> None:
-    pts = [_pt(0, 100, None),  # infeasible: never on the front
-           _pt(1, 200, 900),
-           _pt(2, 400, 600),
-           _pt(3, 400, 700),  # same memory as 2, slower: dominated
-           _pt(4, 800, 600),  # more memory, same latency: dominated by 2
-           _pt(5, 1600, 500)]
+    pts = [
+        _pt(0, 100, None),  # infeasible: never on the front
+        _pt(1, 200, 900),
+        _pt(2, 400, 600),
+        _pt(3, 400, 700),  # same memory as 2, slower: dominated
+        _pt(4, 800, 600),  # more memory, same latency: dominated by 2
+        _pt(5, 1600, 500),
+    ]
     assert [p.index for p in sw.pareto_front(pts)] == [1, 2, 5]
 
 
@@ -190,8 +211,9 @@ def test_min_feasible_on_minimobilenet_verified(mobilenet: dt.Graph, spec: str) 
 
 
 def test_min_feasible_l1_none_when_the_chip_is_too_small(graph: dt.Graph, hw: dt.HwSpec) -> None:
-    tiny = hw.with_overrides({"memories.L1.size_bytes": 200, "memories.L1.reserved_bytes": 0,
-                              "memories.L1.default_budget_bytes": None})
+    tiny = hw.with_overrides(
+        {"memories.L1.size_bytes": 200, "memories.L1.reserved_bytes": 0, "memories.L1.default_budget_bytes": None}
+    )
     found = sw.min_feasible(graph, tiny)
     assert found.budgets["L1"] is None and "200" in found.notes["L1"]
 
@@ -201,8 +223,14 @@ def test_min_feasible_l1_none_when_the_chip_is_too_small(graph: dt.Graph, hw: dt
 
 def test_sweep_points_in_grid_order(graph: dt.Graph, hw: dt.HwSpec) -> None:
     seen: list[int] = []
-    r = sw.sweep(graph, hw, l1_grid=[4096, 256], double_buffer=[True, False], executor="serial",
-                 on_point=lambda p: seen.append(p.index))
+    r = sw.sweep(
+        graph,
+        hw,
+        l1_grid=[4096, 256],
+        double_buffer=[True, False],
+        executor="serial",
+        on_point=lambda p: seen.append(p.index),
+    )
     assert sorted(seen) == [0, 1, 2, 3]
     assert [(p.l1, p.double_buffer) for p in r.points] == [(256, True), (4096, True), (256, False), (4096, False)]
     bad = r.points[0]
@@ -216,8 +244,9 @@ def test_sweep_points_in_grid_order(graph: dt.Graph, hw: dt.HwSpec) -> None:
     assert sw.SweepResult.model_validate_json(r.to_json()) == r
 
 
-def test_a_failing_point_is_recorded_and_the_sweep_goes_on(graph: dt.Graph, hw: dt.HwSpec,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_point_is_recorded_and_the_sweep_goes_on(
+    graph: dt.Graph, hw: dt.HwSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = dt.api.plan
 
     def flaky(g: dt.Graph, spec: dt.HwSpec, **kw: Any) -> dt.Plan:
@@ -241,8 +270,15 @@ def test_interrupt_stops_the_workers_and_keeps_what_finished(graph: dt.Graph, hw
 
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
-        sw.sweep(graph, hw, l1_grid=[1024 * k for k in range(1, 25)], executor="process", workers=2, search=False,
-                 on_point=on_point)
+        sw.sweep(
+            graph,
+            hw,
+            l1_grid=[1024 * k for k in range(1, 25)],
+            executor="process",
+            workers=2,
+            search=False,
+            on_point=on_point,
+        )
     assert len(seen) == 2 and time.perf_counter() - t0 < 60  # 24 points were not waited for
 
 
@@ -272,17 +308,19 @@ def serial_result(graph: dt.Graph, hw: dt.HwSpec) -> sw.SweepResult:
     return sw.sweep(graph, hw, l1_grid=[256, 1024, 4096], double_buffer=[True, False], executor="serial")
 
 
-def test_process_executor_gives_identical_results(graph: dt.Graph, hw: dt.HwSpec,
-                                                  serial_result: sw.SweepResult) -> None:
+def test_process_executor_gives_identical_results(
+    graph: dt.Graph, hw: dt.HwSpec, serial_result: sw.SweepResult
+) -> None:
     r = sw.sweep(graph, hw, l1_grid=[256, 1024, 4096], double_buffer=[True, False], executor="process", workers=2)
     assert (r.executor, r.workers) == ("process", 2)
     assert _comparable(r) == _comparable(serial_result)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
-                    reason="Ray is not installed (optional extra: pip install 'deeploy_tiler[ray]')")
-def test_ray_executor_gives_identical_results(graph: dt.Graph, hw: dt.HwSpec,
-                                              serial_result: sw.SweepResult) -> None:
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is not installed (optional extra: pip install 'deeploy_tiler[ray]')",
+)
+def test_ray_executor_gives_identical_results(graph: dt.Graph, hw: dt.HwSpec, serial_result: sw.SweepResult) -> None:
     r = sw.sweep(graph, hw, l1_grid=[256, 1024, 4096], double_buffer=[True, False], executor="ray", workers=2)
     assert r.executor == "ray"
     assert _comparable(r) == _comparable(serial_result)

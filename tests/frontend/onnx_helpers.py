@@ -21,10 +21,16 @@ def const(name: str, values: Any) -> onnx.TensorProto:
     return numpy_helper.from_array(np.asarray(values, dtype=np.float32), name)
 
 
-def model(nodes: list[onnx.NodeProto], inputs: dict[str, list[int]], outputs: dict[str, list[int]],
-          inits: list[onnx.TensorProto] = (), value_info: dict[str, list[int]] | None = None) -> onnx.ModelProto:
+def model(
+    nodes: list[onnx.NodeProto],
+    inputs: dict[str, list[int]],
+    outputs: dict[str, list[int]],
+    inits: list[onnx.TensorProto] = (),
+    value_info: dict[str, list[int]] | None = None,
+) -> onnx.ModelProto:
     g = helper.make_graph(
-        nodes, "t",
+        nodes,
+        "t",
         [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in inputs.items()],
         [helper.make_tensor_value_info(k, TensorProto.FLOAT, v) for k, v in outputs.items()],
         initializer=list(inits),
@@ -39,9 +45,21 @@ def conv_rq_model(c_in: int = 4, c_out: int = 8, hw: int = 6, k: int = 3, group:
     rng = np.random.default_rng(0)
     w = rng.integers(-5, 5, size=(c_out, c_in // group, k, k))
     nodes = [
-        helper.make_node("Conv", ["x", "w"], ["acc"], name="conv", kernel_shape=[k, k], pads=[1, 1, 1, 1],
-                         strides=[1, 1], group=group),
+        helper.make_node(
+            "Conv",
+            ["x", "w"],
+            ["acc"],
+            name="conv",
+            kernel_shape=[k, k],
+            pads=[1, 1, 1, 1],
+            strides=[1, 1],
+            group=group,
+        ),
         helper.make_node("RequantShift", ["acc", "mul", "add"], ["y"], name="rq", **rq_attrs()),
     ]
-    return model(nodes, {"x": [1, c_in, hw, hw]}, {"y": [1, c_out, hw, hw]},
-                 [const("w", w), const("mul", np.full((c_out, 1, 1), 3)), const("add", np.zeros((c_out, 1, 1)))])
+    return model(
+        nodes,
+        {"x": [1, c_in, hw, hw]},
+        {"y": [1, c_out, hw, hw]},
+        [const("w", w), const("mul", np.full((c_out, 1, 1), 3)), const("add", np.zeros((c_out, 1, 1)))],
+    )

@@ -20,6 +20,7 @@ def test_round_trip_of_a_real_model(tmp_path: Path, model_dirs: dict[str, Path])
     path = tmp_path / "layers.json"
     path.write_text(dump_layer_list(g))
     g2 = load_layer_list(path)
+
     def key(n: Node) -> tuple[object, ...]:  # the layer list does not carry ONNX provenance (fused_nodes, domain)
         return (n.name, n.op_type, n.inputs, n.outputs, n.attributes, n.requant and n.requant.div, n.macs)
 
@@ -42,18 +43,34 @@ def test_shapes_are_checked_not_trusted(tmp_path: Path) -> None:
 
 def test_schema_errors_name_the_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"name": "x", "tensors": [{"name": "a", "shape": [1], "dtype": "float32",
-                                                          "kind": "input"}], "nodes": [], "inputs": [], "outputs": []}))
+    path.write_text(
+        json.dumps(
+            {
+                "name": "x",
+                "tensors": [{"name": "a", "shape": [1], "dtype": "float32", "kind": "input"}],
+                "nodes": [],
+                "inputs": [],
+                "outputs": [],
+            }
+        )
+    )
     with pytest.raises(LayerListError, match=r"tensors\.0\.dtype"):
         load_layer_list(path)
 
 
 def test_undeclared_tensor_and_unknown_op() -> None:
-    doc = LayerList.model_validate({
-        "name": "x", "inputs": ["a"], "outputs": ["b"],
-        "tensors": [{"name": "a", "shape": [4], "dtype": "int8", "kind": "input"},
-                    {"name": "b", "shape": [4], "dtype": "int8", "kind": "output"}],
-        "nodes": [{"name": "n", "op": "Relu", "inputs": ["a", "zz"], "outputs": ["b"]}]})
+    doc = LayerList.model_validate(
+        {
+            "name": "x",
+            "inputs": ["a"],
+            "outputs": ["b"],
+            "tensors": [
+                {"name": "a", "shape": [4], "dtype": "int8", "kind": "input"},
+                {"name": "b", "shape": [4], "dtype": "int8", "kind": "output"},
+            ],
+            "nodes": [{"name": "n", "op": "Relu", "inputs": ["a", "zz"], "outputs": ["b"]}],
+        }
+    )
     with pytest.raises(LayerListError, match="tensor 'zz' is not declared"):
         graph_from_layer_list(doc)
     doc2 = doc.model_copy(update={"nodes": [doc.nodes[0].model_copy(update={"op": "Warp", "inputs": ["a"]})]})

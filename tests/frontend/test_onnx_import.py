@@ -19,8 +19,16 @@ def _imp(m: onnx.ModelProto, **kw: object) -> object:
 
 
 def test_every_shared_model_imports(model_dirs: dict[str, Path]) -> None:
-    expected_nodes = {"miniMobileNet": 6, "miniMobileNetv2": 15, "CNN_Linear1": 10, "KeywordSpotting": 12,
-                      "ICCT": 34, "microLlama1": 385, "microLlama8": 385, "microLlama64": 385}
+    expected_nodes = {
+        "miniMobileNet": 6,
+        "miniMobileNetv2": 15,
+        "CNN_Linear1": 10,
+        "KeywordSpotting": 12,
+        "ICCT": 34,
+        "microLlama1": 385,
+        "microLlama8": 385,
+        "microLlama64": 385,
+    }
     for name, folder in model_dirs.items():
         g = load_onnx(folder / "network.onnx")
         assert len(g.nodes) == expected_nodes[name.rsplit("/", 1)[-1]], name
@@ -66,8 +74,11 @@ def test_truncated_file(tmp_path: Path, model_dirs: dict[str, Path]) -> None:
 
 
 def test_unknown_operators_listed_together() -> None:
-    nodes = [helper.make_node("FooOp", ["x"], ["a"], name="f1"), helper.make_node("BarOp", ["a"], ["b"], name="b1"),
-             helper.make_node("FooOp", ["b"], ["y"], name="f2")]
+    nodes = [
+        helper.make_node("FooOp", ["x"], ["a"], name="f1"),
+        helper.make_node("BarOp", ["a"], ["b"], name="b1"),
+        helper.make_node("FooOp", ["b"], ["y"], name="f2"),
+    ]
     with pytest.raises(UnsupportedOperatorError) as info:
         _imp(model(nodes, {"x": [1, 4]}, {"y": [1, 4]}))
     assert info.value.unsupported == {"BarOp": ["b1"], "FooOp": ["f1", "f2"]}
@@ -107,20 +118,26 @@ def test_fusion_and_dtypes() -> None:
 
 
 def test_requant_with_two_consumers_is_not_fused() -> None:
-    nodes = [helper.make_node("Add", ["x", "x"], ["s"], name="add"),
-             helper.make_node("RequantShift", ["s", "m", "a"], ["y1"], name="rq1", **rq_attrs(signed=False)),
-             helper.make_node("RequantShift", ["s", "m", "a"], ["y2"], name="rq2", **rq_attrs())]
+    nodes = [
+        helper.make_node("Add", ["x", "x"], ["s"], name="add"),
+        helper.make_node("RequantShift", ["s", "m", "a"], ["y1"], name="rq1", **rq_attrs(signed=False)),
+        helper.make_node("RequantShift", ["s", "m", "a"], ["y2"], name="rq2", **rq_attrs()),
+    ]
     g = _imp(model(nodes, {"x": [1, 8]}, {"y1": [1, 8], "y2": [1, 8]}, [const("m", [1]), const("a", [0])]))
     assert [n.op_type for n in g.nodes] == ["Add", "RequantShift", "RequantShift"]  # type: ignore[attr-defined]
     assert g.tensor("s").dtype is DType.INT32 and g.tensor("y1").dtype is DType.UINT8  # type: ignore[attr-defined]
 
 
 def test_edge_quantization_stripped() -> None:
-    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="q"),
-             helper.make_node("Relu", ["q"], ["r"], name="relu"),
-             helper.make_node("DequantizeLinear", ["r", "s", "zp"], ["y"], name="dq")]
-    inits = [onnx.numpy_helper.from_array(np.array(0.5, dtype=np.float32), "s"),
-             onnx.numpy_helper.from_array(np.array(0, dtype=np.int8), "zp")]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], name="q"),
+        helper.make_node("Relu", ["q"], ["r"], name="relu"),
+        helper.make_node("DequantizeLinear", ["r", "s", "zp"], ["y"], name="dq"),
+    ]
+    inits = [
+        onnx.numpy_helper.from_array(np.array(0.5, dtype=np.float32), "s"),
+        onnx.numpy_helper.from_array(np.array(0, dtype=np.int8), "zp"),
+    ]
     g = _imp(model(nodes, {"x": [2, 3]}, {"y": [2, 3]}, inits))
     assert [n.op_type for n in g.nodes] == ["Relu"]  # type: ignore[attr-defined]
     assert g.input_names == ("x",) and g.output_names == ("r",)  # type: ignore[attr-defined]
@@ -128,15 +145,19 @@ def test_edge_quantization_stripped() -> None:
 
 
 def test_quantize_inside_graph_rejected() -> None:
-    nodes = [helper.make_node("Relu", ["x"], ["r"], name="relu"),
-             helper.make_node("QuantizeLinear", ["r", "s"], ["y"], name="q_mid")]
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu"),
+        helper.make_node("QuantizeLinear", ["r", "s"], ["y"], name="q_mid"),
+    ]
     with pytest.raises(ModelError, match="q_mid"):
         _imp(model(nodes, {"x": [2]}, {"y": [2]}, [const("s", 0.5)]))
 
 
 def test_static_operands_fold_into_attributes() -> None:
-    nodes = [helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
-             helper.make_node("Transpose", ["r"], ["y"], name="tr", perm=[1, 0])]
+    nodes = [
+        helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
+        helper.make_node("Transpose", ["r"], ["y"], name="tr", perm=[1, 0]),
+    ]
     inits = [onnx.numpy_helper.from_array(np.array([3, -1], dtype=np.int64), "shape")]
     g = _imp(model(nodes, {"x": [2, 3, 4]}, {"y": [8, 3]}, inits))
     reshape = g.nodes[0]  # type: ignore[attr-defined]

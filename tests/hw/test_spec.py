@@ -106,9 +106,7 @@ def test_siracusa_figures_match_hardware_doc() -> None:
     assert (cl.name, cl.cores, cl.reads_levels) == ("cluster", 8, ("L1",))
     assert cl.peak_macs_per_cycle["int8"] == 32.0 and cl.effective_macs_per_cycle["int8"] == 15.5
     assert not spec.has_npu and spec.npu_engine is None
-    assert spec.clock_hz == 360_000_000 and spec.energy_pj_per_cycle == pytest.approx(
-        0.332 / 360e6 * 1e12, 1e-3
-    )
+    assert spec.clock_hz == 360_000_000 and spec.energy_pj_per_cycle == pytest.approx(0.332 / 360e6 * 1e12, 1e-3)
     assert any(a.startswith("l3_bw:") for a in spec.assumptions)
 
 
@@ -314,9 +312,7 @@ def test_l1_size_override_valid_exactly_when_budget_fits(size: int) -> None:
 
 
 def test_unknown_bundled_name_lists_known_ones() -> None:
-    with pytest.raises(
-        HwSpecError, match=r"unknown bundled hw spec 'siracusa2'; bundled specs: rv32_mcu, siracusa"
-    ):
+    with pytest.raises(HwSpecError, match=r"unknown bundled hw spec 'siracusa2'; bundled specs: rv32_mcu, siracusa"):
         load_hw("siracusa2")
 
 
@@ -470,9 +466,7 @@ def test_parse_hw_from_a_mapping_and_direct_construction_errors() -> None:
     data = _raw("rv32_mcu")
     assert parse_hw(data) == load_hw("rv32_mcu")
     data["memories"][0]["size_bytes"] = "lots"
-    with pytest.raises(
-        HwSpecError, match=r"^<data>: memories.L1.size_bytes: Input should be a valid integer"
-    ):
+    with pytest.raises(HwSpecError, match=r"^<data>: memories.L1.size_bytes: Input should be a valid integer"):
         parse_hw(data)
 
 

@@ -12,13 +12,24 @@ from deeploy_tiler.memory.network import network_buffers, plan_memory
 
 def _graph() -> Graph:
     """x -> relu -> a -> reshape -> r -> relu -> y, plus a constant; the reshape aliases a."""
+
     def t(name: str, shape: tuple[int, ...], kind: TensorKind) -> Tensor:
         return Tensor(name, shape, dt.DType.INT8, kind)
 
-    tensors = {n.name: n for n in (t("x", (4, 16), TensorKind.INPUT), t("a", (4, 16), TensorKind.ACTIVATION),
-                                   t("r", (64,), TensorKind.ACTIVATION), t("y", (64,), TensorKind.OUTPUT))}
-    nodes = (Node("n0", "Relu", ("x",), ("a",)), Node("n1", "Reshape", ("a",), ("r",), (("shape", (64,)),)),
-             Node("n2", "Relu", ("r",), ("y",)))
+    tensors = {
+        n.name: n
+        for n in (
+            t("x", (4, 16), TensorKind.INPUT),
+            t("a", (4, 16), TensorKind.ACTIVATION),
+            t("r", (64,), TensorKind.ACTIVATION),
+            t("y", (64,), TensorKind.OUTPUT),
+        )
+    }
+    nodes = (
+        Node("n0", "Relu", ("x",), ("a",)),
+        Node("n1", "Reshape", ("a",), ("r",), (("shape", (64,)),)),
+        Node("n2", "Relu", ("r",), ("y",)),
+    )
     return Graph("g", tensors, nodes, ("x",), ("y",))
 
 
@@ -73,8 +84,7 @@ def test_no_l3_names_the_whole_requirement(model_dirs: dict[str, Path]) -> None:
         plan_memory(g, hw, l2_budget=need - 1, constants_to_l3=True)
 
 
-@pytest.mark.parametrize(("name", "spec"), [("microLlama/INT8/microLlama1", "siracusa"),
-                                            ("CCT/Int/ICCT", "siracusa")])
+@pytest.mark.parametrize(("name", "spec"), [("microLlama/INT8/microLlama1", "siracusa"), ("CCT/Int/ICCT", "siracusa")])
 def test_plan_at_tight_l2_is_exact_and_valid(name: str, spec: str, model_dirs: dict[str, Path]) -> None:
     """dt.plan never returns a plan whose tiles read weights from a level they are not placed in: a too
     small L2 is infeasible, and the requirement it states is exactly the smallest L2 with a valid plan."""

@@ -82,8 +82,7 @@ def test_gemm_and_matmul_maps() -> None:
 
 
 def test_broadcast_transpose_concat_gather_reduce_norm() -> None:
-    g = single_node("Add", [((1, 4, 6), DType.INT8, False), ((6,), DType.INT8, True),
-                            ((4, 1), DType.INT8, True)], {})
+    g = single_node("Add", [((1, 4, 6), DType.INT8, False), ((6,), DType.INT8, True), ((4, 1), DType.INT8, True)], {})
     geo = node_geometry(*_only(g))
     assert geo.operands[1].dims == (Follow(2),)
     assert geo.operands[2].dims[0] == Follow(1) and isinstance(geo.operands[2].dims[1], Full)
@@ -92,18 +91,23 @@ def test_broadcast_transpose_concat_gather_reduce_norm() -> None:
     assert tr.out_shape == (5, 2, 3)
     assert tr.operands[0].dims == (Follow(1), Follow(2), Follow(0))
 
-    cat = node_geometry(*_only(single_node("Concat", [((1, 4, 6, 2), DType.INT8, False),
-                                                      ((1, 4, 1, 2), DType.INT8, False)], {"axis": -2})))
+    cat = node_geometry(
+        *_only(
+            single_node("Concat", [((1, 4, 6, 2), DType.INT8, False), ((1, 4, 1, 2), DType.INT8, False)], {"axis": -2})
+        )
+    )
     assert cat.untileable[2] is not None and cat.untileable[1] is None
     assert isinstance(cat.operands[1].dims[2], Full)
 
-    ga = node_geometry(*_only(single_node("Gather", [((1, 1, 8, 6), DType.INT8, False), ((), DType.INT8, True)],
-                                          {"axis": 1})))
+    ga = node_geometry(
+        *_only(single_node("Gather", [((1, 1, 8, 6), DType.INT8, False), ((), DType.INT8, True)], {"axis": 1}))
+    )
     assert ga.out_shape == (1, 8, 6) and ga.untileable == (None, None, None)
     assert ga.operands[0].dims[2] == Follow(1) and isinstance(ga.operands[0].dims[1], Full)
 
-    red = node_geometry(*_only(single_node("IntegerMean", [((1, 6, 8), DType.INT8, False)],
-                                           {"axes": (1,), "keepdims": 0})))
+    red = node_geometry(
+        *_only(single_node("IntegerMean", [((1, 6, 8), DType.INT8, False)], {"axes": (1,), "keepdims": 0}))
+    )
     assert red.out_shape == (1, 8)
     assert red.operands[0].dims[2] == Follow(1) and isinstance(red.operands[0].dims[1], Full)
 
@@ -112,13 +116,17 @@ def test_broadcast_transpose_concat_gather_reduce_norm() -> None:
 
 
 def test_pad_and_slice_are_shifted_identities() -> None:
-    pad = node_geometry(*_only(single_node("Pad", [((1, 4, 4), DType.INT8, False)],
-                                           {"pads": (0, 1, 2, 0, 1, 0)})))
+    pad = node_geometry(*_only(single_node("Pad", [((1, 4, 4), DType.INT8, False)], {"pads": (0, 1, 2, 0, 1, 0)})))
     assert pad.out_shape == (1, 6, 6)
     assert pad.operands[0].dims[2] == Follow(2, pad_begin=2)
     assert pad.operands[0].region(((0, 1), (0, 3), (0, 3))) == ((0, 1), (0, 2), (0, 1))
-    sl = node_geometry(*_only(single_node("Slice", [((10, 4), DType.INT8, False)],
-                                          {"starts": (1,), "ends": (9,), "axes": (0,), "steps": (2,)})))
+    sl = node_geometry(
+        *_only(
+            single_node(
+                "Slice", [((10, 4), DType.INT8, False)], {"starts": (1,), "ends": (9,), "axes": (0,), "steps": (2,)}
+            )
+        )
+    )
     assert sl.out_shape == (4, 4)
     assert sl.operands[0].region(((1, 2), (0, 4))) == ((3, 3), (0, 4))
 

@@ -34,19 +34,34 @@ def _npu(graph: Graph, source: WeightSource = L1):  # type: ignore[no-untyped-de
     return npu_policy(node, graph, node_geometry(node, graph), NPU, source)
 
 
-@pytest.mark.parametrize(("graph", "needle"), [
-    (conv(8, 16, 8, 8, 3, 2, 1), "stride 2 not supported by the neureka driver"),
-    (conv(8, 16, 8, 8, 5, 1, 2), "kernel 5x5 not supported"),
-    (conv(8, 16, 8, 8, 1, 1, 1), "padding beyond 0"),
-    (matmul(2, 4, 8, 8), "computed at run time"),
-    (matmul(2, 4, 8, 8, b_batch=False), None),
-    (single_node("Gemm", [((8, 4), DType.INT8, False), ((8, 16), DType.INT8, True)], {"transA": 1}), "transA"),
-    (single_node("Conv", [((1, 8, 6, 6), DType.INT16, False), ((8, 8, 1, 1), DType.INT8, True)],
-                 {"kernel_shape": (1, 1), "group": 1}), "int16 activations"),
-    (single_node("Conv", [((1, 8, 6, 6), DType.INT8, False), ((8, 4, 3, 3), DType.INT8, True)],
-                 {"kernel_shape": (3, 3), "group": 2, "pads": (1, 1, 1, 1)}), "grouped convolution"),
-    (single_node("Relu", [((4, 8), DType.INT8, False)], {}), "does not run Relu"),
-])
+@pytest.mark.parametrize(
+    ("graph", "needle"),
+    [
+        (conv(8, 16, 8, 8, 3, 2, 1), "stride 2 not supported by the neureka driver"),
+        (conv(8, 16, 8, 8, 5, 1, 2), "kernel 5x5 not supported"),
+        (conv(8, 16, 8, 8, 1, 1, 1), "padding beyond 0"),
+        (matmul(2, 4, 8, 8), "computed at run time"),
+        (matmul(2, 4, 8, 8, b_batch=False), None),
+        (single_node("Gemm", [((8, 4), DType.INT8, False), ((8, 16), DType.INT8, True)], {"transA": 1}), "transA"),
+        (
+            single_node(
+                "Conv",
+                [((1, 8, 6, 6), DType.INT16, False), ((8, 8, 1, 1), DType.INT8, True)],
+                {"kernel_shape": (1, 1), "group": 1},
+            ),
+            "int16 activations",
+        ),
+        (
+            single_node(
+                "Conv",
+                [((1, 8, 6, 6), DType.INT8, False), ((8, 4, 3, 3), DType.INT8, True)],
+                {"kernel_shape": (3, 3), "group": 2, "pads": (1, 1, 1, 1)},
+            ),
+            "grouped convolution",
+        ),
+        (single_node("Relu", [((4, 8), DType.INT8, False)], {}), "does not run Relu"),
+    ],
+)
 def test_legality_reasons(graph: Graph, needle: str | None) -> None:
     node = graph.nodes[0]
     if needle is None:
@@ -82,13 +97,16 @@ def test_hand_computed_linear_task() -> None:
     assert npu_task_cycles(task, 64, (1,)) == 150 + 48 + 2 * (2 * 48 + 3 + 4)
 
 
-@pytest.mark.parametrize("graph", [
-    conv(8, 40, 13, 7, 1, 1, 0),
-    conv(30, 36, 9, 14, 3, 1, 1),
-    conv(60, 60, 8, 13, 3, 1, 1, depthwise=True),
-    gemm(50, 70, 40),
-    matmul(3, 17, 64, 70, b_batch=False),
-])
+@pytest.mark.parametrize(
+    "graph",
+    [
+        conv(8, 40, 13, 7, 1, 1, 0),
+        conv(30, 36, 9, 14, 3, 1, 1),
+        conv(60, 60, 8, 13, 3, 1, 1, depthwise=True),
+        gemm(50, 70, 40),
+        matmul(3, 17, 64, 70, b_batch=False),
+    ],
+)
 @pytest.mark.parametrize("source", [L1, WMEM])
 def test_task_poly_equals_the_sum_over_tiles(graph: Graph, source: WeightSource) -> None:
     geom, policy = _npu(graph, source)

@@ -43,8 +43,13 @@ def conv_chain(n: int, channels: int = 64, hw: int = 8) -> Graph:
     """x -> n 1x1 convolutions (channels -> channels, int8, each with its own weights) -> y."""
     tensors: dict[str, Tensor] = {"a0": Tensor("a0", (1, channels, hw, hw), DType.INT8, TensorKind.INPUT)}
     nodes = []
-    attrs: dict[str, AttrValue] = {"kernel_shape": (1, 1), "strides": (1, 1), "pads": (0, 0, 0, 0),
-                                   "dilations": (1, 1), "group": 1}
+    attrs: dict[str, AttrValue] = {
+        "kernel_shape": (1, 1),
+        "strides": (1, 1),
+        "pads": (0, 0, 0, 0),
+        "dilations": (1, 1),
+        "group": 1,
+    }
     for i in range(n):
         w = f"w{i}"
         tensors[w] = Tensor(w, (channels, channels, 1, 1), DType.INT8, TensorKind.CONSTANT)
@@ -52,8 +57,16 @@ def conv_chain(n: int, channels: int = 64, hw: int = 8) -> Graph:
         (out,) = SHAPE_RULES["Conv"](f"c{i}", attrs, shapes)
         kind = TensorKind.OUTPUT if i == n - 1 else TensorKind.ACTIVATION
         tensors[f"a{i + 1}"] = Tensor(f"a{i + 1}", out, DType.INT8, kind)
-        nodes.append(Node(f"c{i}", "Conv", (f"a{i}", w), (f"a{i + 1}",), tuple(sorted(attrs.items())),
-                          macs=node_macs("Conv", attrs, shapes, [out])))
+        nodes.append(
+            Node(
+                f"c{i}",
+                "Conv",
+                (f"a{i}", w),
+                (f"a{i + 1}",),
+                tuple(sorted(attrs.items())),
+                macs=node_macs("Conv", attrs, shapes, [out]),
+            )
+        )
     return Graph("chain", tensors, tuple(nodes), ("a0",), (f"a{n}",))
 
 
@@ -78,7 +91,8 @@ def test_a_stride_2_conv_stays_on_the_cluster_with_the_reason() -> None:
     plan = plan_graph(graph, NPU_HW)
     node = plan.nodes[0]
     assert node.engine == "cluster" and node.cycles.total == next(
-        a.cycles for a in node.alternatives if a.engine == "cluster")
+        a.cycles for a in node.alternatives if a.engine == "cluster"
+    )
     (npu,) = [a for a in node.alternatives if a.engine == "neureka"]
     assert npu.cycles is None and "stride 2 not supported by the neureka driver" in npu.reason
     _valid(plan, graph)
@@ -90,8 +104,9 @@ def test_weights_beyond_the_weight_memory_are_split() -> None:
     small = NPU_HW.with_overrides({"memories.WMEM.size_bytes": 3 * packed + 100})
     plan = plan_graph(graph, small)
     weight = {n.name: n.inputs[1] for n in graph.nodes}
-    in_wmem = [n for n in plan.nodes
-               if n.engine == "neureka" and not any(b.tensor == weight[n.name] for b in n.buffers)]
+    in_wmem = [
+        n for n in plan.nodes if n.engine == "neureka" and not any(b.tensor == weight[n.name] for b in n.buffers)
+    ]
     assert len(in_wmem) == 3  # as many as fit; the rest stream their weights from L2 (NPU or cluster)
     rest = [n for n in plan.nodes if n not in in_wmem]
     assert all(any(b.role == "weight" for b in n.buffers) for n in rest)

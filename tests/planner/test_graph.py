@@ -34,8 +34,18 @@ def _graph(model_dirs: dict[str, Path], name: str) -> Graph:
     return _graphs[name]
 
 
-@pytest.mark.parametrize("name", ["miniMobileNet", "miniMobileNetv2", "CNN_Linear1", "MLPerf/KeywordSpotting",
-                                  "CCT/Int/ICCT", "microLlama/INT8/microLlama8", "microLlama/INT8/microLlama64"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "miniMobileNet",
+        "miniMobileNetv2",
+        "CNN_Linear1",
+        "MLPerf/KeywordSpotting",
+        "CCT/Int/ICCT",
+        "microLlama/INT8/microLlama8",
+        "microLlama/INT8/microLlama64",
+    ],
+)
 @pytest.mark.parametrize("l1", [64000, 8000])
 def test_shared_models_plan_checked_and_valid(model_dirs: dict[str, Path], name: str, l1: int) -> None:
     graph = _graph(model_dirs, name)

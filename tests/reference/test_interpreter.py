@@ -34,8 +34,9 @@ def test_fused_requant_equals_standalone_and_a_direct_formula() -> None:
     w = fused.tensor("w").data
     assert w is not None
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    acc = sum(np.einsum("nchw,mc->nmhw", xp[:, :, u:u + 6, v:v + 6], w[:, :, u, v])
-              for u in range(3) for v in range(3))
+    acc = sum(
+        np.einsum("nchw,mc->nmhw", xp[:, :, u : u + 6, v : v + 6], w[:, :, u, v]) for u in range(3) for v in range(3)
+    )
     assert np.array_equal(y_fused, np.clip((acc * 3 + 128) // 256, -128, 127))
 
 
@@ -50,14 +51,17 @@ def test_outputs_in_graph_order_and_intermediates() -> None:
     assert reference_run(g, {"x": _x()})["y"].any()
 
 
-@pytest.mark.parametrize(("inputs", "match"), [
-    ({}, "missing input"),
-    ({"x": _x(), "z": _x()}, "unknown input"),
-    ({"x": _x((1, 4, 6, 5))}, "'x': shape"),
-    ({"x": np.full((1, 4, 6, 6), 128)}, "'x': values in \\[128, 128\\] are outside the int8 range"),
-    ({"x": np.full((1, 4, 6, 6), 0.5)}, "'x': holds non-integer values"),
-    ({"x": np.full((1, 4, 6, 6), "a")}, "'x': unsupported array dtype"),
-])
+@pytest.mark.parametrize(
+    ("inputs", "match"),
+    [
+        ({}, "missing input"),
+        ({"x": _x(), "z": _x()}, "unknown input"),
+        ({"x": _x((1, 4, 6, 5))}, "'x': shape"),
+        ({"x": np.full((1, 4, 6, 6), 128)}, "'x': values in \\[128, 128\\] are outside the int8 range"),
+        ({"x": np.full((1, 4, 6, 6), 0.5)}, "'x': holds non-integer values"),
+        ({"x": np.full((1, 4, 6, 6), "a")}, "'x': unsupported array dtype"),
+    ],
+)
 def test_input_validation(inputs: dict[str, np.ndarray], match: str) -> None:
     with pytest.raises(ReferenceError_, match=match):
         reference_run(_graph(conv_rq_model()), inputs)

@@ -69,8 +69,15 @@ def test_requant_overflow_is_refused() -> None:
 
 
 # --- Conv ----------------------------------------------------------------------------------------------
-def _conv_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, group: int, strides: tuple[int, int],
-                pads: tuple[int, int, int, int], dil: tuple[int, int]) -> np.ndarray:
+def _conv_naive(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    group: int,
+    strides: tuple[int, int],
+    pads: tuple[int, int, int, int],
+    dil: tuple[int, int],
+) -> np.ndarray:
     n, _, h, wd = x.shape
     m, cg, kh, kw = w.shape
     oh = (h + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) // strides[0] + 1
@@ -98,14 +105,18 @@ def test_conv_hand_values() -> None:
     assert eq(y, [[[[0 - 0, 0 - 2], [0 - 6, 4 - 8]]]])
 
 
-@pytest.mark.parametrize(("group", "strides", "pads", "dil"), [
-    (1, (1, 1), (0, 0, 0, 0), (1, 1)),
-    (1, (2, 1), (1, 2, 0, 1), (1, 1)),
-    (2, (1, 2), (1, 1, 1, 1), (2, 1)),
-    (4, (1, 1), (1, 1, 1, 1), (1, 1)),  # depthwise
-])
-def test_conv_matches_naive_loops(group: int, strides: tuple[int, int], pads: tuple[int, int, int, int],
-                                  dil: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    ("group", "strides", "pads", "dil"),
+    [
+        (1, (1, 1), (0, 0, 0, 0), (1, 1)),
+        (1, (2, 1), (1, 2, 0, 1), (1, 1)),
+        (2, (1, 2), (1, 1, 1, 1), (2, 1)),
+        (4, (1, 1), (1, 1, 1, 1), (1, 1)),  # depthwise
+    ],
+)
+def test_conv_matches_naive_loops(
+    group: int, strides: tuple[int, int], pads: tuple[int, int, int, int], dil: tuple[int, int]
+) -> None:
     rng = np.random.default_rng(7)
     x = rng.integers(-128, 128, size=(2, 4, 7, 6)).astype(np.int64)
     w = rng.integers(-128, 128, size=(8, 4 // group, 3, 2)).astype(np.int64)

@@ -28,8 +28,9 @@ def test_bit_exact(model_dirs: dict[str, Path], model: str, fuse: bool) -> None:
             bad.append(f"{name}: shape {value.shape} != {ref.shape}")
         elif not np.array_equal(value, ref):
             diff = np.abs(value - ref)
-            bad.append(f"{name}: {int(np.count_nonzero(diff))} of {ref.size} elements differ, "
-                       f"max abs diff {int(diff.max())}")
+            bad.append(
+                f"{name}: {int(np.count_nonzero(diff))} of {ref.size} elements differ, max abs diff {int(diff.max())}"
+            )
     assert not bad, f"{model} ({'fused' if fuse else 'unfused'}): " + "; ".join(bad)
 
 

@@ -103,8 +103,9 @@ class Best:
     tiles: tuple[int, ...] | None
 
 
-def brute_force(graph: Graph, hw: HwSpec, budget: int, double_buffer: bool,
-                candidates: tuple[tuple[int, ...], ...]) -> Best:
+def brute_force(
+    graph: Graph, hw: HwSpec, budget: int, double_buffer: bool, candidates: tuple[tuple[int, ...], ...]
+) -> Best:
     node = graph.nodes[0]
     eng = hw.cluster_engine
     l1_name = eng.reads_levels[0]
@@ -130,15 +131,19 @@ def brute_force(graph: Graph, hw: HwSpec, budget: int, double_buffer: bool,
                 maxima[b] = [max(a, z) for a, (_, z) in zip(maxima[b], r, strict=True)]
                 if b < len(tensors) - 1:
                     # reloaded when a loop at or outside its innermost dependent loop with > 1 tile moves
-                    inner = max((p for p, d in enumerate(op.loop_order)
-                                 if d in op.deps[b] and len(per_dim[d]) > 1), default=-1)
+                    inner = max(
+                        (p for p, d in enumerate(op.loop_order) if d in op.deps[b] and len(per_dim[d]) > 1), default=-1
+                    )
                     key = tuple(idx[op.loop_order[p]] for p in range(inner + 1))
                     if key == last_key[b]:
                         continue
                     last_key[b] = key
                 nbytes = prod(z for _, z in r) * t.dtype.itemsize
-                cycles[b].append(dma.setup_latency_cycles * runs(r, t.shape, dma.max_dims)
-                                 + dma.per_row_cycles * runs(r, t.shape) + Fraction(nbytes) / bw)
+                cycles[b].append(
+                    dma.setup_latency_cycles * runs(r, t.shape, dma.max_dims)
+                    + dma.per_row_cycles * runs(r, t.shape)
+                    + Fraction(nbytes) / bw
+                )
         compute = ceil(Fraction(node.macs) / rate) + n_tiles * eng.call_overhead_cycles
         slots = [-(-prod(m) * t.dtype.itemsize // align) * align for m, t in zip(maxima, tensors, strict=True)]
         scratch = -(-op.scratch // align) * align

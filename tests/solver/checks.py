@@ -104,8 +104,11 @@ def recompute_cycles(node: NodePlan, graph: Graph, hw: HwSpec, handover: int = 0
 
     def cyc(t_bytes: int, region: Region, tensor: str) -> Fraction:
         shape = graph.tensor(tensor).shape
-        return (dma.setup_latency_cycles * runs(region, shape, dma.max_dims)
-                + dma.per_row_cycles * max(runs(region, shape), 1) + Fraction(t_bytes) / bw)
+        return (
+            dma.setup_latency_cycles * runs(region, shape, dma.max_dims)
+            + dma.per_row_cycles * max(runs(region, shape), 1)
+            + Fraction(t_bytes) / bw
+        )
 
     per_buf: dict[str, list[Fraction]] = {}
     for t in node.transfers:

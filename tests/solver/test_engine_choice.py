@@ -84,16 +84,19 @@ def test_optimal_on_random_problems(seed: int) -> None:
         if rng.random() < 0.2:
             opts = opts[1:] or opts
         nodes.append(tuple(opts))
-    problem = ChoiceProblem(options=tuple(nodes), wmem_capacity=rng.choice((0, 1024, 3000)),
-                            handover=rng.choice((0, 100, 400)))
+    problem = ChoiceProblem(
+        options=tuple(nodes), wmem_capacity=rng.choice((0, 1024, 3000)), handover=rng.choice((0, 100, 400))
+    )
     choice = solve(problem, OPTS)
     assert choice.objective == choice.cycles(problem) == brute(problem)
 
 
 def test_deterministic_and_buildable() -> None:
     rng = random.Random(7)
-    nodes = tuple((_cl(rng.randint(100, 900)), _l1(rng.randint(100, 900)),
-                   _wm(rng.randint(50, 800), f"w{i}", 1024)) for i in range(40))
+    nodes = tuple(
+        (_cl(rng.randint(100, 900)), _l1(rng.randint(100, 900)), _wm(rng.randint(50, 800), f"w{i}", 1024))
+        for i in range(40)
+    )
     problem = ChoiceProblem(options=nodes, wmem_capacity=10 * 1024, handover=100)
     assert solve(problem, OPTS) == solve(problem, OPTS)
     model, handles = build(problem, OPTS)

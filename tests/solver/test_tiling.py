@@ -23,8 +23,13 @@ from tests.solver.checks import recompute_cycles, simulate
 HW = load_hw("siracusa")
 PARAMS = CostParams.from_hw(HW)
 # Cheap calls and slow MACs make double buffering pay off on small nodes; the MCU has 1-D DMA only.
-SPECS = [HW, HW.with_overrides({"engines.cluster.call_overhead_cycles": 2,
-                                "engines.cluster.effective_macs_per_cycle.int8": 1.0}), load_hw("rv32_mcu")]
+SPECS = [
+    HW,
+    HW.with_overrides(
+        {"engines.cluster.call_overhead_cycles": 2, "engines.cluster.effective_macs_per_cycle.int8": 1.0}
+    ),
+    load_hw("rv32_mcu"),
+]
 CPSAT_ONLY = SolverOptions(hint=False, early_exit=False)  # CP-SAT finds and proves the optimum alone
 WHERE = st.floats(-0.05, 1.2)  # the budget between the least and the untiled L1 (below: infeasible)
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,8 +42,9 @@ def conv_graphs(draw: st.DrawFn) -> Graph:
     pad = draw(st.integers(0, k - 1))
     h = draw(st.integers(max(k - 2 * pad, 1), 6))
     w = draw(st.integers(max(k - 2 * pad, 1), 6))
-    return graphs.conv(draw(st.integers(1, 5)), draw(st.integers(1, 9)), h, w, k, stride, pad,
-                       depthwise=draw(st.booleans()))
+    return graphs.conv(
+        draw(st.integers(1, 5)), draw(st.integers(1, 9)), h, w, k, stride, pad, depthwise=draw(st.booleans())
+    )
 
 
 @st.composite
@@ -48,14 +54,18 @@ def gemm_graphs(draw: st.DrawFn) -> Graph:
 
 @st.composite
 def matmul_graphs(draw: st.DrawFn) -> Graph:
-    return graphs.matmul(draw(st.integers(1, 3)), draw(st.integers(1, 5)), draw(st.integers(1, 12)),
-                         draw(st.integers(1, 9)), b_batch=draw(st.booleans()))
+    return graphs.matmul(
+        draw(st.integers(1, 3)),
+        draw(st.integers(1, 5)),
+        draw(st.integers(1, 12)),
+        draw(st.integers(1, 9)),
+        b_batch=draw(st.booleans()),
+    )
 
 
 def _budget(graph: Graph, where: float, hw: HwSpec = HW) -> int:
     """A budget `where` of the way from the node's least L1 (0.0) to its untiled single-buffered L1 (1.0)."""
-    setup = prepare(graph.nodes[0], graph, hw.cluster_engine, CostParams.from_hw(hw), 10**9, False,
-                    preferred=False)
+    setup = prepare(graph.nodes[0], graph, hw.cluster_engine, CostParams.from_hw(hw), 10**9, False, preferred=False)
     model = setup.problem.model
     lo, hi = setup.min_l1, model.evaluate(model.untiled()).l1_bytes
     return max(int(lo + where * (hi - lo)), 0)

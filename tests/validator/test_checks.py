@@ -53,15 +53,26 @@ Tiles = Sequence[Mapping[str, Region]]
 # --- graphs ------------------------------------------------------------------------------------------------
 
 
-def _t(name: str, shape: tuple[int, ...], dtype: DType = DType.INT8, kind: TensorKind = TensorKind.ACTIVATION,
-       data: Any = None) -> Tensor:
+def _t(
+    name: str,
+    shape: tuple[int, ...],
+    dtype: DType = DType.INT8,
+    kind: TensorKind = TensorKind.ACTIVATION,
+    data: Any = None,
+) -> Tensor:
     if kind is TensorKind.CONSTANT and data is None:
         data = np.zeros(shape, dtype=np.int64)
     return Tensor(name, shape, dtype, kind, None if data is None else np.asarray(data, dtype=np.int64))
 
 
-def one_node_graph(op: str, inputs: Sequence[Tensor], out_shape: tuple[int, ...], out_dtype: DType = DType.INT8,
-                   attrs: Mapping[str, Any] | None = None, requant: bool = False) -> Graph:
+def one_node_graph(
+    op: str,
+    inputs: Sequence[Tensor],
+    out_shape: tuple[int, ...],
+    out_dtype: DType = DType.INT8,
+    attrs: Mapping[str, Any] | None = None,
+    requant: bool = False,
+) -> Graph:
     """A graph of one node `n` reading `inputs` (graph inputs or constants) and writing `y`."""
     tensors = {t.name: t for t in inputs}
     names = [t.name for t in inputs]
@@ -90,10 +101,20 @@ def _w(shape: tuple[int, ...], name: str = "w", data: Any = None) -> Tensor:
 def conv_graph(c_in: int, c_out: int, hw: int, k: int, *, group: int = 1, stride: int = 1) -> Graph:
     pad = k // 2
     out = (hw + 2 * pad - k) // stride + 1
-    attrs = {"kernel_shape": (k, k), "pads": (pad,) * 4, "strides": (stride, stride), "group": group,
-             "dilations": (1, 1)}
-    return one_node_graph("Conv", [_x((1, c_in, hw, hw)), _w((c_out, c_in // group, k, k))], (1, c_out, out, out),
-                          attrs=attrs, requant=True)
+    attrs = {
+        "kernel_shape": (k, k),
+        "pads": (pad,) * 4,
+        "strides": (stride, stride),
+        "group": group,
+        "dilations": (1, 1),
+    }
+    return one_node_graph(
+        "Conv",
+        [_x((1, c_in, hw, hw)), _w((c_out, c_in // group, k, k))],
+        (1, c_out, out, out),
+        attrs=attrs,
+        requant=True,
+    )
 
 
 # --- plan building -----------------------------------------------------------------------------------------
@@ -109,8 +130,9 @@ def _role(graph: Graph, node: Node, tensor: str) -> str:
     return "weight" if graph.tensors[tensor].is_constant else "input"
 
 
-def build_node(graph: Graph, node: Node, tiles: Tiles, *, double: bool = False, engine: str = "cluster",
-               skip: Sequence[str] = ()) -> NodePlan:
+def build_node(
+    graph: Graph, node: Node, tiles: Tiles, *, double: bool = False, engine: str = "cluster", skip: Sequence[str] = ()
+) -> NodePlan:
     """A valid NodePlan computing `tiles` in order; input tensors reload only when their region changes."""
     out = node.outputs[0]
     names = [t for t in dict.fromkeys((*node.inputs, out)) if t and t not in skip]
@@ -125,8 +147,16 @@ def build_node(graph: Graph, node: Node, tiles: Tiles, *, double: bool = False, 
         copies = 2 if double and (len(seq) > 1 or (t == out and len(tiles) > 1)) else 1
         dtype = graph.tensors[t].dtype
         slot = -(-math.prod(shape) * dtype.itemsize // 4) * 4
-        buffers[t] = L1Buffer(name=f"buf_{t}", tensor=t, role=_role(graph, node, t), offset=offset, slot_bytes=slot,
-                              copies=copies, tile_shape=shape, dtype=dtype.value)
+        buffers[t] = L1Buffer(
+            name=f"buf_{t}",
+            tensor=t,
+            role=_role(graph, node, t),
+            offset=offset,
+            slot_bytes=slot,
+            copies=copies,
+            tile_shape=shape,
+            dtype=dtype.value,
+        )
         offset += slot * copies
     transfers: list[Transfer] = []
     prologue: list[Event] = []
@@ -135,9 +165,17 @@ def build_node(graph: Graph, node: Node, tiles: Tiles, *, double: bool = False, 
     step_slot: dict[tuple[str, int], int] = {}
 
     def transfer(direction: str, t: str, slot: int, region: Region) -> Transfer:
-        tr = Transfer(id=len(transfers), direction=direction, tensor=t, home_level="L2", buffer=buffers[t].name,
-                      slot=slot, region=region, bytes=math.prod(n for _, n in region) * graph.tensors[t].dtype.itemsize,
-                      rows=_rows(region))
+        tr = Transfer(
+            id=len(transfers),
+            direction=direction,
+            tensor=t,
+            home_level="L2",
+            buffer=buffers[t].name,
+            slot=slot,
+            region=region,
+            bytes=math.prod(n for _, n in region) * graph.tensors[t].dtype.itemsize,
+            rows=_rows(region),
+        )
         transfers.append(tr)
         return tr
 
@@ -170,26 +208,57 @@ def build_node(graph: Graph, node: Node, tiles: Tiles, *, double: bool = False, 
         events += starts_after.get(i, [])
         slots = {buffers[t].name: step_slot[(t, i)] for t in names if t != out and t in tile}
         slots[buffers[out].name] = i % c_out
-        steps.append(ComputeStep(tile=i, output_region=tile[out], slots=slots,
-                                 regions={buffers[t].name: tile[t] for t in names if t in tile}))
-    events += [Event(kind="dma_wait", ref=s.id) for s in stores[max(0, len(stores) - c_out):]]
+        steps.append(
+            ComputeStep(
+                tile=i,
+                output_region=tile[out],
+                slots=slots,
+                regions={buffers[t].name: tile[t] for t in names if t in tile},
+            )
+        )
+    events += [Event(kind="dma_wait", ref=s.id) for s in stores[max(0, len(stores) - c_out) :]]
     out_rank = len(graph.tensors[out].shape)
     return NodePlan(
-        name=node.name, op_type=node.op_type, engine=engine, output_tensor=out,
-        tile_shape=tuple(max(tile[out][d][1] for tile in tiles) for d in range(out_rank)), num_tiles=len(tiles),
-        loop_order=tuple(range(out_rank)), buffers=tuple(buffers.values()), l1_bytes=offset,
-        transfers=tuple(transfers), steps=tuple(steps), events=tuple(events),
-        dma_bytes=sum(t.bytes for t in transfers), cycles=CycleBreakdown(compute=0, dma=0, exposed_dma=0, total=0),
-        lower_bound_cycles=0, solve=SolveStats(status="HAND"))
+        name=node.name,
+        op_type=node.op_type,
+        engine=engine,
+        output_tensor=out,
+        tile_shape=tuple(max(tile[out][d][1] for tile in tiles) for d in range(out_rank)),
+        num_tiles=len(tiles),
+        loop_order=tuple(range(out_rank)),
+        buffers=tuple(buffers.values()),
+        l1_bytes=offset,
+        transfers=tuple(transfers),
+        steps=tuple(steps),
+        events=tuple(events),
+        dma_bytes=sum(t.bytes for t in transfers),
+        cycles=CycleBreakdown(compute=0, dma=0, exposed_dma=0, total=0),
+        lower_bound_cycles=0,
+        solve=SolveStats(status="HAND"),
+    )
 
 
 def alias_node(graph: Graph, node: Node) -> NodePlan:
     shape = graph.tensors[node.outputs[0]].shape
-    return NodePlan(name=node.name, op_type=node.op_type, engine="cluster", output_tensor=node.outputs[0],
-                    tile_shape=shape, num_tiles=1, loop_order=tuple(range(len(shape))), buffers=(), l1_bytes=0,
-                    transfers=(), steps=(), events=(), dma_bytes=0,
-                    cycles=CycleBreakdown(compute=0, dma=0, exposed_dma=0, total=0), lower_bound_cycles=0,
-                    solve=SolveStats(status="UNTILED"), alias_of=node.inputs[0])
+    return NodePlan(
+        name=node.name,
+        op_type=node.op_type,
+        engine="cluster",
+        output_tensor=node.outputs[0],
+        tile_shape=shape,
+        num_tiles=1,
+        loop_order=tuple(range(len(shape))),
+        buffers=(),
+        l1_bytes=0,
+        transfers=(),
+        steps=(),
+        events=(),
+        dma_bytes=0,
+        cycles=CycleBreakdown(compute=0, dma=0, exposed_dma=0, total=0),
+        lower_bound_cycles=0,
+        solve=SolveStats(status="UNTILED"),
+        alias_of=node.inputs[0],
+    )
 
 
 def place_all(graph: Graph, nodes: Sequence[NodePlan], level: str = "L2") -> tuple[PlacedBuffer, ...]:
@@ -206,15 +275,32 @@ def place_all(graph: Graph, nodes: Sequence[NodePlan], level: str = "L2") -> tup
     for name, root in alias.items():
         while root in alias:
             root = alias[root]
-        placed.append(PlacedBuffer(tensor=name, level=level, offset=where[root], size=graph.tensors[name].nbytes,
-                                   start=0, end=end, alias_of=root))
+        placed.append(
+            PlacedBuffer(
+                tensor=name,
+                level=level,
+                offset=where[root],
+                size=graph.tensors[name].nbytes,
+                start=0,
+                end=end,
+                alias_of=root,
+            )
+        )
     return tuple(placed)
 
 
-def make_plan(graph: Graph, nodes: Sequence[NodePlan], *, hw: HwSpec = HW, memory: bool = True,
-              l1: int = 64_000) -> Plan:
-    return Plan(model=graph.name, hw=hw.name, budgets={"L1": l1, "L2": 1_024_000}, nodes=tuple(nodes),
-                memory=place_all(graph, nodes) if memory else (), total_cycles=0, lower_bound_cycles=0)
+def make_plan(
+    graph: Graph, nodes: Sequence[NodePlan], *, hw: HwSpec = HW, memory: bool = True, l1: int = 64_000
+) -> Plan:
+    return Plan(
+        model=graph.name,
+        hw=hw.name,
+        budgets={"L1": l1, "L2": 1_024_000},
+        nodes=tuple(nodes),
+        memory=place_all(graph, nodes) if memory else (),
+        total_cycles=0,
+        lower_bound_cycles=0,
+    )
 
 
 def single_plan(graph: Graph, tiles: Tiles, **kw: Any) -> Plan:
@@ -246,8 +332,9 @@ def edit(items: Sequence[Any], index: int, **update: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def move_event(events: Sequence[Event], match: Callable[[Event], bool],
-               before: Callable[[Event], bool]) -> tuple[Event, ...]:
+def move_event(
+    events: Sequence[Event], match: Callable[[Event], bool], before: Callable[[Event], bool]
+) -> tuple[Event, ...]:
     """Move the first event matching `match` right before the first event matching `before`."""
     evs = list(events)
     ev = evs.pop(next(i for i, e in enumerate(evs) if match(e)))
@@ -272,10 +359,10 @@ RQ8 = ((0, 8), (0, 1), (0, 1))
 def conv3x3_rows() -> tuple[Graph, list[dict[str, Region]]]:
     """3x3 conv, pad 1: 8 output rows in two tiles; the input tiles overlap by the 2-row halo."""
     g = conv_graph(4, 8, 8, 3)
-    tiles = [{"x": ((0, 1), (0, 4), (0, 5), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8,
-              "y": ((0, 1), (0, 8), (0, 4), (0, 8))},
-             {"x": ((0, 1), (0, 4), (3, 5), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8,
-              "y": ((0, 1), (0, 8), (4, 4), (0, 8))}]
+    tiles = [
+        {"x": ((0, 1), (0, 4), (0, 5), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8, "y": ((0, 1), (0, 8), (0, 4), (0, 8))},
+        {"x": ((0, 1), (0, 4), (3, 5), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8, "y": ((0, 1), (0, 8), (4, 4), (0, 8))},
+    ]
     return g, tiles
 
 
@@ -283,8 +370,16 @@ def conv1x1_channels() -> tuple[Graph, list[dict[str, Region]]]:
     """1x1 conv, 16 output channels in two tiles: the input stays, weights and requant follow the channels."""
     g = conv_graph(8, 16, 4, 1)
     x = ((0, 1), (0, 8), (0, 4), (0, 4))
-    return g, [{"x": x, "w": ((c, 8), (0, 8), (0, 1), (0, 1)), "mul": ((c, 8), (0, 1), (0, 1)),
-                "add": ((c, 8), (0, 1), (0, 1)), "y": ((0, 1), (c, 8), (0, 4), (0, 4))} for c in (0, 8)]
+    return g, [
+        {
+            "x": x,
+            "w": ((c, 8), (0, 8), (0, 1), (0, 1)),
+            "mul": ((c, 8), (0, 1), (0, 1)),
+            "add": ((c, 8), (0, 1), (0, 1)),
+            "y": ((0, 1), (c, 8), (0, 4), (0, 4)),
+        }
+        for c in (0, 8)
+    ]
 
 
 def depthwise_tiles() -> tuple[Graph, list[dict[str, Region]]]:
@@ -292,17 +387,28 @@ def depthwise_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     g = conv_graph(8, 8, 6, 3, group=8)
     tiles = []
     for c in (0, 4):
-        for (o0, in_rows) in ((0, (0, 4)), (3, (2, 4))):
+        for o0, in_rows in ((0, (0, 4)), (3, (2, 4))):
             ch = (c, 4)
-            tiles.append({"x": ((0, 1), ch, in_rows, (0, 6)), "w": (ch, (0, 1), (0, 3), (0, 3)),
-                          "mul": (ch, (0, 1), (0, 1)), "add": (ch, (0, 1), (0, 1)),
-                          "y": ((0, 1), ch, (o0, 3), (0, 6))})
+            tiles.append(
+                {
+                    "x": ((0, 1), ch, in_rows, (0, 6)),
+                    "w": (ch, (0, 1), (0, 3), (0, 3)),
+                    "mul": (ch, (0, 1), (0, 1)),
+                    "add": (ch, (0, 1), (0, 1)),
+                    "y": ((0, 1), ch, (o0, 3), (0, 6)),
+                }
+            )
     return g, tiles
 
 
 def gemm_tiles() -> tuple[Graph, list[dict[str, Region]]]:
-    g = one_node_graph("Gemm", [_x((4, 8), "a"), _w((6, 8), "b"), _t("c", (6,), DType.INT32, TensorKind.CONSTANT)],
-                       (4, 6), DType.INT32, {"transB": 1})
+    g = one_node_graph(
+        "Gemm",
+        [_x((4, 8), "a"), _w((6, 8), "b"), _t("c", (6,), DType.INT32, TensorKind.CONSTANT)],
+        (4, 6),
+        DType.INT32,
+        {"transB": 1},
+    )
     return g, [{"a": ((0, 4), (0, 8)), "b": ((n, 3), (0, 8)), "c": ((n, 3),), "y": ((0, 4), (n, 3))} for n in (0, 3)]
 
 
@@ -321,30 +427,40 @@ def transpose_tiles() -> tuple[Graph, list[dict[str, Region]]]:
 def concat_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     """Concat on axis 1 tiled across the seam: the second tile does not need `a` at all."""
     g = one_node_graph("Concat", [_x((1, 2, 4), "a"), _x((1, 3, 4), "b")], (1, 5, 4), attrs={"axis": -2})
-    return g, [{"a": ((0, 1), (0, 2), (0, 4)), "b": ((0, 1), (0, 1), (0, 4)), "y": ((0, 1), (0, 3), (0, 4))},
-               {"b": ((0, 1), (1, 2), (0, 4)), "y": ((0, 1), (3, 2), (0, 4))}]
+    return g, [
+        {"a": ((0, 1), (0, 2), (0, 4)), "b": ((0, 1), (0, 1), (0, 4)), "y": ((0, 1), (0, 3), (0, 4))},
+        {"b": ((0, 1), (1, 2), (0, 4)), "y": ((0, 1), (3, 2), (0, 4))},
+    ]
 
 
 def gather_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     """Gather rows [3, 1] of a [4, 6] table: each output row needs just its table row."""
-    g = one_node_graph("Gather", [_x((4, 6), "d"), _t("i", (2,), DType.INT8, TensorKind.CONSTANT, [3, -3])],
-                       (2, 6), attrs={"axis": 0})
-    return g, [{"d": ((3, 1), (0, 6)), "i": ((0, 1),), "y": ((0, 1), (0, 6))},
-               {"d": ((1, 1), (0, 6)), "i": ((1, 1),), "y": ((1, 1), (0, 6))}]
+    g = one_node_graph(
+        "Gather", [_x((4, 6), "d"), _t("i", (2,), DType.INT8, TensorKind.CONSTANT, [3, -3])], (2, 6), attrs={"axis": 0}
+    )
+    return g, [
+        {"d": ((3, 1), (0, 6)), "i": ((0, 1),), "y": ((0, 1), (0, 6))},
+        {"d": ((1, 1), (0, 6)), "i": ((1, 1),), "y": ((1, 1), (0, 6))},
+    ]
 
 
 def slice_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     """x[:, 1:7:2]: output rows 0..1 read input rows 1..3, output row 2 reads row 5."""
-    g = one_node_graph("Slice", [_x((1, 8, 6))], (1, 3, 6),
-                       attrs={"starts": (1,), "ends": (7,), "axes": (1,), "steps": (2,)})
-    return g, [{"x": ((0, 1), (1, 3), (0, 6)), "y": ((0, 1), (0, 2), (0, 6))},
-               {"x": ((0, 1), (5, 1), (0, 6)), "y": ((0, 1), (2, 1), (0, 6))}]
+    g = one_node_graph(
+        "Slice", [_x((1, 8, 6))], (1, 3, 6), attrs={"starts": (1,), "ends": (7,), "axes": (1,), "steps": (2,)}
+    )
+    return g, [
+        {"x": ((0, 1), (1, 3), (0, 6)), "y": ((0, 1), (0, 2), (0, 6))},
+        {"x": ((0, 1), (5, 1), (0, 6)), "y": ((0, 1), (2, 1), (0, 6))},
+    ]
 
 
 def pad_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     g = one_node_graph("Pad", [_x((1, 2, 4, 4))], (1, 2, 6, 6), attrs={"pads": (0, 0, 1, 1, 0, 0, 1, 1)})
-    return g, [{"x": ((0, 1), (0, 2), (0, 2), (0, 4)), "y": ((0, 1), (0, 2), (0, 3), (0, 6))},
-               {"x": ((0, 1), (0, 2), (2, 2), (0, 4)), "y": ((0, 1), (0, 2), (3, 3), (0, 6))}]
+    return g, [
+        {"x": ((0, 1), (0, 2), (0, 2), (0, 4)), "y": ((0, 1), (0, 2), (0, 3), (0, 6))},
+        {"x": ((0, 1), (0, 2), (2, 2), (0, 4)), "y": ((0, 1), (0, 2), (3, 3), (0, 6))},
+    ]
 
 
 def mean_tiles() -> tuple[Graph, list[dict[str, Region]]]:
@@ -358,17 +474,25 @@ def softmax_tiles() -> tuple[Graph, list[dict[str, Region]]]:
 
 
 def maxpool_tiles() -> tuple[Graph, list[dict[str, Region]]]:
-    g = one_node_graph("MaxPool", [_x((1, 2, 6, 6))], (1, 2, 3, 3),
-                       attrs={"kernel_shape": (2, 2), "strides": (2, 2), "pads": (0, 0, 0, 0)})
-    return g, [{"x": ((0, 1), (0, 2), (0, 4), (0, 6)), "y": ((0, 1), (0, 2), (0, 2), (0, 3))},
-               {"x": ((0, 1), (0, 2), (4, 2), (0, 6)), "y": ((0, 1), (0, 2), (2, 1), (0, 3))}]
+    g = one_node_graph(
+        "MaxPool",
+        [_x((1, 2, 6, 6))],
+        (1, 2, 3, 3),
+        attrs={"kernel_shape": (2, 2), "strides": (2, 2), "pads": (0, 0, 0, 0)},
+    )
+    return g, [
+        {"x": ((0, 1), (0, 2), (0, 4), (0, 6)), "y": ((0, 1), (0, 2), (0, 2), (0, 3))},
+        {"x": ((0, 1), (0, 2), (4, 2), (0, 6)), "y": ((0, 1), (0, 2), (2, 1), (0, 3))},
+    ]
 
 
 def add_tiles() -> tuple[Graph, list[dict[str, Region]]]:
     """Requantized Add with a broadcast per-column operand."""
     g = one_node_graph("Add", [_x((6, 10)), _w((10,), "b")], (6, 10), requant=True)
-    return g, [{"x": (r, (0, 10)), "b": ((0, 10),), "mul": ((0, 10),), "add": ((0, 10),), "y": (r, (0, 10))}
-               for r in ((0, 3), (3, 3))]
+    return g, [
+        {"x": (r, (0, 10)), "b": ((0, 10),), "mul": ((0, 10),), "add": ((0, 10),), "y": (r, (0, 10))}
+        for r in ((0, 3), (3, 3))
+    ]
 
 
 def reshape_tiles() -> tuple[Graph, list[dict[str, Region]]]:
@@ -378,10 +502,20 @@ def reshape_tiles() -> tuple[Graph, list[dict[str, Region]]]:
 
 
 CASES: dict[str, Callable[[], tuple[Graph, list[dict[str, Region]]]]] = {
-    "conv3x3_rows": conv3x3_rows, "conv1x1_channels": conv1x1_channels, "depthwise": depthwise_tiles,
-    "gemm": gemm_tiles, "matmul_batch_broadcast": matmul_tiles, "transpose": transpose_tiles,
-    "concat": concat_tiles, "gather": gather_tiles, "slice": slice_tiles, "pad": pad_tiles,
-    "integer_mean": mean_tiles, "isoftmax": softmax_tiles, "maxpool": maxpool_tiles, "add_broadcast": add_tiles,
+    "conv3x3_rows": conv3x3_rows,
+    "conv1x1_channels": conv1x1_channels,
+    "depthwise": depthwise_tiles,
+    "gemm": gemm_tiles,
+    "matmul_batch_broadcast": matmul_tiles,
+    "transpose": transpose_tiles,
+    "concat": concat_tiles,
+    "gather": gather_tiles,
+    "slice": slice_tiles,
+    "pad": pad_tiles,
+    "integer_mean": mean_tiles,
+    "isoftmax": softmax_tiles,
+    "maxpool": maxpool_tiles,
+    "add_broadcast": add_tiles,
     "flatten_copy": reshape_tiles,
 }
 
@@ -434,8 +568,19 @@ def test_whole_mini_mobilenet_plan_is_valid(model_dirs: dict[str, Path]) -> None
         full = {t: tuple((0, d) for d in graph.tensors[t].shape) for t in (*node.inputs, *node.outputs) if t}
         nodes.append(build_node(graph, node, [full]))
     plan = make_plan(graph, nodes)
-    plan = plan.model_copy(update={"levels": (LevelUsage(level="L2", capacity=1_024_000, peak=max(
-        p.offset + p.size for p in plan.memory), lower_bound=0, strategy="hand"),)})
+    plan = plan.model_copy(
+        update={
+            "levels": (
+                LevelUsage(
+                    level="L2",
+                    capacity=1_024_000,
+                    peak=max(p.offset + p.size for p in plan.memory),
+                    lower_bound=0,
+                    strategy="hand",
+                ),
+            )
+        }
+    )
     assert_clean(plan, graph)
     assert kinds(plan.model_copy(update={"memory": ()}), graph) == {K.MEMORY_MISSING}
     assert kinds(with_node(plan, 4, alias_of="input.8"), graph) == {K.ALIAS}
@@ -449,12 +594,23 @@ def test_mini_mobilenet_depthwise_tiled_in_rows_and_channels(model_dirs: dict[st
     for c in (0, 16):
         for o0, rows in ((0, (0, 3)), (2, (1, 3))):
             ch = (c, 16)
-            tiles.append({x: ((0, 1), ch, rows, (0, 4)), w: (ch, (0, 1), (0, 3), (0, 3)),
-                          mul: (ch, (0, 1), (0, 1)), add: (ch, (0, 1), (0, 1)),
-                          node.outputs[0]: ((0, 1), ch, (o0, 2), (0, 4))})
-    nodes = [alias_node(graph, n) if n.is_alias else build_node(graph, n, [
-        {t: tuple((0, d) for d in graph.tensors[t].shape) for t in (*n.inputs, *n.outputs) if t}])
-        for n in graph.nodes]
+            tiles.append(
+                {
+                    x: ((0, 1), ch, rows, (0, 4)),
+                    w: (ch, (0, 1), (0, 3), (0, 3)),
+                    mul: (ch, (0, 1), (0, 1)),
+                    add: (ch, (0, 1), (0, 1)),
+                    node.outputs[0]: ((0, 1), ch, (o0, 2), (0, 4)),
+                }
+            )
+    nodes = [
+        alias_node(graph, n)
+        if n.is_alias
+        else build_node(
+            graph, n, [{t: tuple((0, d) for d in graph.tensors[t].shape) for t in (*n.inputs, *n.outputs) if t}]
+        )
+        for n in graph.nodes
+    ]
     nodes[1] = build_node(graph, node, tiles, double=True)
     plan = make_plan(graph, nodes)
     assert_clean(plan, graph)
@@ -475,8 +631,12 @@ def two_node() -> tuple[Graph, Plan]:
     tensors = {"x": _x((4, 4)), "h": _t("h", (4, 4)), "y": _t("y", (4, 4), kind=TensorKind.OUTPUT)}
     nodes = (Node("r1", "Relu", ("x",), ("h",)), Node("r2", "Relu", ("h",), ("y",)))
     graph = Graph("two", tensors, nodes, ("x",), ("y",))
-    plans = [build_node(graph, n, [{n.inputs[0]: (r, (0, 4)), n.outputs[0]: (r, (0, 4))} for r in ((0, 2), (2, 2))],
-                        double=True) for n in nodes]
+    plans = [
+        build_node(
+            graph, n, [{n.inputs[0]: (r, (0, 4)), n.outputs[0]: (r, (0, 4))} for r in ((0, 2), (2, 2))], double=True
+        )
+        for n in nodes
+    ]
     return graph, make_plan(graph, plans)
 
 
@@ -596,7 +756,8 @@ def test_random_partitions_validate_and_a_dropped_tile_fails(data: st.DataObject
     if len(tiles) > 1:
         drop = data.draw(st.integers(0, len(tiles) - 1), label="drop")
         assert kinds(single_plan(graph, [t for i, t in enumerate(tiles) if i != drop], double=double), graph) == {
-            K.COVERAGE}
+            K.COVERAGE
+        }
 
 
 # --- 4. regions --------------------------------------------------------------------------------------------
@@ -645,8 +806,9 @@ def test_transfer_defects() -> None:
     graph, plan = conv_plan()
     n = plan.nodes[0]
     tr = n.transfers
-    assert kinds(with_node(plan, transfers=edit(tr, 0, bytes=tr[0].bytes + 1), dma_bytes=n.dma_bytes + 1),
-                 graph) == {K.TRANSFER_BYTES}
+    assert kinds(with_node(plan, transfers=edit(tr, 0, bytes=tr[0].bytes + 1), dma_bytes=n.dma_bytes + 1), graph) == {
+        K.TRANSFER_BYTES
+    }
     # x rows 0..4 of an 8x8 plane, 4 channels: 4 contiguous runs of 40 elements; 3 rows cannot be
     assert kinds(with_node(plan, transfers=edit(tr, 0, rows=3)), graph) == {K.TRANSFER_ROWS}
     assert kinds(with_node(plan, transfers=edit(tr, 0, rows=8)), graph) == set()  # 8 runs of 20: fine
@@ -699,7 +861,10 @@ def test_store_before_compute_and_output_overwrite() -> None:
     early = move_event(n.events, is_ev("dma_start", store0), is_ev("compute", 0))
     # the compute then also writes a slot whose (premature) store is in flight, and its tile is never stored
     assert kinds(with_node(plan, events=early), graph) == {
-        K.HAZARD_STORE_BEFORE_COMPUTE, K.HAZARD_OUTPUT_OVERWRITE, K.OUTPUT_NOT_STORED}
+        K.HAZARD_STORE_BEFORE_COMPUTE,
+        K.HAZARD_OUTPUT_OVERWRITE,
+        K.OUTPUT_NOT_STORED,
+    }
     single_graph, single = conv_plan(double=False)
     m = single.nodes[0]
     s0 = next(t.id for t in m.transfers if t.direction == "out")
@@ -747,7 +912,7 @@ def test_memory_defects() -> None:
     def with_mem(items: Sequence[PlacedBuffer]) -> Plan:
         return plan.model_copy(update={"memory": tuple(items)})
 
-    assert kinds(with_mem(mem[:h] + mem[h + 1:]), graph) == {K.MEMORY_MISSING}
+    assert kinds(with_mem(mem[:h] + mem[h + 1 :]), graph) == {K.MEMORY_MISSING}
     assert kinds(with_mem(edit(mem, h, offset=mem[x].offset)), graph) == {K.MEMORY_OVERLAP}
     # same addresses, disjoint lifetimes: fine (x is last read at t=1 by r1, y is born at t=2 by r2)
     y = next(i for i, p in enumerate(mem) if p.tensor == "y")
@@ -775,15 +940,16 @@ def test_alias_placements() -> None:
     tensors = {"x": _x((2, 4)), "h": _t("h", (8,)), "y": _t("y", (8,), kind=TensorKind.OUTPUT)}
     nodes = (Node("flat", "Reshape", ("x",), ("h",), (("shape", (8,)),)), Node("r", "Relu", ("h",), ("y",)))
     graph = Graph("alias", tensors, nodes, ("x",), ("y",))
-    plan = make_plan(graph, [alias_node(graph, nodes[0]),
-                             build_node(graph, nodes[1], [{"h": ((0, 8),), "y": ((0, 8),)}])])
+    plan = make_plan(
+        graph, [alias_node(graph, nodes[0]), build_node(graph, nodes[1], [{"h": ((0, 8),), "y": ((0, 8),)}])]
+    )
     assert_clean(plan, graph)
     mem = list(plan.memory)
     h = next(i for i, p in enumerate(mem) if p.tensor == "h")
     moved = plan.model_copy(update={"memory": edit(mem, h, offset=mem[h].offset + 64)})
     assert K.MEMORY_ALIAS in kinds(moved, graph)
     # without its alias entry, h is found through the root x
-    assert_clean(plan.model_copy(update={"memory": tuple(mem[:h] + mem[h + 1:])}), graph)
+    assert_clean(plan.model_copy(update={"memory": tuple(mem[:h] + mem[h + 1 :])}), graph)
     busy = with_node(plan, 0, buffers=plan.nodes[1].buffers, l1_bytes=plan.nodes[1].l1_bytes)
     assert K.ALIAS in kinds(busy, graph)
 
@@ -800,8 +966,9 @@ def test_engine_rules() -> None:
     pool_plan = single_plan(pool, pool_tiles, hw=NPU_HW)
     assert kinds(with_node(pool_plan, engine="neureka"), pool, NPU_HW) == {K.ENGINE_OP}
     strided = conv_graph(4, 8, 8, 3, stride=2)
-    tiles = [{"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8,
-              "y": ((0, 1), (0, 8), (0, 4), (0, 4))}]
+    tiles = [
+        {"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8, "y": ((0, 1), (0, 8), (0, 4), (0, 4))}
+    ]
     strided_plan = single_plan(strided, tiles, hw=NPU_HW)
     assert_clean(strided_plan, strided, NPU_HW)
     assert kinds(with_node(strided_plan, engine="neureka"), strided, NPU_HW) == {K.NPU_RULE}
@@ -813,19 +980,32 @@ def conv1x1_passes() -> tuple[Graph, list[dict[str, Region]]]:
     """1x1 conv, 64 output channels in two tiles of one 32-channel NPU pass each."""
     g = conv_graph(8, 64, 4, 1)
     x = ((0, 1), (0, 8), (0, 4), (0, 4))
-    return g, [{"x": x, "w": ((c, 32), (0, 8), (0, 1), (0, 1)), "mul": ((c, 32), (0, 1), (0, 1)),
-                "add": ((c, 32), (0, 1), (0, 1)), "y": ((0, 1), (c, 32), (0, 4), (0, 4))} for c in (0, 32)]
+    return g, [
+        {
+            "x": x,
+            "w": ((c, 32), (0, 8), (0, 1), (0, 1)),
+            "mul": ((c, 32), (0, 1), (0, 1)),
+            "add": ((c, 32), (0, 1), (0, 1)),
+            "y": ((0, 1), (c, 32), (0, 4), (0, 4)),
+        }
+        for c in (0, 32)
+    ]
 
 
 def _in_wmem(plan: Plan, tensor: str, size: int | None = None) -> tuple[PlacedBuffer, ...]:
-    return tuple(p.model_copy(update={"level": "WMEM", "offset": 0, **({"size": size} if size else {})})
-                 if p.tensor == tensor else p for p in plan.memory)
+    return tuple(
+        p.model_copy(update={"level": "WMEM", "offset": 0, **({"size": size} if size else {})})
+        if p.tensor == tensor
+        else p
+        for p in plan.memory
+    )
 
 
 def test_npu_reads_weights_in_place_from_the_weight_memory() -> None:
     graph, tiles = conv1x1_passes()
-    node = build_node(graph, graph.nodes[0], [{k: v for k, v in t.items() if k != "w"} for t in tiles],
-                      skip=("w",), engine="neureka")
+    node = build_node(
+        graph, graph.nodes[0], [{k: v for k, v in t.items() if k != "w"} for t in tiles], skip=("w",), engine="neureka"
+    )
     plan = make_plan(graph, [node], hw=NPU_HW)
     packed = 64 * 32  # 64 output channels x one 32-input-channel block x one 32 B word
     wmem = _in_wmem(plan, "w", packed)
@@ -837,8 +1017,9 @@ def test_npu_reads_weights_in_place_from_the_weight_memory() -> None:
     assert kinds(on_cluster, graph, NPU_HW) == {K.MISSING_BUFFER, K.NPU_RULE}
     x_in_wmem = tuple(p.model_copy(update={"level": "WMEM"}) if p.tensor == "x" else p for p in wmem)
     assert K.HOME_LEVEL in kinds(plan.model_copy(update={"memory": x_in_wmem}), graph, NPU_HW)
-    over = tuple(p.model_copy(update={"size": NPU_HW.memory("WMEM").size_bytes + 32}) if p.tensor == "w" else p
-                 for p in wmem)
+    over = tuple(
+        p.model_copy(update={"size": NPU_HW.memory("WMEM").size_bytes + 32}) if p.tensor == "w" else p for p in wmem
+    )
     assert {K.BUDGET, K.LEVEL_CAPACITY} <= kinds(plan.model_copy(update={"memory": over}), graph, NPU_HW)
 
 
@@ -847,18 +1028,30 @@ def test_npu_tile_rules() -> None:
     plan = single_plan(graph, tiles, hw=NPU_HW)
     assert_clean(with_node(plan, engine="neureka"), graph, NPU_HW)
     # output channels in tiles of 16: the second tile starts inside a 32-channel pass
-    halves = [{"x": t["x"], "w": ((c, 16), (0, 8), (0, 1), (0, 1)), "mul": ((c, 16), (0, 1), (0, 1)),
-               "add": ((c, 16), (0, 1), (0, 1)), "y": ((0, 1), (c, 16), (0, 4), (0, 4))}
-              for t, c in zip(tiles * 2, (0, 16, 32, 48), strict=True)]
+    halves = [
+        {
+            "x": t["x"],
+            "w": ((c, 16), (0, 8), (0, 1), (0, 1)),
+            "mul": ((c, 16), (0, 1), (0, 1)),
+            "add": ((c, 16), (0, 1), (0, 1)),
+            "y": ((0, 1), (c, 16), (0, 4), (0, 4)),
+        }
+        for t, c in zip(tiles * 2, (0, 16, 32, 48), strict=True)
+    ]
     split = single_plan(graph, halves, hw=NPU_HW)
     assert_clean(split, graph, NPU_HW)  # fine on the cluster
     found = validate(with_node(split, engine="neureka"), graph, NPU_HW)
     assert {v.kind for v in found} == {K.NPU_RULE} and "pass" in found[0].message
     # input channels split over two tiles is no valid conv tile anywhere; the NPU rule names it too
-    k_split = [dict(t, x=((0, 1), (c, 4), (0, 4), (0, 4)), w=((0, 32), (c, 4), (0, 1), (0, 1)))
-               for t, c in zip(tiles[:1] * 2, (0, 4), strict=True)]
-    messages = [v.message for v in validate(with_node(single_plan(graph, k_split, hw=NPU_HW), engine="neureka"),
-                                            graph, NPU_HW) if v.kind is K.NPU_RULE]
+    k_split = [
+        dict(t, x=((0, 1), (c, 4), (0, 4), (0, 4)), w=((0, 32), (c, 4), (0, 1), (0, 1)))
+        for t, c in zip(tiles[:1] * 2, (0, 4), strict=True)
+    ]
+    messages = [
+        v.message
+        for v in validate(with_node(single_plan(graph, k_split, hw=NPU_HW), engine="neureka"), graph, NPU_HW)
+        if v.kind is K.NPU_RULE
+    ]
     assert any("all input channels" in m for m in messages) and any("full weights" in m for m in messages)
 
 
@@ -866,16 +1059,29 @@ def test_npu_operator_rules() -> None:
     dilated = conv_graph(4, 8, 8, 3)
     node = dilated.nodes[0]
     attrs = tuple((k, (2, 2) if k == "dilations" else v) for k, v in node.attributes)
-    g = Graph(dilated.name, dilated.tensors, (Node(node.name, node.op_type, node.inputs, node.outputs, attrs,
-                                                   requant=node.requant),), dilated.input_names, dilated.output_names)
-    tiles = [{"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8,
-              "y": ((0, 1), (0, 8), (0, 6), (0, 6))}]
+    g = Graph(
+        dilated.name,
+        dilated.tensors,
+        (Node(node.name, node.op_type, node.inputs, node.outputs, attrs, requant=node.requant),),
+        dilated.input_names,
+        dilated.output_names,
+    )
+    tiles = [
+        {"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": W3, "mul": RQ8, "add": RQ8, "y": ((0, 1), (0, 8), (0, 6), (0, 6))}
+    ]
     plan = single_plan(g, tiles, hw=NPU_HW)
     messages = [v.message for v in validate(with_node(plan, engine="neureka"), g, NPU_HW) if v.kind is K.NPU_RULE]
     assert any("dilated" in m for m in messages)
     k5 = conv_graph(4, 8, 8, 5)
-    tiles5 = [{"x": ((0, 1), (0, 4), (0, 8), (0, 8)), "w": ((0, 8), (0, 4), (0, 5), (0, 5)), "mul": RQ8,
-               "add": RQ8, "y": ((0, 1), (0, 8), (0, 8), (0, 8))}]
+    tiles5 = [
+        {
+            "x": ((0, 1), (0, 4), (0, 8), (0, 8)),
+            "w": ((0, 8), (0, 4), (0, 5), (0, 5)),
+            "mul": RQ8,
+            "add": RQ8,
+            "y": ((0, 1), (0, 8), (0, 8), (0, 8)),
+        }
+    ]
     assert kinds(with_node(single_plan(k5, tiles5, hw=NPU_HW), engine="neureka"), k5, NPU_HW) == {K.NPU_RULE}
 
 

@@ -34,12 +34,21 @@ def alloc(
     result = api.allocate(problem.buffers, cap, strategy=strategy, time_limit=time_limit, seed=seed)
     console.print(summary_text(result), highlight=False, markup=False)
     if json_out:
-        doc = {"solved": result.solved, "peak": result.peak, "lower_bound": result.lower_bound, "capacity": cap,
-               "strategy": result.strategy, "status": result.stats.status, "seconds": result.stats.seconds,
-               "offsets": dict(sorted(result.offsets.items()))}
+        doc = {
+            "solved": result.solved,
+            "peak": result.peak,
+            "lower_bound": result.lower_bound,
+            "capacity": cap,
+            "strategy": result.strategy,
+            "status": result.stats.status,
+            "seconds": result.stats.seconds,
+            "offsets": dict(sorted(result.offsets.items())),
+        }
         json_out.write_text(json.dumps(doc, indent=1) + "\n")
     if png:
         memory_map_figure(problem.buffers, result, png)
     if not result.solved:
-        fail(f"no allocation within {cap} B found (best peak {result.peak} B, lower bound {result.lower_bound} B)",
-              EXIT_CHECK_FAILED)
+        fail(
+            f"no allocation within {cap} B found (best peak {result.peak} B, lower bound {result.lower_bound} B)",
+            EXIT_CHECK_FAILED,
+        )

@@ -49,8 +49,9 @@ def emit(
     spec = api.load_hw(hw)
     result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
     project = api.emit(result, graph, spec, out, inputs=inputs, expected=expected)
-    console.print(f"C project for {graph.name} written to {project.out_dir}: `make -C {project.out_dir} run-host` "
-                  f"or `run-rv32`")
+    console.print(
+        f"C project for {graph.name} written to {project.out_dir}: `make -C {project.out_dir} run-host` or `run-rv32`"
+    )
 
 
 def verify(
@@ -74,19 +75,28 @@ def verify(
     spec = api.load_hw(hw)
     result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
     with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
-        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected,
-                             targets=targets)
-        table = Table(title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
-                            f"{'double' if double_buffer else 'single'} buffering")
+        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets)
+        table = Table(
+            title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
+            f"{'double' if double_buffer else 'single'} buffering"
+        )
         for col in ("target", "outputs", "mismatches", "retired instr.", "instr./MAC", "memory within plan"):
             table.add_column(col)
         for built, run in outcome.results:
             mism = sum(o.mismatches for o in run.outputs)
-            ipm = f"{run.total_instructions / graph.total_macs:.1f}" if run.total_instructions and graph.total_macs \
+            ipm = (
+                f"{run.total_instructions / graph.total_macs:.1f}"
+                if run.total_instructions and graph.total_macs
                 else "-"
-            table.add_row(built.target, str(len(run.outputs)), str(mism),
-                          f"{run.total_instructions:,}" if run.total_instructions else "- (host)", ipm,
-                          "yes" if built.within_budgets else "[red]no[/]")
+            )
+            table.add_row(
+                built.target,
+                str(len(run.outputs)),
+                str(mism),
+                f"{run.total_instructions:,}" if run.total_instructions else "- (host)",
+                ipm,
+                "yes" if built.within_budgets else "[red]no[/]",
+            )
         console.print(table)
         rv32 = [r for b, r in outcome.results if b.target == "rv32"]
         if per_node and rv32 and rv32[0].node_instructions:
@@ -99,8 +109,10 @@ def verify(
         for built, run in outcome.results:
             for o in run.outputs:
                 if o.mismatches:
-                    err_console.print(f"[red]{built.target}: output {o.name}: {o.mismatches} of {o.numel} elements "
-                                      f"differ, first at {o.first_index} (got {o.got}, expected {o.expected})[/]")
+                    err_console.print(
+                        f"[red]{built.target}: output {o.name}: {o.mismatches} of {o.numel} elements "
+                        f"differ, first at {o.first_index} (got {o.got}, expected {o.expected})[/]"
+                    )
         if not outcome.passed:
             fail("verification failed", EXIT_CHECK_FAILED)
         console.print("[green]bit-exact on every target[/]")

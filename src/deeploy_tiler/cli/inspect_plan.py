@@ -27,17 +27,26 @@ def inspect(model: ModelArg = None, hw: Annotated[str | None, typer.Option("--hw
         table.add_column(f"fits L1 {budget}")
     summary = graph.summary()
     for r in summary.nodes:
-        row = [r.name, r.op_type, " ".join("x".join(map(str, s)) for s in r.input_shapes),
-               " ".join("x".join(map(str, s)) for s in r.output_shapes), ",".join(dict.fromkeys(r.dtypes)),
-               f"{r.macs:,}", f"{r.input_bytes:,}", f"{r.weight_bytes:,}", f"{r.output_bytes:,}",
-               f"{r.untiled_bytes:,}"]
+        row = [
+            r.name,
+            r.op_type,
+            " ".join("x".join(map(str, s)) for s in r.input_shapes),
+            " ".join("x".join(map(str, s)) for s in r.output_shapes),
+            ",".join(dict.fromkeys(r.dtypes)),
+            f"{r.macs:,}",
+            f"{r.input_bytes:,}",
+            f"{r.weight_bytes:,}",
+            f"{r.output_bytes:,}",
+            f"{r.untiled_bytes:,}",
+        ]
         if budget:
             row.append("yes" if r.untiled_bytes <= budget else "[yellow]tile[/]")
         table.add_row(*row)
     console.print(table)
-    console.print(f"total: {summary.total_macs:,} MACs, {format_bytes(summary.weight_bytes)} of constants, "
-                  f"largest untiled node {format_bytes(summary.max_untiled_bytes)}"
-                  + (f", spec {spec.name}" if spec else ""))
+    console.print(
+        f"total: {summary.total_macs:,} MACs, {format_bytes(summary.weight_bytes)} of constants, "
+        f"largest untiled node {format_bytes(summary.max_untiled_bytes)}" + (f", spec {spec.name}" if spec else "")
+    )
 
 
 def plan(
@@ -59,25 +68,45 @@ def plan(
     for n in result.nodes:
         if n.alias_of is not None:
             continue
-        table.add_row(n.name, n.op_type, n.engine, "x".join(map(str, n.tile_shape)), str(n.num_tiles),
-                      f"{n.l1_bytes:,}", f"{n.dma_bytes:,}", f"{n.cycles.total:,}", f"{n.lower_bound_cycles:,}",
-                      f"{100 * n.gap:.1f}%")
+        table.add_row(
+            n.name,
+            n.op_type,
+            n.engine,
+            "x".join(map(str, n.tile_shape)),
+            str(n.num_tiles),
+            f"{n.l1_bytes:,}",
+            f"{n.dma_bytes:,}",
+            f"{n.cycles.total:,}",
+            f"{n.lower_bound_cycles:,}",
+            f"{100 * n.gap:.1f}%",
+        )
     console.print(table)
-    console.print(f"total modeled cycles {result.total_cycles:,}, lower bound {result.lower_bound_cycles:,} "
-                  f"(gap {100 * result.gap:.1f}%), {result.num_tiles} tiles")
+    console.print(
+        f"total modeled cycles {result.total_cycles:,}, lower bound {result.lower_bound_cycles:,} "
+        f"(gap {100 * result.gap:.1f}%), {result.num_tiles} tiles"
+    )
     if spec.has_npu:
-        cluster_only = api.plan(graph, spec, l1=result.budgets.get("L1"), l2=size_option(l2, "--l2"),
-                                double_buffer=double_buffer, engine="cluster")
+        cluster_only = api.plan(
+            graph,
+            spec,
+            l1=result.budgets.get("L1"),
+            l2=size_option(l2, "--l2"),
+            double_buffer=double_buffer,
+            engine="cluster",
+        )
         per_engine: dict[str, int] = {}
         for n in result.nodes:
             if n.alias_of is None:
                 per_engine[n.engine] = per_engine.get(n.engine, 0) + 1
-        console.print(f"heterogeneous vs cluster-only: {result.total_cycles:,} vs {cluster_only.total_cycles:,} "
-                      f"cycles ({cluster_only.total_cycles / max(result.total_cycles, 1):.2f}x); nodes per engine: "
-                      + ", ".join(f"{k} {v}" for k, v in sorted(per_engine.items())))
+        console.print(
+            f"heterogeneous vs cluster-only: {result.total_cycles:,} vs {cluster_only.total_cycles:,} "
+            f"cycles ({cluster_only.total_cycles / max(result.total_cycles, 1):.2f}x); nodes per engine: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(per_engine.items()))
+        )
     for lv in result.levels:
-        console.print(f"{lv.level}: peak {lv.peak:,} B of {lv.capacity:,} B (lower bound {lv.lower_bound:,} B, "
-                      f"{lv.strategy})")
+        console.print(
+            f"{lv.level}: peak {lv.peak:,} B of {lv.capacity:,} B (lower bound {lv.lower_bound:,} B, {lv.strategy})"
+        )
     if json_out:
         json_out.write_text(result.to_json())
         console.print(f"plan written to {json_out}")

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_INTERRUPTED", "sweep_command"]
 
+
 def _grid(text: str, option: str) -> list[int]:
 
     try:
@@ -62,8 +63,15 @@ def _grid(text: str, option: str) -> list[int]:
 
 def _double_buffer(text: str) -> list[bool]:
 
-    choices = {"on": [True], "off": [False], "both": [True, False], "true": [True], "false": [False],
-               "yes": [True], "no": [False]}
+    choices = {
+        "on": [True],
+        "off": [False],
+        "both": [True, False],
+        "true": [True],
+        "false": [False],
+        "yes": [True],
+        "no": [False],
+    }
     if text.lower() not in choices:
         fail(f"--double-buffer: {text!r} is not one of on, off, both", EXIT_BAD_INPUT)
     return choices[text.lower()]
@@ -143,8 +151,10 @@ def _points_table(result: SweepResult) -> Table:
     from ..explore.figures import POINT_HEADERS, point_rows, visible_columns
 
     keep = visible_columns(result)
-    table = Table(title=f"{result.model} on {result.hw}: {len(result.points)} points"
-                  + ("" if result.complete else " (incomplete)"))
+    table = Table(
+        title=f"{result.model} on {result.hw}: {len(result.points)} points"
+        + ("" if result.complete else " (incomplete)")
+    )
     for i in keep:
         h = POINT_HEADERS[i]
         table.add_column(h, justify="left" if h in ("status", "overrides", "double buffer") else "right")
@@ -157,8 +167,10 @@ def _points_table(result: SweepResult) -> Table:
 def _min_table(result: SweepResult) -> Table:
     from ..explore.figures import MIN_FEASIBLE_HEADERS, min_feasible_rows
 
-    table = Table(title="smallest feasible budgets, by search (verified: plans there, not 1 B below; "
-                  "= lower bound: provably minimal)")
+    table = Table(
+        title="smallest feasible budgets, by search (verified: plans there, not 1 B below; "
+        "= lower bound: provably minimal)"
+    )
     for h in MIN_FEASIBLE_HEADERS:
         table.add_column(h, justify="right" if h.startswith(("min", "probes")) else "left")
     for row in min_feasible_rows(result.min_feasible):
@@ -173,14 +185,18 @@ def _detail_plan(graph: Graph, spec: HwSpec, result: SweepResult) -> tuple[Plan,
     best = min(result.pareto, key=lambda p: (p.latency_s or 0.0, p.l1 + p.l2))
     hw = spec.with_overrides(best.overrides) if best.overrides else spec
     plan = api.plan(graph, hw, l1=best.l1, l2=best.l2, double_buffer=best.double_buffer)
-    note = (f"point #{best.index}: the smallest budgets reaching the best modeled latency"
-            f" ({'double' if best.double_buffer else 'single'} buffering"
-            + (f", {', '.join(f'{k}={v}' for k, v in best.overrides.items())}" if best.overrides else "") + ")")
+    note = (
+        f"point #{best.index}: the smallest budgets reaching the best modeled latency"
+        f" ({'double' if best.double_buffer else 'single'} buffering"
+        + (f", {', '.join(f'{k}={v}' for k, v in best.overrides.items())}" if best.overrides else "")
+        + ")"
+    )
     return plan, hw, note
 
 
-def _write_pictures(graph: Graph, spec: HwSpec, result: SweepResult, html_out: Path | None,
-                    png_dir: Path | None) -> list[Path]:
+def _write_pictures(
+    graph: Graph, spec: HwSpec, result: SweepResult, html_out: Path | None, png_dir: Path | None
+) -> list[Path]:
     from ..explore.figures import html_report, save_figures, sweep_figures
 
     detail = _detail_plan(graph, spec, result)
@@ -198,25 +214,41 @@ def _write_pictures(graph: Graph, spec: HwSpec, result: SweepResult, html_out: P
 def sweep_command(
     model: ModelArg = None,
     hw: HwOpt = "siracusa",
-    l1: Annotated[str | None, typer.Option(
-        "--l1", help="L1 budgets: 64000 | 16KiB,32KiB | 16KiB..256KiB (doubling) | ..:x1.5 | ..:+8KiB; "
-                     "default 16KiB..the usable L1")] = None,
+    l1: Annotated[
+        str | None,
+        typer.Option(
+            "--l1",
+            help="L1 budgets: 64000 | 16KiB,32KiB | 16KiB..256KiB (doubling) | ..:x1.5 | ..:+8KiB; "
+            "default 16KiB..the usable L1",
+        ),
+    ] = None,
     l2: Annotated[str | None, typer.Option("--l2", help="L2 budgets, same syntax; default: the spec's")] = None,
     double_buffer: Annotated[str, typer.Option("--double-buffer", help="on, off or both")] = "on",
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="spec overrides path=value,... (e.g. memories.L1.size_bytes=128KiB); a|b sweeps a field")
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="spec overrides path=value,... (e.g. memories.L1.size_bytes=128KiB); a|b sweeps a field"
+        ),
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="parallel workers; default: the CPUs")] = None,
     executor: Annotated[str, typer.Option("--executor", help="process, serial or ray")] = "process",
-    ray_address: Annotated[str | None, typer.Option(
-        "--ray-address", help="HOST:PORT, ray://HOST:PORT or auto; default: a local Ray instance")] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="HOST:PORT, ray://HOST:PORT or auto; default: a local Ray instance"),
+    ] = None,
     search: Annotated[bool, typer.Option("--search/--no-search", help="search the smallest feasible budgets")] = True,
-    tokens_per_step: Annotated[int | None, typer.Option(
-        "--tokens-per-step", help="tokens one run yields; default: detected for decode steps")] = None,
-    csv_out: Annotated[Path | None, typer.Option("--csv", help="points as CSV (a row per point as it finishes)")]
-    = None,
-    json_out: Annotated[Path | None, typer.Option(
-        "--json", help="points, Pareto front and smallest budgets as JSON (FILE.points.jsonl while running)")] = None,
+    tokens_per_step: Annotated[
+        int | None, typer.Option("--tokens-per-step", help="tokens one run yields; default: detected for decode steps")
+    ] = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="points as CSV (a row per point as it finishes)")
+    ] = None,
+    json_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--json", help="points, Pareto front and smallest budgets as JSON (FILE.points.jsonl while running)"
+        ),
+    ] = None,
     html_out: Annotated[Path | None, typer.Option("--html", help="one self-contained HTML report")] = None,
     png_dir: Annotated[Path | None, typer.Option("--png-dir", help="figures as PNG and SVG in this folder")] = None,
 ) -> None:
@@ -251,9 +283,16 @@ def sweep_command(
         sink = _Sink(csv_out, json_out)
     except OSError as e:
         fail(f"cannot write the results: {e}", EXIT_BAD_INPUT)
-    progress = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        TimeRemainingColumn(), console=err_console, transient=True,
-                        disable=not err_console.is_terminal or total + (len(dbs) * len(overrides) if search else 0) < 2)
+    progress = Progress(
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal or total + (len(dbs) * len(overrides) if search else 0) < 2,
+    )
     task = progress.add_task("sweep", total=total + (len(dbs) * len(overrides) if search else 0))
 
     def on_point(p: SweepPoint) -> None:
@@ -268,22 +307,45 @@ def sweep_command(
 
     def partial(reason: str, code: int) -> typer.Exit:
         progress.stop()
-        result = sweep_result(graph, spec, sink.points, sink.searches, grid=grid, complete=False, tokens_per_step=tps,
-                              executor=executor, seconds=time.perf_counter() - t0)
+        result = sweep_result(
+            graph,
+            spec,
+            sink.points,
+            sink.searches,
+            grid=grid,
+            complete=False,
+            tokens_per_step=tps,
+            executor=executor,
+            seconds=time.perf_counter() - t0,
+        )
         files = sink.finish(result)
         if result.points:
             console.print(_points_table(result))
         kept = f"; kept in {', '.join(map(str, files))}" if files else ""
-        err_console.print(f"[bold red]{reason}[/] {len(sink.points)} of {total} points computed{kept}",
-                          highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]{reason}[/] {len(sink.points)} of {total} points computed{kept}",
+            highlight=False,
+            soft_wrap=True,
+        )
         return typer.Exit(code)
 
     try:
         with progress:
-            result = sweep(graph, spec, l1_grid=l1_grid, l2_grid=l2_grid, double_buffer=dbs, overrides=overrides,
-                           executor=cast(Executor, executor), workers=workers, ray_address=ray_address,
-                           search=search, tokens_per_step=tps,
-                           on_point=on_point, on_search=on_search)
+            result = sweep(
+                graph,
+                spec,
+                l1_grid=l1_grid,
+                l2_grid=l2_grid,
+                double_buffer=dbs,
+                overrides=overrides,
+                executor=cast(Executor, executor),
+                workers=workers,
+                ray_address=ray_address,
+                search=search,
+                tokens_per_step=tps,
+                on_point=on_point,
+                on_search=on_search,
+            )
     except KeyboardInterrupt:
         raise partial("interrupted:", EXIT_INTERRUPTED) from None
     except DeeployTilerError as e:
@@ -295,25 +357,38 @@ def sweep_command(
     if result.min_feasible:
         console.print(_min_table(result))
     if result.pareto:
-        console.print("Pareto front (L1 B, L2 B, cycles): " + ", ".join(
-            f"({p.l1:,}, {p.l2:,}, {p.total_cycles:,})" for p in result.pareto), highlight=False)
+        console.print(
+            "Pareto front (L1 B, L2 B, cycles): "
+            + ", ".join(f"({p.l1:,}, {p.l2:,}, {p.total_cycles:,})" for p in result.pareto),
+            highlight=False,
+        )
     if html_out or png_dir:
         try:
             written += _write_pictures(graph, spec, result, html_out, png_dir)
         except OSError as e:
             fail(f"cannot write the pictures: {e}", EXIT_BAD_INPUT)
     feasible = len(result.feasible_points)
-    console.print(f"{len(result.points)} points ({feasible} feasible) in {result.seconds:.1f} s on "
-                  f"{result.executor} with {result.workers} worker(s); largest L1 budget "
-                  f"{format_bytes(max(l1_grid))}", highlight=False)
+    console.print(
+        f"{len(result.points)} points ({feasible} feasible) in {result.seconds:.1f} s on "
+        f"{result.executor} with {result.workers} worker(s); largest L1 budget "
+        f"{format_bytes(max(l1_grid))}",
+        highlight=False,
+    )
     for f in written:
         console.print(f"written: {f}", highlight=False)
     errors = [f"#{p.index}: {p.message}" for p in result.points if p.status == "error"]
-    errors += [f"the search ({'double' if m.double_buffer else 'single'} buffering): {m.notes['error']}"
-               for m in result.min_feasible if "error" in m.notes]
+    errors += [
+        f"the search ({'double' if m.double_buffer else 'single'} buffering): {m.notes['error']}"
+        for m in result.min_feasible
+        if "error" in m.notes
+    ]
     if errors:
         fail(f"{len(errors)} point(s) or search(es) failed, first {errors[0]}", EXIT_INTERNAL)
     if not feasible:
-        fail("no point of the grid is feasible"
-              + "".join(f"; L1 needs at least {m.budgets['L1']:,} B" for m in result.min_feasible[:1]
-                        if m.budgets.get("L1")), EXIT_INFEASIBLE)
+        fail(
+            "no point of the grid is feasible"
+            + "".join(
+                f"; L1 needs at least {m.budgets['L1']:,} B" for m in result.min_feasible[:1] if m.budgets.get("L1")
+            ),
+            EXIT_INFEASIBLE,
+        )

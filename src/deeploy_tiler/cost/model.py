@@ -111,10 +111,17 @@ class CostParams:
                 raise PlanError(f"spec {hw.name}: no DMA reaches {l1}, the local memory of engine {eng.name}")
             home_level = homes[0]
         dma = hw.dma(home_level, l1)
-        return CostParams(engine=eng.name, l1_level=l1, home_level=home_level, setup=dma.setup_latency_cycles,
-                          per_row=dma.per_row_cycles, bandwidth=_frac(dma.bandwidth_bytes_per_cycle),
-                          max_dims=dma.max_dims, call_overhead=eng.call_overhead_cycles,
-                          alignment=hw.memory(l1).alignment_bytes)
+        return CostParams(
+            engine=eng.name,
+            l1_level=l1,
+            home_level=home_level,
+            setup=dma.setup_latency_cycles,
+            per_row=dma.per_row_cycles,
+            bandwidth=_frac(dma.bandwidth_bytes_per_cycle),
+            max_dims=dma.max_dims,
+            call_overhead=eng.call_overhead_cycles,
+            alignment=hw.memory(l1).alignment_bytes,
+        )
 
     @property
     def scale(self) -> int:
@@ -173,12 +180,12 @@ class BufferModel:
     union_elements: int  # elements any tile needs, each counted once (for the bound)
 
     def dma(self, p: CostParams) -> Poly:
-        return (self.hw_transfers * (p.scale * p.setup) + self.rows * (p.scale * p.per_row)
-                + self.bytes * p.byte_cost)
+        return self.hw_transfers * (p.scale * p.setup) + self.rows * (p.scale * p.per_row) + self.bytes * p.byte_cost
 
     def edge(self, p: CostParams) -> Poly:
-        return (self.edge_hw * (p.scale * p.setup) + self.edge_rows * (p.scale * p.per_row)
-                + self.edge_bytes * p.byte_cost)
+        return (
+            self.edge_hw * (p.scale * p.setup) + self.edge_rows * (p.scale * p.per_row) + self.edge_bytes * p.byte_cost
+        )
 
     def steady(self, p: CostParams) -> Poly:
         return self.dma(p) - self.edge(p)
@@ -206,8 +213,9 @@ class NodeCost:
     @property
     def breakdown(self) -> CycleBreakdown:
         total = self.total
-        return CycleBreakdown(compute=self.compute, dma=-(-self.dma_scaled // self.scale),
-                              exposed_dma=total - self.compute, total=total)
+        return CycleBreakdown(
+            compute=self.compute, dma=-(-self.dma_scaled // self.scale), exposed_dma=total - self.compute, total=total
+        )
 
 
 @dataclass(frozen=True)
@@ -222,8 +230,9 @@ class NodeCostModel:
     num_tiles: Poly = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "num_tiles", grid_count([_out_view(self.space, d) for d in
-                                                         range(len(self.space.out_shape))]))
+        object.__setattr__(
+            self, "num_tiles", grid_count([_out_view(self.space, d) for d in range(len(self.space.out_shape))])
+        )
 
     # --- polys shared with the solver ---------------------------------------------------------------
     def compute_scaled(self) -> Poly:
@@ -284,11 +293,18 @@ class NodeCostModel:
             slot = align_up(self.slot_bytes(b).value(idx), p.alignment)
             l1 += slot * (2 if dbl else 1) + (p.descriptor_slot_bytes if dbl else 0)
         total = edge + steady_single + max(c, steady_double)
-        return NodeCost(scale=p.scale, compute=c // p.scale, dma_scaled=dma, total_scaled=total, l1_bytes=l1,
-                        num_tiles=self.num_tiles.value(idx))
+        return NodeCost(
+            scale=p.scale,
+            compute=c // p.scale,
+            dma_scaled=dma,
+            total_scaled=total,
+            l1_bytes=l1,
+            num_tiles=self.num_tiles.value(idx),
+        )
 
-    def best_by_enumeration(self, budget: int, double_buffer: bool,
-                            limit: int = 4_000_000) -> tuple[Choice | None, bool]:
+    def best_by_enumeration(
+        self, budget: int, double_buffer: bool, limit: int = 4_000_000
+    ) -> tuple[Choice | None, bool]:
         """Exhaustive minimum of (total, L1) over every tile choice and buffering mode that fits the
         budget, with the same Polys as `evaluate` (vectorized). Returns (choice, done); done is False
         when the space (choices x modes) exceeds `limit` and nothing was enumerated."""
@@ -342,8 +358,7 @@ class NodeCostModel:
     def smallest(self) -> Choice:
         """Smallest candidate on every dimension, single-buffered: the least L1 when every buffer's
         largest region grows with the tile size (checked by `l1_monotone`)."""
-        return Choice(tiles=tuple(len(c) - 1 for c in self.space.candidates),
-                      double=(False,) * len(self.buffers))
+        return Choice(tiles=tuple(len(c) - 1 for c in self.space.candidates), double=(False,) * len(self.buffers))
 
     def l1_monotone(self) -> bool:
         """True when every slot size is non-increasing along each dimension's candidate list."""
@@ -358,21 +373,20 @@ class NodeCostModel:
 
     def l1_lower_bound(self) -> int:
         """L1 bytes no choice goes below (per-slot minima taken independently)."""
-        return self.fixed_l1_bytes + sum(align_up(self.slot_bytes(b).bounds()[0], self.params.alignment)
-                                         for b in self.buffers)
+        return self.fixed_l1_bytes + sum(
+            align_up(self.slot_bytes(b).bounds()[0], self.params.alignment) for b in self.buffers
+        )
 
     def edge_min_scaled(self) -> int:
         """Smallest possible sum of edge transfers (prologue + epilogue) over every choice."""
         p = self.params
-        return sum(p.scale * (p.setup + p.per_row) + p.byte_cost * b.edge_bytes.bounds()[0]
-                   for b in self.buffers)
+        return sum(p.scale * (p.setup + p.per_row) + p.byte_cost * b.edge_bytes.bounds()[0] for b in self.buffers)
 
     def roofline_scaled(self) -> int:
         """max(C_min + edge_min, DMA_min): every operand moved once, one call, the smallest edges."""
         p = self.params
         compute = p.scale * self._compute_min
-        dma = sum(p.scale * (p.setup + p.per_row) + p.byte_cost * b.itemsize * b.union_elements
-                  for b in self.buffers)
+        dma = sum(p.scale * (p.setup + p.per_row) + p.byte_cost * b.itemsize * b.union_elements for b in self.buffers)
         return max(compute + self.edge_min_scaled(), dma)
 
     def pipeline_bound_scaled(self) -> int | None:
@@ -417,9 +431,16 @@ def _union_count(m: Follow | Full, extent: int, out_extent: int) -> int:
     return len(covered)
 
 
-def _buffer_model(maps: Sequence[Follow | Full], shape: tuple[int, ...], itemsize: int,
-                  role: Literal["input", "weight", "output"], reload: Poly, geom: Geometry,
-                  space: TileSpace, params: CostParams) -> BufferModel:
+def _buffer_model(
+    maps: Sequence[Follow | Full],
+    shape: tuple[int, ...],
+    itemsize: int,
+    role: Literal["input", "weight", "output"],
+    reload: Poly,
+    geom: Geometry,
+    space: TileSpace,
+    params: CostParams,
+) -> BufferModel:
     tables = [dim_tables(m, e, space) for m, e in zip(maps, shape, strict=True)]
     views = [t.all for t in tables]
     edge = [t.last if role == "output" else t.first for t in tables]
@@ -427,30 +448,56 @@ def _buffer_model(maps: Sequence[Follow | Full], shape: tuple[int, ...], itemsiz
     max_el = Poly.const(1)
     for t in tables:
         max_el = max_el * t.max_extent
-    union = prod(_union_count(m, e, geom.out_shape[m.out_dim] if isinstance(m, Follow) else 0)
-                 for m, e in zip(maps, shape, strict=True))
-    return BufferModel(role=role, itemsize=itemsize, transfers=reload * grid_count(views),
-                       bytes=reload * grid_elements(views) * itemsize, rows=reload * grid_runs(views),
-                       hw_transfers=reload * grid_runs(views, shift), edge_bytes=grid_elements(edge) * itemsize,
-                       edge_rows=grid_runs(edge), edge_hw=grid_runs(edge, shift), max_elements=max_el,
-                       union_elements=union)
+    union = prod(
+        _union_count(m, e, geom.out_shape[m.out_dim] if isinstance(m, Follow) else 0)
+        for m, e in zip(maps, shape, strict=True)
+    )
+    return BufferModel(
+        role=role,
+        itemsize=itemsize,
+        transfers=reload * grid_count(views),
+        bytes=reload * grid_elements(views) * itemsize,
+        rows=reload * grid_runs(views),
+        hw_transfers=reload * grid_runs(views, shift),
+        edge_bytes=grid_elements(edge) * itemsize,
+        edge_rows=grid_runs(edge),
+        edge_hw=grid_runs(edge, shift),
+        max_elements=max_el,
+        union_elements=union,
+    )
 
 
 def operand_model(op: OperandMap, geom: Geometry, space: TileSpace, params: CostParams) -> BufferModel:
-    return _buffer_model(op.dims, op.shape, op.dtype.itemsize, op.role, reload_factor(op, geom, space), geom,
-                         space, params)
+    return _buffer_model(
+        op.dims, op.shape, op.dtype.itemsize, op.role, reload_factor(op, geom, space), geom, space, params
+    )
 
 
-def build_cost_model(geom: Geometry, space: TileSpace, policy: KernelPolicy, engine: ComputeEngine,
-                     params: CostParams) -> NodeCostModel:
+def build_cost_model(
+    geom: Geometry, space: TileSpace, policy: KernelPolicy, engine: ComputeEngine, params: CostParams
+) -> NodeCostModel:
     buffers = [operand_model(op, geom, space, params) for op in geom.operands]
-    buffers.append(_buffer_model(output_maps(geom), geom.out_shape, geom.out_dtype.itemsize, "output",
-                                 Poly.const(1), geom, space, params))
+    buffers.append(
+        _buffer_model(
+            output_maps(geom), geom.out_shape, geom.out_dtype.itemsize, "output", Poly.const(1), geom, space, params
+        )
+    )
     no_gaps = all(not (isinstance(m, Follow) and m.has_gaps) for op in geom.operands for m in op.dims)
     if policy.npu is not None:
-        return NodeCostModel(space=space, buffers=tuple(buffers), params=params, work_cycles=0,
-                             scratch_bytes=align_up(policy.scratch_bytes, params.alignment), no_gaps=no_gaps,
-                             compute_cycles=npu_compute_poly(policy.npu, space))
-    return NodeCostModel(space=space, buffers=tuple(buffers), params=params,
-                         work_cycles=compute_work_cycles(policy, engine),
-                         scratch_bytes=align_up(policy.scratch_bytes, params.alignment), no_gaps=no_gaps)
+        return NodeCostModel(
+            space=space,
+            buffers=tuple(buffers),
+            params=params,
+            work_cycles=0,
+            scratch_bytes=align_up(policy.scratch_bytes, params.alignment),
+            no_gaps=no_gaps,
+            compute_cycles=npu_compute_poly(policy.npu, space),
+        )
+    return NodeCostModel(
+        space=space,
+        buffers=tuple(buffers),
+        params=params,
+        work_cycles=compute_work_cycles(policy, engine),
+        scratch_bytes=align_up(policy.scratch_bytes, params.alignment),
+        no_gaps=no_gaps,
+    )

@@ -22,18 +22,23 @@ def npu_compute_poly(task: NpuTask, space: TileSpace) -> Poly:
         words.append(sum(task.out_words(k) for z in sizes for k in task.passes(z)))
     if len(task.spatial) == 2:
         h, w = task.spatial
-        sub = (Poly.table(h, [sum(ceil(z / task.pe_h) for _, z in space.tiles(h, i))
-                              for i in range(len(space.candidates[h]))])
-               * Poly.table(w, [sum(ceil(z / task.pe_w) for _, z in space.tiles(w, i))
-                                for i in range(len(space.candidates[w]))]))
+        sub = Poly.table(
+            h, [sum(ceil(z / task.pe_h) for _, z in space.tiles(h, i)) for i in range(len(space.candidates[h]))]
+        ) * Poly.table(
+            w, [sum(ceil(z / task.pe_w) for _, z in space.tiles(w, i)) for i in range(len(space.candidates[w]))]
+        )
         pixels = space.out_shape[h] * space.out_shape[w]
     else:
         (m,) = task.spatial
-        sub = Poly.table(m, [sum(best_row_subtiles(task.row_batch, z, task.pe_h, task.pe_w)
-                                 for _, z in space.tiles(m, i)) for i in range(len(space.candidates[m]))])
+        sub = Poly.table(
+            m,
+            [
+                sum(best_row_subtiles(task.row_batch, z, task.pe_h, task.pe_w) for _, z in space.tiles(m, i))
+                for i in range(len(space.candidates[m]))
+            ],
+        )
         pixels = space.out_shape[m] * task.row_batch
     tiles = Poly.const(1)
     for d in range(len(space.out_shape)):
         tiles = tiles * Poly.table(d, space.counts(d))
-    return (tiles * (task.setup + task.load_cycles) + sub * Poly.table(ch, per_pass)
-            + Poly.table(ch, words) * pixels)
+    return tiles * (task.setup + task.load_cycles) + sub * Poly.table(ch, per_pass) + Poly.table(ch, words) * pixels

@@ -199,9 +199,12 @@ class DimTables:
 def _view_of(spans_per_cand: Sequence[Sequence[int]], extent: int, dim: int) -> View:
     cnt = [len(s) for s in spans_per_cand]
     full = [sum(1 for e in s if e == extent) for s in spans_per_cand]
-    return View(count=Poly.table(dim, cnt), extent_sum=Poly.table(dim, [sum(s) for s in spans_per_cand]),
-                full_count=Poly.table(dim, full),
-                not_full=Poly.table(dim, [c - f for c, f in zip(cnt, full, strict=True)]))
+    return View(
+        count=Poly.table(dim, cnt),
+        extent_sum=Poly.table(dim, [sum(s) for s in spans_per_cand]),
+        full_count=Poly.table(dim, full),
+        not_full=Poly.table(dim, [c - f for c, f in zip(cnt, full, strict=True)]),
+    )
 
 
 def dim_tables(m: DimMap, extent: int, space: TileSpace) -> DimTables:
@@ -212,9 +215,12 @@ def dim_tables(m: DimMap, extent: int, space: TileSpace) -> DimTables:
         return DimTables(all=v, first=v, last=v, max_extent=ext)
     d = m.out_dim
     spans = [[m.span(s, z, extent)[1] for s, z in space.tiles(d, i)] for i in range(len(space.candidates[d]))]
-    return DimTables(all=_view_of(spans, extent, d), first=_view_of([s[:1] for s in spans], extent, d),
-                     last=_view_of([s[-1:] for s in spans], extent, d),
-                     max_extent=Poly.table(d, [max(s) for s in spans]))
+    return DimTables(
+        all=_view_of(spans, extent, d),
+        first=_view_of([s[:1] for s in spans], extent, d),
+        last=_view_of([s[-1:] for s in spans], extent, d),
+        max_extent=Poly.table(d, [max(s) for s in spans]),
+    )
 
 
 def output_maps(geom: Geometry) -> tuple[DimMap, ...]:
@@ -267,8 +273,9 @@ def reload_factor(op: OperandMap, geom: Geometry, space: TileSpace) -> Poly:
         if d in followed or len(space.candidates[d]) == 1:
             continue
         n = space.counts(d)
-        inner_untiled = _product(Poly.table(e, [int(c == 1) for c in space.counts(e)])
-                                 for e in followed if pos[e] > pos[d])
+        inner_untiled = _product(
+            Poly.table(e, [int(c == 1) for c in space.counts(e)]) for e in followed if pos[e] > pos[d]
+        )
         r = r * (Poly.table(d, n) - Poly.table(d, [c - 1 for c in n]) * inner_untiled)
     return r
 

@@ -17,6 +17,20 @@ from .build import (
 from .project import EmittedProject, NodeInfo, emit_project
 from .untiled import untiled_plan
 
-__all__ = ["BuildResult", "EmittedProject", "MemoryUse", "NodeInfo", "OutputCheck", "RunResult", "Target",
-           "Verification", "build", "build_and_run", "emit_project", "run", "toolchain_available", "untiled_plan",
-           "verify"]
+__all__ = [
+    "BuildResult",
+    "EmittedProject",
+    "MemoryUse",
+    "NodeInfo",
+    "OutputCheck",
+    "RunResult",
+    "Target",
+    "Verification",
+    "build",
+    "build_and_run",
+    "emit_project",
+    "run",
+    "toolchain_available",
+    "untiled_plan",
+    "verify",
+]

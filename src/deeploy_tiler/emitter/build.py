@@ -32,8 +32,14 @@ HOST_CC = os.environ.get("DEEPLOY_TILER_HOST_CC", "gcc")
 RV32_PREFIX = "riscv64-unknown-elf-"
 QEMU = "qemu-system-riscv32"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
-RV32_ARCH = ["-march=rv32imc", "-mabi=ilp32", "-misa-spec=2.2", "--specs=picolibc.specs", "--oslib=semihost",
-             "--crt0=semihost"]
+RV32_ARCH = [
+    "-march=rv32imc",
+    "-mabi=ilp32",
+    "-misa-spec=2.2",
+    "--specs=picolibc.specs",
+    "--oslib=semihost",
+    "--crt0=semihost",
+]
 
 
 @dataclass(frozen=True)
@@ -129,29 +135,53 @@ def toolchain_available(target: Target) -> bool:
 
 
 def _sources(p: Path) -> list[str]:
-    return [str(p / f) for f in ("main.c", "network.c", "kernels.c", "dt/runtime/dt_runtime.c",
-                                 "dt/kernels/dt_kernels.c")]
+    return [
+        str(p / f) for f in ("main.c", "network.c", "kernels.c", "dt/runtime/dt_runtime.c", "dt/kernels/dt_kernels.c")
+    ]
 
 
-def build(project: EmittedProject, target: Target = "host", *, opt: str = "-O2", timeout: float = 600.0,
-          extra_cflags: tuple[str, ...] = ()) -> BuildResult:
+def build(
+    project: EmittedProject,
+    target: Target = "host",
+    *,
+    opt: str = "-O2",
+    timeout: float = 600.0,
+    extra_cflags: tuple[str, ...] = (),
+) -> BuildResult:
     """Compile the project for `target` into `<out_dir>/build/<target>/` (parallel-safe per project)."""
     p = project.out_dir
     bdir = p / "build" / target
     bdir.mkdir(parents=True, exist_ok=True)
     inc = [f"-I{p}", f"-I{p / 'dt' / 'runtime'}", f"-I{p / 'dt' / 'kernels'}"]
-    defs = [f"-DDT_NUM_CORES={project.num_cores}", f"-DDT_DMA_MAX_PENDING={project.dma_queue}",
-            "-fno-strict-aliasing", *extra_cflags]
+    defs = [
+        f"-DDT_NUM_CORES={project.num_cores}",
+        f"-DDT_DMA_MAX_PENDING={project.dma_queue}",
+        "-fno-strict-aliasing",
+        *extra_cflags,
+    ]
     if target == "host":
         elf = bdir / "prog"
         cmd = [_tool(HOST_CC), *WARN, opt, *defs, *inc, "-o", str(elf), *_sources(p)]
     else:
         elf = bdir / "prog.elf"
         ram_base = 0x80000000 + project.flash_bytes
-        link = (f"-Wl,--defsym=__flash=0x80000000,--defsym=__flash_size={project.flash_bytes:#x},"
-                f"--defsym=__ram={ram_base:#x},--defsym=__ram_size={project.ram_bytes:#x}")
-        cmd = [_tool(RV32_PREFIX + "gcc"), *WARN, opt, *defs, *inc, *RV32_ARCH, link, f"-Wl,-Map={bdir / 'prog.map'}",
-               "-o", str(elf), *_sources(p)]
+        link = (
+            f"-Wl,--defsym=__flash=0x80000000,--defsym=__flash_size={project.flash_bytes:#x},"
+            f"--defsym=__ram={ram_base:#x},--defsym=__ram_size={project.ram_bytes:#x}"
+        )
+        cmd = [
+            _tool(RV32_PREFIX + "gcc"),
+            *WARN,
+            opt,
+            *defs,
+            *inc,
+            *RV32_ARCH,
+            link,
+            f"-Wl,-Map={bdir / 'prog.map'}",
+            "-o",
+            str(elf),
+            *_sources(p),
+        ]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
@@ -163,10 +193,22 @@ def build(project: EmittedProject, target: Target = "host", *, opt: str = "-O2",
     sizes = _section_sizes(elf, target)
     memory = _measure_memory(project, elf, target)
     kinds = _symbol_breakdown(elf, target)
-    return BuildResult(target, elf, seconds, sizes.get("text", 0), sizes.get("rodata", 0), sizes.get("data", 0),
-                       sizes.get("bss", 0), memory, tuple(cmd), code_bytes=kinds["code"],
-                       network_code_bytes=kinds["netcode"], table_bytes=kinds["tables"],
-                       const_bytes=kinds["consts"], test_data_bytes=kinds["test"])
+    return BuildResult(
+        target,
+        elf,
+        seconds,
+        sizes.get("text", 0),
+        sizes.get("rodata", 0),
+        sizes.get("data", 0),
+        sizes.get("bss", 0),
+        memory,
+        tuple(cmd),
+        code_bytes=kinds["code"],
+        network_code_bytes=kinds["netcode"],
+        table_bytes=kinds["tables"],
+        const_bytes=kinds["consts"],
+        test_data_bytes=kinds["test"],
+    )
 
 
 def _binutil(target: Target, tool: str) -> str:
@@ -219,8 +261,9 @@ def _symbol_breakdown(elf: Path, target: Target) -> dict[str, int]:
 
 
 def symbol_sizes(elf: Path, target: Target) -> dict[str, int]:
-    out = subprocess.run([_binutil(target, "nm"), "-S", "--defined-only", str(elf)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [_binutil(target, "nm"), "-S", "--defined-only", str(elf)], capture_output=True, text=True, check=True
+    )
     sizes: dict[str, int] = {}
     for line in out.stdout.splitlines():
         parts = line.split()
@@ -255,22 +298,43 @@ def run(project: EmittedProject, built: BuildResult, *, timeout: float = 600.0) 
         cmd = [str(built.elf)]
     else:
         mem_mb = (project.flash_bytes + project.ram_bytes) // (1 << 20) + 16
-        cmd = [_tool(QEMU), "-machine", "virt", "-m", f"{max(mem_mb, 128)}M", "-bios", "none", "-display", "none",
-               "-serial", "none", "-monitor", "none", "-chardev", "stdio,id=sh0",
-               "-semihosting-config", "enable=on,target=native,chardev=sh0", "-icount", "shift=0",
-               "-kernel", str(built.elf)]
+        cmd = [
+            _tool(QEMU),
+            "-machine",
+            "virt",
+            "-m",
+            f"{max(mem_mb, 128)}M",
+            "-bios",
+            "none",
+            "-display",
+            "none",
+            "-serial",
+            "none",
+            "-monitor",
+            "none",
+            "-chardev",
+            "stdio,id=sh0",
+            "-semihosting-config",
+            "enable=on,target=native,chardev=sh0",
+            "-icount",
+            "shift=0",
+            "-kernel",
+            str(built.elf),
+        ]
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as e:
         raise EmitError(f"{built.target} run of {built.elf} timed out after {timeout} s") from e
     seconds = time.perf_counter() - t0
     return parse_report(project, built.target, proc.returncode, proc.stdout, proc.stderr, seconds)
 
 
-def parse_report(project: EmittedProject, target: Target, returncode: int, stdout: str, stderr: str,
-                 seconds: float) -> RunResult:
+def parse_report(
+    project: EmittedProject, target: Target, returncode: int, stdout: str, stderr: str, seconds: float
+) -> RunResult:
     names = {n.index: n.name for n in project.nodes}
     nodes: list[tuple[str, int]] = []
     outputs: list[OutputCheck] = []
@@ -284,9 +348,17 @@ def parse_report(project: EmittedProject, target: Target, returncode: int, stdou
             k = int(m.group(1))
             bad = int(m.group(3))
             first = int(m.group(4))
-            outputs.append(OutputCheck(k, project.outputs[k] if k < len(project.outputs) else str(k),
-                                       int(m.group(2)), bad, first if first >= 0 else None,
-                                       int(m.group(5)) if bad else None, int(m.group(6)) if bad else None))
+            outputs.append(
+                OutputCheck(
+                    k,
+                    project.outputs[k] if k < len(project.outputs) else str(k),
+                    int(m.group(2)),
+                    bad,
+                    first if first >= 0 else None,
+                    int(m.group(5)) if bad else None,
+                    int(m.group(6)) if bad else None,
+                )
+            )
         elif m := _TOTAL.match(line):
             total = int(m.group(1))
         elif m := _DMA.match(line):
@@ -294,12 +366,14 @@ def parse_report(project: EmittedProject, target: Target, returncode: int, stdou
         elif line.startswith("DT_RESULT "):
             result = line.split()[1]
     passed = returncode == 0 and result in ("PASS", "NOCHECK") and all(o.mismatches == 0 for o in outputs)
-    return RunResult(target, passed, returncode, tuple(outputs), tuple(nodes), total, dma_n, dma_b, seconds,
-                     stdout, stderr)
+    return RunResult(
+        target, passed, returncode, tuple(outputs), tuple(nodes), total, dma_n, dma_b, seconds, stdout, stderr
+    )
 
 
-def build_and_run(project: EmittedProject, target: Target = "host", *, timeout: float = 600.0
-                  ) -> tuple[BuildResult, RunResult]:
+def build_and_run(
+    project: EmittedProject, target: Target = "host", *, timeout: float = 600.0
+) -> tuple[BuildResult, RunResult]:
     built = build(project, target, timeout=timeout)
     return built, run(project, built, timeout=timeout)
 
@@ -322,14 +396,35 @@ class Verification:
         raise KeyError(name)
 
 
-def verify(plan: Plan, graph: Graph, hw: HwSpec, out_dir: str | Path, *,
-           inputs: Mapping[str, np.ndarray[Any, Any]], expected: Any,
-           targets: Sequence[Target] = ("host", "rv32"), timeout: float = 600.0) -> Verification:
+def verify(
+    plan: Plan,
+    graph: Graph,
+    hw: HwSpec,
+    out_dir: str | Path,
+    *,
+    inputs: Mapping[str, np.ndarray[Any, Any]],
+    expected: Any,
+    targets: Sequence[Target] = ("host", "rv32"),
+    timeout: float = 600.0,
+) -> Verification:
     """Emit the plan as a C test project in `out_dir`, build and run it on each target and compare the
     outputs with `expected` element by element (see `RunResult`, `BuildResult.memory`)."""
     project = emit_project(plan, graph, hw, out_dir, inputs=inputs, expected=expected)
     return Verification(project, tuple(build_and_run(project, t, timeout=timeout) for t in targets))
 
 
-__all__ = ["BuildResult", "MemoryUse", "OutputCheck", "RunResult", "Target", "Verification", "build",
-           "build_and_run", "parse_report", "run", "symbol_sizes", "toolchain_available", "verify"]
+__all__ = [
+    "BuildResult",
+    "MemoryUse",
+    "OutputCheck",
+    "RunResult",
+    "Target",
+    "Verification",
+    "build",
+    "build_and_run",
+    "parse_report",
+    "run",
+    "symbol_sizes",
+    "toolchain_available",
+    "verify",
+]

@@ -36,14 +36,15 @@ def array_body(values: Iterable[int], dtype: DType, per_line: int = 24) -> str:
     vals = [c_int(int(v), dtype) for v in values]
     if not vals:
         return "{0}"
-    lines = [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
+    lines = [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
     return "{\n    " + ",\n    ".join(lines) + "\n}"
 
 
 def array_body_np(arr: np.ndarray[Any, Any], dtype: DType) -> str:
     flat = np.asarray(arr, dtype=np.int64).ravel()
     if dtype in (DType.INT8, DType.UINT8, DType.INT16, DType.UINT16) or (
-            dtype is DType.INT32 and (flat.size == 0 or int(flat.min()) > -(2**31))):
+        dtype is DType.INT32 and (flat.size == 0 or int(flat.min()) > -(2**31))
+    ):
         if flat.size == 0:
             return "{0}"
         text = np.array2string(flat, separator=", ", threshold=flat.size + 1, max_line_width=110)

@@ -81,8 +81,11 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
     arena: dict[str, int] = {}
     alias_copies: dict[str, str] = {}
     notes: list[str] = []
-    nonconst = [n for n in (*graph.input_names, *(o for node in graph.nodes for o in node.outputs))
-                if not graph.tensors[n].is_constant]
+    nonconst = [
+        n
+        for n in (*graph.input_names, *(o for node in graph.nodes for o in node.outputs))
+        if not graph.tensors[n].is_constant
+    ]
     nonconst = list(dict.fromkeys(nonconst))
     if plan.memory:
         # constant-only address blocks per level, cut out of the arena
@@ -118,18 +121,24 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
                     if s < pl.offset + pl.size and pl.offset < e:
                         raise EmitError(f"Plan.memory: {name} at {pl.level}+{pl.offset} overlaps constant bytes")
             off = compact(pl.level, pl.offset)
-            homes[name] = Home(name, pl.level, f"dt_arena_{pl.level}", off, False,
-                               pl.offset if off != pl.offset else None)
+            homes[name] = Home(
+                name, pl.level, f"dt_arena_{pl.level}", off, False, pl.offset if off != pl.offset else None
+            )
             arena[pl.level] = max(arena.get(pl.level, 0), off + graph.tensors[name].nbytes)
         for node in graph.nodes:
             if node.is_alias and node.inputs:
                 src, dst = node.inputs[0], node.outputs[0]
-                if src in homes and dst in homes and (homes[src].symbol, homes[src].offset) != (
-                        homes[dst].symbol, homes[dst].offset):
+                if (
+                    src in homes
+                    and dst in homes
+                    and (homes[src].symbol, homes[src].offset) != (homes[dst].symbol, homes[dst].offset)
+                ):
                     alias_copies[dst] = src
         if any(merged.values()):
-            notes.append("constant-only address ranges of Plan.memory are cut out of the arenas (constants "
-                          "are const arrays); arena offset = plan offset - constant bytes below it")
+            notes.append(
+                "constant-only address ranges of Plan.memory are cut out of the arenas (constants "
+                "are const arrays); arena offset = plan offset - constant bytes below it"
+            )
         return Layout(homes, arena, const_level, alias_copies, notes, "plan")
     # own layout: one slot per alias class, first-use order, no reuse
     align = hw.memory(home_level).alignment_bytes
@@ -139,13 +148,14 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
         if r is not None and r in homes:
             homes[name] = homes[r]
             continue
-        size = max(graph.tensors[name].nbytes, *(graph.tensors[m].nbytes for m, rr in roots.items() if rr == name),
-                   1)
+        size = max(graph.tensors[name].nbytes, *(graph.tensors[m].nbytes for m, rr in roots.items() if rr == name), 1)
         off = _align(off, align)
         homes[name] = Home(name, home_level, f"dt_arena_{home_level}", off, False)
         off += size
     arena[home_level] = off
-    notes.append(f"Plan.memory is empty: the emitter placed every activation / input / output in its own "
-                 f"{home_level} slot (first-use order, {align}-byte aligned, no reuse over time; aliases share "
-                 f"their input's slot)")
+    notes.append(
+        f"Plan.memory is empty: the emitter placed every activation / input / output in its own "
+        f"{home_level} slot (first-use order, {align}-byte aligned, no reuse over time; aliases share "
+        f"their input's slot)"
+    )
     return Layout(homes, arena, const_level, {}, notes, "emitter")

@@ -15,8 +15,15 @@ from ..errors import EmitError, UnsupportedOperatorError
 from ..ir import DType, Graph, Node
 from .views import Box, Ptr, View, broadcast_operand, collapse, split_leading
 
-SHORT = {DType.INT8: "i8", DType.UINT8: "u8", DType.INT16: "i16", DType.UINT16: "u16", DType.INT32: "i32",
-         DType.UINT32: "u32", DType.INT64: "i64"}
+SHORT = {
+    DType.INT8: "i8",
+    DType.UINT8: "u8",
+    DType.INT16: "i16",
+    DType.UINT16: "u16",
+    DType.INT32: "i32",
+    DType.UINT32: "u32",
+    DType.INT64: "i64",
+}
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,18 @@ def render_field(v: FieldValue) -> str:
     if isinstance(v, Ptr):
         return v.c()
     if isinstance(v, RequantArgs):
-        return ("{.mul = " + v.mul.c() + ", .add = " + v.add.c() + ", .mul_s = {" + ", ".join(map(str, v.mul_s))
-                + "}, .add_s = {" + ", ".join(map(str, v.add_s)) + f"}}, .shift = {v.shift}, .lo = {v.lo}, "
-                f".hi = {v.hi}, .wide = {v.wide}}}")
+        return (
+            "{.mul = "
+            + v.mul.c()
+            + ", .add = "
+            + v.add.c()
+            + ", .mul_s = {"
+            + ", ".join(map(str, v.mul_s))
+            + "}, .add_s = {"
+            + ", ".join(map(str, v.add_s))
+            + f"}}, .shift = {v.shift}, .lo = {v.lo}, "
+            f".hi = {v.hi}, .wide = {v.wide}}}"
+        )
     if isinstance(v, tuple):
         return "{" + ", ".join(str(int(x)) for x in v) + "}"
     return str(int(v))
@@ -122,8 +138,13 @@ def requant_of(node: Node) -> RequantSpec | None:
         r = node.requant
         return RequantSpec(r.mul, r.add, r.div, r.n_levels, r.signed)
     if node.op_type == "RequantShift":
-        return RequantSpec(node.inputs[1], node.inputs[2], int(node.attr("div")), int(node.attr("n_levels_out")),
-                           bool(node.attr("signed", 1)))
+        return RequantSpec(
+            node.inputs[1],
+            node.inputs[2],
+            int(node.attr("div")),
+            int(node.attr("n_levels_out")),
+            bool(node.attr("signed", 1)),
+        )
     return None
 
 
@@ -143,8 +164,9 @@ def _wide(ctx: StepContext, rq: RequantSpec, acc_bound: int | None) -> int:
     return 0 if worst < 2**31 - 1 else 1
 
 
-def _requant_fields(ctx: StepContext, rq: RequantSpec | None, dims4: Sequence[int | None],
-                    acc_bound: int | None = None) -> RequantArgs | None:
+def _requant_fields(
+    ctx: StepContext, rq: RequantSpec | None, dims4: Sequence[int | None], acc_bound: int | None = None
+) -> RequantArgs | None:
     """The dt_requant_t of a call; dims4[k] = output dimension behind kernel index k (None: none)."""
     if rq is None:
         return None
@@ -187,8 +209,16 @@ def _to2d(box: Box) -> Box:
     return (*box[:2], (0, 1), *box[2:])
 
 
-def _check_rows(ctx: StepContext, xv: View, out_box: Box, k: Sequence[int], s: Sequence[int], d: Sequence[int],
-                pads_begin: Sequence[int], full: Sequence[int]) -> None:
+def _check_rows(
+    ctx: StepContext,
+    xv: View,
+    out_box: Box,
+    k: Sequence[int],
+    s: Sequence[int],
+    d: Sequence[int],
+    pads_begin: Sequence[int],
+    full: Sequence[int],
+) -> None:
     for i in range(2):
         o0, on = out_box[2 + i]
         if on == 0:
@@ -200,8 +230,10 @@ def _check_rows(ctx: StepContext, xv: View, out_box: Box, k: Sequence[int], s: S
             continue
         h0, hn = xv.start[2 + i], xv.shape[2 + i]
         if lo < h0 or hi >= h0 + hn:
-            raise EmitError(f"{ctx.what}: input {xv.tensor} {xv.where} holds {'rows' if i == 0 else 'columns'} "
-                            f"[{h0}, {h0 + hn}) but the tile's windows need [{lo}, {hi + 1})")
+            raise EmitError(
+                f"{ctx.what}: input {xv.tensor} {xv.where} holds {'rows' if i == 0 else 'columns'} "
+                f"[{h0}, {h0 + hn}) but the tile's windows need [{lo}, {hi + 1})"
+            )
 
 
 def lower_conv(ctx: StepContext) -> list[KernelCall]:
@@ -249,7 +281,8 @@ def lower_conv(ctx: StepContext) -> list[KernelCall]:
     # the requant index of the kernel is (b, oc, oy, ox) = output dims (0, 1, 2, 3) (1-D: no dim 2)
     dims4: list[int | None] = [0, 1, 2, 3] if nsp == 2 else [0, 1, None, 2]
     bound = cin_g * kernel[0] * kernel[1] * abs_bound(ctx, x_name) * abs_bound(ctx, w_name) + (
-        abs_bound(ctx, bias_name) if bias_name else 0)
+        abs_bound(ctx, bias_name) if bias_name else 0
+    )
     f.add("rq", _requant_fields(ctx, rq, dims4, bound))
     f.add("n", nb)
     f.add("y_c", noc)
@@ -279,8 +312,15 @@ def lower_conv(ctx: StepContext) -> list[KernelCall]:
     if xs[3] != 1 or ys[3] != 1:
         raise EmitError(f"{ctx.what}: conv rows must be contiguous")
     out_dt = g.tensor(yname).dtype
-    return [_call("dt_conv2d_args_t", "conv2d", (xt.dtype, wt.dtype, out_dt), f,
-                  f"conv {noc}x{noy}x{nox} from channel {oc0}, rows {oy0}, cols {ox0}")]
+    return [
+        _call(
+            "dt_conv2d_args_t",
+            "conv2d",
+            (xt.dtype, wt.dtype, out_dt),
+            f,
+            f"conv {noc}x{noy}x{nox} from channel {oc0}, rows {oy0}, cols {ox0}",
+        )
+    ]
 
 
 def lower_pool(ctx: StepContext) -> list[KernelCall]:
@@ -314,16 +354,34 @@ def lower_pool(ctx: StepContext) -> list[KernelCall]:
     f = _Fields()
     f.add("x", xv.ptr((b0, c0, xv.start[2], xv.start[3])))
     f.add("y", yv.ptr((b0, c0, oy0, ox0)))
-    f.add("rq", _requant_fields(ctx, requant_of(node), [0, 1, 2, 3] if nsp == 2 else [0, 1, None, 2],
-                                abs_bound(ctx, x_name)))
+    f.add(
+        "rq",
+        _requant_fields(ctx, requant_of(node), [0, 1, 2, 3] if nsp == 2 else [0, 1, None, 2], abs_bound(ctx, x_name)),
+    )
     f.add("mode", mode)
     f.add("count_include_pad", cip)
-    for name, val in (("n", nb), ("c", nc), ("y_h", noy), ("y_w", nox), ("x_bs", xs[0]), ("x_cs", xs[1]),
-                      ("x_hs", xs[2]), ("x_h", xv.shape[2]), ("x_w", xv.shape[3]), ("y_bs", ys[0]),
-                      ("y_cs", ys[1]), ("y_hs", ys[2]), ("kh", kernel[0]), ("kw", kernel[1]), ("sh", strides[0]),
-                      ("sw", strides[1]), ("dh", dil[0]), ("dw", dil[1]),
-                      ("pad_t", xv.start[2] + pads_begin[0] - oy0 * strides[0]),
-                      ("pad_l", xv.start[3] + pads_begin[1] - ox0 * strides[1])):
+    for name, val in (
+        ("n", nb),
+        ("c", nc),
+        ("y_h", noy),
+        ("y_w", nox),
+        ("x_bs", xs[0]),
+        ("x_cs", xs[1]),
+        ("x_hs", xs[2]),
+        ("x_h", xv.shape[2]),
+        ("x_w", xv.shape[3]),
+        ("y_bs", ys[0]),
+        ("y_cs", ys[1]),
+        ("y_hs", ys[2]),
+        ("kh", kernel[0]),
+        ("kw", kernel[1]),
+        ("sh", strides[0]),
+        ("sw", strides[1]),
+        ("dh", dil[0]),
+        ("dw", dil[1]),
+        ("pad_t", xv.start[2] + pads_begin[0] - oy0 * strides[0]),
+        ("pad_l", xv.start[3] + pads_begin[1] - ox0 * strides[1]),
+    ):
         f.add(name, val)
     f.add("full_h", full[0])
     f.add("full_w", full[1])
@@ -336,8 +394,7 @@ def lower_pool(ctx: StepContext) -> list[KernelCall]:
     f.add("gpad_r", pads_all[3])
     f.add("x_r0", xv.start[2])
     f.add("x_c0", xv.start[3])
-    return [_call("dt_pool_args_t", "pool", (xt.dtype, g.tensor(yname).dtype), f,
-                  f"{node.op_type} {nc}x{noy}x{nox}")]
+    return [_call("dt_pool_args_t", "pool", (xt.dtype, g.tensor(yname).dtype), f, f"{node.op_type} {nc}x{noy}x{nox}")]
 
 
 # ---- GEMM / MatMul -------------------------------------------------------------------------------
@@ -372,13 +429,27 @@ def lower_gemm(ctx: StepContext) -> list[KernelCall]:
     bound = k * abs_bound(ctx, a_name) * abs_bound(ctx, b_name) + (abs_bound(ctx, c_name) if c_name else 0)
     f.add("rq", _requant_fields(ctx, rq, [None, None, 0, 1], bound))
     a_s, b_s, y_s = av.strides, bv.strides, yv.strides
-    for name, val in (("nb1", 1), ("nb2", 1), ("m", nm), ("n", nn), ("k", k),
-                      ("a_sb1", 0), ("a_sb2", 0), ("a_sm", a_s[1] if ta else a_s[0]),
-                      ("a_sk", a_s[0] if ta else a_s[1]),
-                      ("b_sb1", 0), ("b_sb2", 0), ("b_sk", b_s[1] if tb else b_s[0]),
-                      ("b_sn", b_s[0] if tb else b_s[1]),
-                      ("c_sm", cst[0]), ("c_sn", cst[1]),
-                      ("y_sb1", 0), ("y_sb2", 0), ("y_sm", y_s[0]), ("y_sn", y_s[1])):
+    for name, val in (
+        ("nb1", 1),
+        ("nb2", 1),
+        ("m", nm),
+        ("n", nn),
+        ("k", k),
+        ("a_sb1", 0),
+        ("a_sb2", 0),
+        ("a_sm", a_s[1] if ta else a_s[0]),
+        ("a_sk", a_s[0] if ta else a_s[1]),
+        ("b_sb1", 0),
+        ("b_sb2", 0),
+        ("b_sk", b_s[1] if tb else b_s[0]),
+        ("b_sn", b_s[0] if tb else b_s[1]),
+        ("c_sm", cst[0]),
+        ("c_sn", cst[1]),
+        ("y_sb1", 0),
+        ("y_sb2", 0),
+        ("y_sm", y_s[0]),
+        ("y_sn", y_s[1]),
+    ):
         f.add(name, val)
     types = (g.tensor(a_name).dtype, g.tensor(b_name).dtype, g.tensor(node.outputs[0]).dtype)
     return [_call("dt_gemm_args_t", "gemm", types, f, f"gemm {nm}x{nn}x{k} at ({m0}, {n0})")]
@@ -435,7 +506,7 @@ def lower_matmul(ctx: StepContext) -> list[KernelCall]:
         # requant operands vary along (batch..., m, n): only per-(m, n) or scalar layouts are kernel-indexed
         for t in (rq.mul, rq.add):
             v = ctx.view(t)
-            if any(d != 1 for d in v.full[:max(0, v.rank - 2)]):
+            if any(d != 1 for d in v.full[: max(0, v.rank - 2)]):
                 raise UnsupportedOperatorError({"MatMul requant varying over batch": [node.name]})
     types = (g.tensor(a_name).dtype, g.tensor(b_name).dtype, g.tensor(y_name).dtype)
     out_start = [s for s, _ in out_box]
@@ -447,25 +518,52 @@ def lower_matmul(ctx: StepContext) -> list[KernelCall]:
         f.add("y", yv.ptr(out_start) + off[2] * yv.itemsize)
         if rq is not None:
             sub = StepContext(ctx.graph, ctx.node, tuple(out_box[-2:]), ctx.views, ctx.what)
-            f.add("rq", _requant_fields(sub, rq, [None, None, 0, 1],
-                                        k * abs_bound(ctx, a_name) * abs_bound(ctx, b_name)))
+            f.add(
+                "rq", _requant_fields(sub, rq, [None, None, 0, 1], k * abs_bound(ctx, a_name) * abs_bound(ctx, b_name))
+            )
         else:
             f.add("rq", None)
-        for name, val in (("nb1", ke[0]), ("nb2", ke[1]), ("m", nm), ("n", nn), ("k", k),
-                          ("a_sb1", ks[0][0]), ("a_sb2", ks[0][1]), ("a_sm", a_sm), ("a_sk", a_sk),
-                          ("b_sb1", ks[1][0]), ("b_sb2", ks[1][1]), ("b_sk", b_sk), ("b_sn", b_sn),
-                          ("c_sm", 0), ("c_sn", 0),
-                          ("y_sb1", ks[2][0]), ("y_sb2", ks[2][1]), ("y_sm", yv.strides[-2]),
-                          ("y_sn", yv.strides[-1])):
+        for name, val in (
+            ("nb1", ke[0]),
+            ("nb2", ke[1]),
+            ("m", nm),
+            ("n", nn),
+            ("k", k),
+            ("a_sb1", ks[0][0]),
+            ("a_sb2", ks[0][1]),
+            ("a_sm", a_sm),
+            ("a_sk", a_sk),
+            ("b_sb1", ks[1][0]),
+            ("b_sb2", ks[1][1]),
+            ("b_sk", b_sk),
+            ("b_sn", b_sn),
+            ("c_sm", 0),
+            ("c_sn", 0),
+            ("y_sb1", ks[2][0]),
+            ("y_sb2", ks[2][1]),
+            ("y_sm", yv.strides[-2]),
+            ("y_sn", yv.strides[-1]),
+        ):
             f.add(name, val)
-        calls.append(_call("dt_gemm_args_t", "gemm", types, f,
-                           f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}"))
+        calls.append(
+            _call("dt_gemm_args_t", "gemm", types, f, f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}")
+        )
     return calls
 
 
 # ---- elementwise family ------------------------------------------------------------------------
-EW_OPS = {"Add": 0, "Sub": 1, "Mul": 2, "RequantShift": 3, "Identity": 3, "Relu": 4, "Clip": 5,
-          "iHardswish": 7, "iGELU": 8, "TrueIntegerDiv": 9}
+EW_OPS = {
+    "Add": 0,
+    "Sub": 1,
+    "Mul": 2,
+    "RequantShift": 3,
+    "Identity": 3,
+    "Relu": 4,
+    "Clip": 5,
+    "iHardswish": 7,
+    "iGELU": 8,
+    "TrueIntegerDiv": 9,
+}
 
 
 def _ew_params(node: Node) -> list[int]:
@@ -484,10 +582,18 @@ def _ew_params(node: Node) -> list[int]:
     return [0, 0, 0, 0]
 
 
-def eltwise_calls(ctx: StepContext, op: int, params: Sequence[int], a: tuple[Ptr, list[int], DType],
-                  b: tuple[Ptr, list[int], DType] | None, y: tuple[Ptr, list[int], DType],
-                  extents: Sequence[int], rq: RequantSpec | None, comment: str, acc_bound: int | None = None
-                  ) -> list[KernelCall]:
+def eltwise_calls(
+    ctx: StepContext,
+    op: int,
+    params: Sequence[int],
+    a: tuple[Ptr, list[int], DType],
+    b: tuple[Ptr, list[int], DType] | None,
+    y: tuple[Ptr, list[int], DType],
+    extents: Sequence[int],
+    rq: RequantSpec | None,
+    comment: str,
+    acc_bound: int | None = None,
+) -> list[KernelCall]:
     """Elementwise calls over a box of `extents` (any rank): dims collapsed, extra ones split."""
     ops = [a[1], (b[1] if b else [0] * len(extents)), y[1]]
     rq_strides: list[list[int]] = []
@@ -511,8 +617,19 @@ def eltwise_calls(ctx: StepContext, op: int, params: Sequence[int], a: tuple[Ptr
         f.add("y", y[0] + off[2] * y[2].itemsize)
         if rq is not None:
             lo, hi = rq.lo_hi
-            f.add("rq", RequantArgs(rq_ptrs[0] + off[3] * 4, rq_ptrs[1] + off[4] * 4, tuple(ks[3]), tuple(ks[4]),
-                                    rq.shift, lo, hi, _wide(ctx, rq, acc_bound)))
+            f.add(
+                "rq",
+                RequantArgs(
+                    rq_ptrs[0] + off[3] * 4,
+                    rq_ptrs[1] + off[4] * 4,
+                    tuple(ks[3]),
+                    tuple(ks[4]),
+                    rq.shift,
+                    lo,
+                    hi,
+                    _wide(ctx, rq, acc_bound),
+                ),
+            )
         else:
             f.add("rq", None)
         f.add("op", op)
@@ -554,8 +671,18 @@ def lower_eltwise(ctx: StepContext) -> list[KernelCall]:
         bound = ba * abs_bound(ctx, node.inputs[1])
     elif node.op_type in ("RequantShift", "Identity", "Relu", "Clip"):
         bound = ba
-    return eltwise_calls(ctx, op, _ew_params(node), a, b, y, extents, requant_of(node),
-                         f"{node.op_type} over {'x'.join(map(str, extents))}", bound)
+    return eltwise_calls(
+        ctx,
+        op,
+        _ew_params(node),
+        a,
+        b,
+        y,
+        extents,
+        requant_of(node),
+        f"{node.op_type} over {'x'.join(map(str, extents))}",
+        bound,
+    )
 
 
 def lower_transpose(ctx: StepContext) -> list[KernelCall]:
@@ -573,9 +700,17 @@ def lower_transpose(ctx: StepContext) -> list[KernelCall]:
     yv.require(ctx.out_box, ctx.what)
     a_st = [xv.strides[p] for p in perm]
     dt = g.tensor(node.inputs[0]).dtype
-    return eltwise_calls(ctx, EW_OPS["Identity"], [0, 0, 0, 0], (xv.ptr(in_coords), a_st, dt), None,
-                         (yv.ptr(out_start), list(yv.strides), g.tensor(node.outputs[0]).dtype), extents, None,
-                         f"transpose perm {tuple(perm)}")
+    return eltwise_calls(
+        ctx,
+        EW_OPS["Identity"],
+        [0, 0, 0, 0],
+        (xv.ptr(in_coords), a_st, dt),
+        None,
+        (yv.ptr(out_start), list(yv.strides), g.tensor(node.outputs[0]).dtype),
+        extents,
+        None,
+        f"transpose perm {tuple(perm)}",
+    )
 
 
 def lower_concat(ctx: StepContext) -> list[KernelCall]:
@@ -598,10 +733,17 @@ def lower_concat(ctx: StepContext) -> list[KernelCall]:
             out_part[axis] = (lo, hi - lo)
             xv = ctx.view(name)
             xv.require(tuple(in_box), ctx.what)
-            calls += eltwise_calls(ctx, EW_OPS["Identity"], [0, 0, 0, 0],
-                                   (xv.ptr([s for s, _ in in_box]), list(xv.strides), t.dtype), None,
-                                   (yv.ptr([s for s, _ in out_part]), list(yv.strides), ydt),
-                                   [n for _, n in out_part], None, f"concat part of {name}")
+            calls += eltwise_calls(
+                ctx,
+                EW_OPS["Identity"],
+                [0, 0, 0, 0],
+                (xv.ptr([s for s, _ in in_box]), list(xv.strides), t.dtype),
+                None,
+                (yv.ptr([s for s, _ in out_part]), list(yv.strides), ydt),
+                [n for _, n in out_part],
+                None,
+                f"concat part of {name}",
+            )
         offset += t.shape[axis]
     return calls
 
@@ -629,9 +771,17 @@ def lower_slice(ctx: StepContext) -> list[KernelCall]:
     xv.require(tuple(in_box), ctx.what)
     yv.require(ctx.out_box, ctx.what)
     a_st = [xv.strides[d] * step[d] for d in range(xv.rank)]
-    return eltwise_calls(ctx, EW_OPS["Identity"], [0, 0, 0, 0], (xv.ptr(in_coords), a_st, xt.dtype), None,
-                         (yv.ptr(out_start), list(yv.strides), g.tensor(node.outputs[0]).dtype),
-                         [n for _, n in ctx.out_box], None, "slice")
+    return eltwise_calls(
+        ctx,
+        EW_OPS["Identity"],
+        [0, 0, 0, 0],
+        (xv.ptr(in_coords), a_st, xt.dtype),
+        None,
+        (yv.ptr(out_start), list(yv.strides), g.tensor(node.outputs[0]).dtype),
+        [n for _, n in ctx.out_box],
+        None,
+        "slice",
+    )
 
 
 def lower_pad(ctx: StepContext) -> list[KernelCall]:
@@ -648,8 +798,17 @@ def lower_pad(ctx: StepContext) -> list[KernelCall]:
     extents = [n for _, n in ctx.out_box]
     ydt = g.tensor(node.outputs[0]).dtype
     yv.require(ctx.out_box, ctx.what)
-    calls = eltwise_calls(ctx, 6, [value, 0, 0, 0], (yv.ptr(out_start), [0] * rank, ydt), None,
-                          (yv.ptr(out_start), list(yv.strides), ydt), extents, None, "pad fill")
+    calls = eltwise_calls(
+        ctx,
+        6,
+        [value, 0, 0, 0],
+        (yv.ptr(out_start), [0] * rank, ydt),
+        None,
+        (yv.ptr(out_start), list(yv.strides), ydt),
+        extents,
+        None,
+        "pad fill",
+    )
     inner = []
     for d in range(rank):
         lo = max(out_start[d], pads[d])
@@ -659,9 +818,17 @@ def lower_pad(ctx: StepContext) -> list[KernelCall]:
         inner.append((lo, hi - lo))
     in_box = tuple((s - pads[d], n) for d, (s, n) in enumerate(inner))
     xv.require(in_box, ctx.what)
-    calls += eltwise_calls(ctx, 3, [0, 0, 0, 0], (xv.ptr([s for s, _ in in_box]), list(xv.strides), xt.dtype), None,
-                           (yv.ptr([s for s, _ in inner]), list(yv.strides), ydt), [n for _, n in inner], None,
-                           "pad interior")
+    calls += eltwise_calls(
+        ctx,
+        3,
+        [0, 0, 0, 0],
+        (xv.ptr([s for s, _ in in_box]), list(xv.strides), xt.dtype),
+        None,
+        (yv.ptr([s for s, _ in inner]), list(yv.strides), ydt),
+        [n for _, n in inner],
+        None,
+        "pad interior",
+    )
     return calls
 
 
@@ -673,8 +840,8 @@ def lower_gather(ctx: StepContext) -> list[KernelCall]:
     ni = len(it.shape)
     out_start = [s for s, _ in ctx.out_box]
     outer_b = ctx.out_box[:axis]
-    idx_b = ctx.out_box[axis:axis + ni]
-    inner_b = ctx.out_box[axis + ni:]
+    idx_b = ctx.out_box[axis : axis + ni]
+    inner_b = ctx.out_box[axis + ni :]
     yv.require(ctx.out_box, ctx.what)
     iv.require(tuple(idx_b), ctx.what)
     if it.data is not None:
@@ -687,8 +854,8 @@ def lower_gather(ctx: StepContext) -> list[KernelCall]:
     xs, ys = list(xv.strides), list(yv.strides)
     # three groups of dimensions, each collapsed and split into kernel calls beyond one dimension
     oe, os_ = collapse([n for _, n in outer_b] or [1], [xs[:axis] or [0], ys[:axis] or [0]])
-    ie, is_ = collapse([n for _, n in idx_b] or [1], [list(iv.strides) or [0], ys[axis:axis + ni] or [0]])
-    ne, ns = collapse([n for _, n in inner_b] or [1], [xs[axis + 1:] or [0], ys[axis + ni:] or [0]])
+    ie, is_ = collapse([n for _, n in idx_b] or [1], [list(iv.strides) or [0], ys[axis : axis + ni] or [0]])
+    ne, ns = collapse([n for _, n in inner_b] or [1], [xs[axis + 1 :] or [0], ys[axis + ni :] or [0]])
     ke_o, ks_o, offs_o = split_leading(oe, os_, 1)
     ke_i, ks_i, offs_i = split_leading(ie, is_, 1)
     ke_n, ks_n, offs_n = split_leading(ne, ns, 1)
@@ -701,12 +868,22 @@ def lower_gather(ctx: StepContext) -> list[KernelCall]:
                 f.add("x", xv.ptr(x_coords) + (oo[0] + no[0]) * xv.itemsize)
                 f.add("idx", iv.ptr([s for s, _ in idx_b]) + io[0] * iv.itemsize)
                 f.add("y", yv.ptr(out_start) + (oo[1] + io[1] + no[1]) * yv.itemsize)
-                for name, val in (("elem_bytes", xt.dtype.itemsize), ("idx_bytes", it.dtype.itemsize),
-                                  ("outer", ke_o[0]), ("nidx", ke_i[0]), ("inner", ke_n[0]),
-                                  ("x_so", ks_o[0][0]), ("x_sa", xs[axis]), ("x_si", ks_n[0][0]),
-                                  ("y_so", ks_o[1][0]), ("y_sa", ks_i[1][0]), ("y_si", ks_n[1][0]),
-                                  ("idx_s", ks_i[0][0]), ("axis_len", xt.shape[axis]),
-                                  ("axis_start", xv.start[axis])):
+                for name, val in (
+                    ("elem_bytes", xt.dtype.itemsize),
+                    ("idx_bytes", it.dtype.itemsize),
+                    ("outer", ke_o[0]),
+                    ("nidx", ke_i[0]),
+                    ("inner", ke_n[0]),
+                    ("x_so", ks_o[0][0]),
+                    ("x_sa", xs[axis]),
+                    ("x_si", ks_n[0][0]),
+                    ("y_so", ks_o[1][0]),
+                    ("y_sa", ks_i[1][0]),
+                    ("y_si", ks_n[1][0]),
+                    ("idx_s", ks_i[0][0]),
+                    ("axis_len", xt.shape[axis]),
+                    ("axis_start", xv.start[axis]),
+                ):
                     f.add(name, val)
                 calls.append(KernelCall("dt_gather_args_t", "dt_gather", None, (), tuple(f.items), "gather"))
     return calls
@@ -719,8 +896,14 @@ ROW_OPS = {"iSoftmax": 0, "ITAMax": 1, "iRMSNorm": 2, "iLayerNorm": 3}
 def _row_params(node: Node) -> list[int]:
     op = node.op_type
     if op == "iSoftmax":
-        return [int(node.attr("coeffA")), int(node.attr("coeffB")), int(node.attr("coeffC")), int(node.attr("log2")),
-                int(node.attr("n_levels", 256)), 0]
+        return [
+            int(node.attr("coeffA")),
+            int(node.attr("coeffB")),
+            int(node.attr("coeffC")),
+            int(node.attr("log2")),
+            int(node.attr("n_levels", 256)),
+            0,
+        ]
     if op == "ITAMax":
         return [int(node.attr("n_levels", 256)), 0, 0, 0, 0, 0]
     return [int(node.attr("D")), int(node.attr("n_levels", 256)), 0, 0, 0, 0]
@@ -739,8 +922,9 @@ def lower_rowwise(ctx: StepContext) -> list[KernelCall]:
     xv.require(ctx.out_box, ctx.what)
     yv.require(ctx.out_box, ctx.what)
     out_start = [s for s, _ in ctx.out_box]
-    rows_e, rows_s = collapse([n for _, n in ctx.out_box[:-1]] or [1],
-                              [list(xv.strides[:-1]) or [0], list(yv.strides[:-1]) or [0]])
+    rows_e, rows_s = collapse(
+        [n for _, n in ctx.out_box[:-1]] or [1], [list(xv.strides[:-1]) or [0], list(yv.strides[:-1]) or [0]]
+    )
     ke, ks, offs = split_leading(rows_e, rows_s, 1)
     wptr: Ptr | None = None
     bptr: Ptr | None = None
@@ -811,12 +995,27 @@ def lower_reduce(ctx: StepContext) -> list[KernelCall]:
             f = _Fields()
             f.add("x", xv.ptr(x_coords) + (oo[0] + io[0]) * xv.itemsize)
             f.add("y", yv.ptr(y_coords) + (oo[1] + io[1]) * yv.itemsize)
-            for name, val in (("outer", ke_o[0]), ("len", le[0]), ("inner", ke_i[0]), ("x_so", ks_o[0][0]),
-                              ("x_sl", ls[0][0]), ("x_si", ks_i[0][0]), ("y_so", ks_o[1][0]),
-                              ("y_si", ks_i[1][0]), ("divisor", math.prod(n for _, n in red))):
+            for name, val in (
+                ("outer", ke_o[0]),
+                ("len", le[0]),
+                ("inner", ke_i[0]),
+                ("x_so", ks_o[0][0]),
+                ("x_sl", ls[0][0]),
+                ("x_si", ks_i[0][0]),
+                ("y_so", ks_o[1][0]),
+                ("y_si", ks_i[1][0]),
+                ("divisor", math.prod(n for _, n in red)),
+            ):
                 f.add(name, val)
-            calls.append(_call("dt_reduce_args_t", "reduce_mean", (xt.dtype, g.tensor(node.outputs[0]).dtype), f,
-                               f"{node.op_type} over {le[0]}"))
+            calls.append(
+                _call(
+                    "dt_reduce_args_t",
+                    "reduce_mean",
+                    (xt.dtype, g.tensor(node.outputs[0]).dtype),
+                    f,
+                    f"{node.op_type} over {le[0]}",
+                )
+            )
     return calls
 
 

@@ -55,9 +55,9 @@ class EmittedProject:
     nodes: tuple[NodeInfo, ...]
     arena_bytes: Mapping[str, int]  # level -> bytes of its static arena
     const_bytes: Mapping[str, int]  # level -> bytes of constant arrays in its section
-    budgets: Mapping[str, int]      # level -> the plan's budget
-    l1_planned: int                 # max over nodes of the L1 bytes the plan's buffers span
-    layout_source: str              # "plan" or "emitter"
+    budgets: Mapping[str, int]  # level -> the plan's budget
+    l1_planned: int  # max over nodes of the L1 bytes the plan's buffers span
+    layout_source: str  # "plan" or "emitter"
     notes: tuple[str, ...]
     kernel_instances: tuple[str, ...]
     has_test: bool
@@ -116,8 +116,9 @@ class _Emitter:
         nbytes = math.prod(ext) * t.dtype.itemsize
         if nbytes > buf.slot_bytes:
             raise EmitError(f"node {np_.name}: transfer {tr.id} moves {nbytes} B into slot of {buf.slot_bytes} B")
-        local = View(tr.tensor, self.slot_ptr(buf, tr.slot), t.dtype, tuple(s for s, _ in region), tuple(ext),
-                     t.shape, "L1 slot")
+        local = View(
+            tr.tensor, self.slot_ptr(buf, tr.slot), t.dtype, tuple(s for s, _ in region), tuple(ext), t.shape, "L1 slot"
+        )
         es, sts = collapse(ext, [list(home.strides), list(local.strides)])
         isz = t.dtype.itemsize
         if sts[0][-1] == 1 and sts[1][-1] == 1:
@@ -140,10 +141,22 @@ class _Emitter:
         if dst.const:
             raise EmitError(f"node {np_.name}: transfer {tr.id} writes into constant {tr.tensor}")
         # n[2] is the innermost outer dimension (n1); zero strides are left out (designated initializer)
-        fields = [f".dst = {Ptr(dst.symbol, dst.offset, False).c()}", f".src = {Ptr(src.symbol, src.offset, True).c()}",
-                  f".row_bytes = {row}", f".n1 = {n[2]}", f".n2 = {n[1]}", f".n3 = {n[0]}"]
-        for name, v in (("src_s1", ss[2]), ("src_s2", ss[1]), ("src_s3", ss[0]), ("dst_s1", ds[2]),
-                        ("dst_s2", ds[1]), ("dst_s3", ds[0])):
+        fields = [
+            f".dst = {Ptr(dst.symbol, dst.offset, False).c()}",
+            f".src = {Ptr(src.symbol, src.offset, True).c()}",
+            f".row_bytes = {row}",
+            f".n1 = {n[2]}",
+            f".n2 = {n[1]}",
+            f".n3 = {n[0]}",
+        ]
+        for name, v in (
+            ("src_s1", ss[2]),
+            ("src_s2", ss[1]),
+            ("src_s3", ss[0]),
+            ("dst_s1", ds[2]),
+            ("dst_s2", ds[1]),
+            ("dst_s3", ds[0]),
+        ):
             if v:
                 fields.append(f".{name} = {v}")
         return "{" + ", ".join(fields) + "}"
@@ -159,15 +172,21 @@ class _Emitter:
         if np_.alias_of is not None:
             lines.append(f"  alias of {np_.alias_of}: no data movement")
             return comment_text("\n".join(lines))
-        lines.append(f"  plan: {np_.num_tiles} tile(s) of {list(np_.tile_shape)}, loop order {list(np_.loop_order)}, "
-                     f"{np_.l1_bytes} B of L1, {np_.dma_bytes} B of DMA, {len(np_.transfers)} transfers, "
-                     f"{len(np_.events)} events")
+        lines.append(
+            f"  plan: {np_.num_tiles} tile(s) of {list(np_.tile_shape)}, loop order {list(np_.loop_order)}, "
+            f"{np_.l1_bytes} B of L1, {np_.dma_bytes} B of DMA, {len(np_.transfers)} transfers, "
+            f"{len(np_.events)} events"
+        )
         c = np_.cycles
-        lines.append(f"  modeled cycles: total {c.total} (compute {c.compute}, dma {c.dma}, exposed dma "
-                     f"{c.exposed_dma}); lower bound {np_.lower_bound_cycles}; solve {np_.solve.status}")
+        lines.append(
+            f"  modeled cycles: total {c.total} (compute {c.compute}, dma {c.dma}, exposed dma "
+            f"{c.exposed_dma}); lower bound {np_.lower_bound_cycles}; solve {np_.solve.status}"
+        )
         for b in np_.buffers:
-            lines.append(f"  buffer {b.name:12s} {b.role:11s} {b.level}+{b.offset:<7d} {b.copies} x {b.slot_bytes} B "
-                         f"tile {list(b.tile_shape)} {b.dtype} {b.tensor or ''}")
+            lines.append(
+                f"  buffer {b.name:12s} {b.role:11s} {b.level}+{b.offset:<7d} {b.copies} x {b.slot_bytes} B "
+                f"tile {list(b.tile_shape)} {b.dtype} {b.tensor or ''}"
+            )
         return comment_text("\n".join(lines))
 
     def emit_node(self, i: int, node: Node, np_: NodePlan) -> None:
@@ -178,12 +197,16 @@ class _Emitter:
             if node.outputs[0] in self.layout.alias_copies:
                 src, dst = node.inputs[0], node.outputs[0]
                 nb = self.graph.tensor(dst).nbytes
-                o.append(f"static int32_t dt_node_{i}(void) {{ /* alias placed apart by the plan: copy */\n"
-                         f"    memcpy({self.home_ptr(dst).c()}, {self.home_ptr(src).c()}, {nb});\n"
-                         f"    return 0;\n}}\n")
+                o.append(
+                    f"static int32_t dt_node_{i}(void) {{ /* alias placed apart by the plan: copy */\n"
+                    f"    memcpy({self.home_ptr(dst).c()}, {self.home_ptr(src).c()}, {nb});\n"
+                    f"    return 0;\n}}\n"
+                )
             else:
-                o.append(f"static int32_t dt_node_{i}(void) {{ return 0; /* {ident(node.op_type)}: shares its input's "
-                         f"buffer */ }}\n")
+                o.append(
+                    f"static int32_t dt_node_{i}(void) {{ return 0; /* {ident(node.op_type)}: shares its input's "
+                    f"buffer */ }}\n"
+                )
             self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", 0, 0, node.macs))
             return
         bufs = {b.name: b for b in np_.buffers}
@@ -197,8 +220,10 @@ class _Emitter:
         if trs:
             o.append(f"static const dt_dma_desc_t {cid}_xfers[{len(trs)}] = {{")
             for tr in trs:
-                o.append(f"    /* {tr.id}: {tr.direction} {tr.tensor} {[list(r) for r in tr.region]} "
-                         f"{'->' if tr.direction == 'in' else '<-'} {tr.buffer}[{tr.slot}] */")
+                o.append(
+                    f"    /* {tr.id}: {tr.direction} {tr.tensor} {[list(r) for r in tr.region]} "
+                    f"{'->' if tr.direction == 'in' else '<-'} {tr.buffer}[{tr.slot}] */"
+                )
                 o.append("    " + self.dma_desc(np_, tr, bufs) + ",")
             o.append("};")
             o.append(f"static dt_dma_handle_t {cid}_handles[{len(trs)}];")
@@ -222,9 +247,18 @@ class _Emitter:
                 reg = tuple((int(s), int(n)) for s, n in region)
                 if math.prod(n for _, n in reg) * ITEMSIZE[ten.dtype] > sb.slot_bytes:
                     raise EmitError(f"node {node.name} step {si}: region of {bname} exceeds its slot")
-                views.setdefault(sb.tensor, View(sb.tensor, self.slot_ptr(sb, slot), ten.dtype,
-                                                 tuple(s for s, _ in reg), tuple(n for _, n in reg), ten.shape,
-                                                 f"L1 slot {bname}[{slot}]"))
+                views.setdefault(
+                    sb.tensor,
+                    View(
+                        sb.tensor,
+                        self.slot_ptr(sb, slot),
+                        ten.dtype,
+                        tuple(s for s, _ in reg),
+                        tuple(n for _, n in reg),
+                        ten.shape,
+                        f"L1 slot {bname}[{slot}]",
+                    ),
+                )
             for tname in io:
                 if tname not in views:
                     views[tname] = self.home_view(tname)
@@ -243,8 +277,11 @@ class _Emitter:
         o.append(f"static const dt_call_t {cid}_calls[{max(len(calls), 1)}] = {{")
         o.extend(calls or ["    {0, 0, 0}"])
         o.append("};")
-        o.append(f"static const dt_step_t {cid}_steps[{max(len(steps), 1)}] = {{"
-                 + ", ".join(f"{{{a}, {b}}}" for a, b in steps or [(0, 0)]) + "};")
+        o.append(
+            f"static const dt_step_t {cid}_steps[{max(len(steps), 1)}] = {{"
+            + ", ".join(f"{{{a}, {b}}}" for a, b in steps or [(0, 0)])
+            + "};"
+        )
         ev_code = {"dma_start": "DT_EV_DMA_START", "dma_wait": "DT_EV_DMA_WAIT", "compute": "DT_EV_COMPUTE"}
         for ev in np_.events:
             if ev.kind == "compute" and ev.ref >= len(steps):
@@ -258,17 +295,18 @@ class _Emitter:
         evs = [f"{{{ev_code[e.kind]}, {e.ref}}}" for e in np_.events]
         o.append(f"static const dt_event_t {cid}_events[{max(len(evs), 1)}] = {{")
         for k in range(0, len(evs), 8):
-            o.append("    " + ", ".join(evs[k:k + 8]) + ",")
+            o.append("    " + ", ".join(evs[k : k + 8]) + ",")
         if not evs:
             o.append("    {0, 0}")
         o.append("};")
-        o.append(f"static const dt_node_sched_t {cid}_sched = {{{cid}_events, {len(evs)}, "
-                 f"{cid + '_xfers' if trs else '0'}, {cid + '_handles' if trs else '0'}, {cid}_steps, {cid}_calls}};")
+        o.append(
+            f"static const dt_node_sched_t {cid}_sched = {{{cid}_events, {len(evs)}, "
+            f"{cid + '_xfers' if trs else '0'}, {cid + '_handles' if trs else '0'}, {cid}_steps, {cid}_calls}};"
+        )
         o.append(f"static int32_t dt_node_{i}(void) {{ return dt_run_node(&{cid}_sched); }}\n")
         self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", len(steps), len(calls), node.macs))
 
-    def register_call(self, cid: str, kc: KernelCall, tables: dict[str, list[str]], on_npu: bool,
-                      node: Node) -> str:
+    def register_call(self, cid: str, kc: KernelCall, tables: dict[str, list[str]], on_npu: bool, node: Node) -> str:
         if kc.template is not None:
             self.instances[kc.fn] = (kc.template, kc.types)
         rows = tables.setdefault(kc.args_type, [])
@@ -304,16 +342,24 @@ def _const_decls(graph: Graph, layout: Layout, hw: HwSpec) -> tuple[list[str], d
         n = max(t.numel, 1)
         lines.append(f"/* {comment_text(name)} {list(t.shape)} */")
         align = hw.memory(home.level).alignment_bytes
-        lines.append(f"const {_ctype(t.dtype)} {home.symbol}[{n}] DT_CONST_IN({home.level}, {align}) = "
-                     f"{array_body_np(t.data if t.numel else np.zeros(1, dtype=np.int64), t.dtype)};")
+        lines.append(
+            f"const {_ctype(t.dtype)} {home.symbol}[{n}] DT_CONST_IN({home.level}, {align}) = "
+            f"{array_body_np(t.data if t.numel else np.zeros(1, dtype=np.int64), t.dtype)};"
+        )
         sizes[home.level] = sizes.get(home.level, 0) + -(-n * t.dtype.itemsize // align) * align
     return lines, sizes
 
 
-def emit_project(plan: Plan, graph: Graph, hw: HwSpec, out_dir: str | Path, *,
-                 inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
-                 expected: Mapping[str, np.ndarray[Any, Any]] | Any = None,
-                 num_cores: int | None = None) -> EmittedProject:
+def emit_project(
+    plan: Plan,
+    graph: Graph,
+    hw: HwSpec,
+    out_dir: str | Path,
+    *,
+    inputs: Mapping[str, np.ndarray[Any, Any]] | None = None,
+    expected: Mapping[str, np.ndarray[Any, Any]] | Any = None,
+    num_cores: int | None = None,
+) -> EmittedProject:
     """Write a self-contained C project for `plan` into `out_dir` (created; existing files replaced).
 
     `inputs` (graph input name -> array) and `expected` (graph output name -> array, or a sequence in
@@ -329,8 +375,7 @@ def emit_project(plan: Plan, graph: Graph, hw: HwSpec, out_dir: str | Path, *,
     if missing:
         raise EmitError(f"plan for {plan.model} has no entry for nodes {missing[:5]}")
     layout = plan_layout(plan, graph, hw)
-    cores = num_cores if num_cores is not None else max((e.cores for e in hw.engines if e.kind == "cluster"),
-                                                        default=1)
+    cores = num_cores if num_cores is not None else max((e.cores for e in hw.engines if e.kind == "cluster"), default=1)
     em = _Emitter(plan, graph, hw, layout, num_cores=cores)
     body: list[str] = []
     em.out = body
@@ -348,7 +393,8 @@ def emit_project(plan: Plan, graph: Graph, hw: HwSpec, out_dir: str | Path, *,
     files.append(_write(out / "kernels.h", _kernels_h(em.instances)))
     files.append(_write(out / "main.c", _main_c(graph, layout, inputs, expected_map)))
     tables = sum(256 * n.num_calls + 64 * n.tiles for n in em.infos) + sum(
-        48 * len(n.transfers) + 4 * len(n.events) for n in plan.nodes)
+        48 * len(n.transfers) + 4 * len(n.events) for n in plan.nodes
+    )
     flash, ram = _memory_sizes(arenas, const_sizes, graph, tables)
     queue = max(64, em.max_pending)
     files.append(_write(out / "Makefile", _makefile(flash, ram, cores, queue)))
@@ -362,12 +408,25 @@ def emit_project(plan: Plan, graph: Graph, hw: HwSpec, out_dir: str | Path, *,
         files.extend(sorted(p for p in dst.iterdir() if p.is_file()))
     l1_level = hw.memories[0].name
     return EmittedProject(
-        out_dir=out, files=tuple(files), nodes=tuple(em.infos), arena_bytes=arenas, const_bytes=const_sizes,
-        budgets=dict(plan.budgets), l1_planned=em.l1_extent.get(l1_level, 0), layout_source=layout.source,
-        notes=tuple(layout.notes), kernel_instances=tuple(sorted(em.instances)), has_test=expected_map is not None,
-        num_cores=cores, const_symbols={h.symbol: h.level for h in layout.homes.values() if h.const},
-        flash_bytes=flash, ram_bytes=ram, outputs=graph.output_names,
-        alignment={m.name: m.alignment_bytes for m in hw.memories}, dma_queue=queue)
+        out_dir=out,
+        files=tuple(files),
+        nodes=tuple(em.infos),
+        arena_bytes=arenas,
+        const_bytes=const_sizes,
+        budgets=dict(plan.budgets),
+        l1_planned=em.l1_extent.get(l1_level, 0),
+        layout_source=layout.source,
+        notes=tuple(layout.notes),
+        kernel_instances=tuple(sorted(em.instances)),
+        has_test=expected_map is not None,
+        num_cores=cores,
+        const_symbols={h.symbol: h.level for h in layout.homes.values() if h.const},
+        flash_bytes=flash,
+        ram_bytes=ram,
+        outputs=graph.output_names,
+        alignment={m.name: m.alignment_bytes for m in hw.memories},
+        dma_queue=queue,
+    )
 
 
 def _write(path: Path, text: str) -> Path:
@@ -387,34 +446,57 @@ def _expected_map(graph: Graph, expected: Any) -> dict[str, np.ndarray[Any, Any]
 
 
 def _network_h(graph: Graph, arenas: Mapping[str, int]) -> str:
-    lines = ["/* Generated by deeploy_tiler: the network's interface. */", "#ifndef DT_NETWORK_H",
-             "#define DT_NETWORK_H", "", "#include <stdint.h>", "", f"#define DT_NUM_NODES {len(graph.nodes)}",
-             f"#define DT_NUM_INPUTS {len(graph.input_names)}", f"#define DT_NUM_OUTPUTS {len(graph.output_names)}", ""]
+    lines = [
+        "/* Generated by deeploy_tiler: the network's interface. */",
+        "#ifndef DT_NETWORK_H",
+        "#define DT_NETWORK_H",
+        "",
+        "#include <stdint.h>",
+        "",
+        f"#define DT_NUM_NODES {len(graph.nodes)}",
+        f"#define DT_NUM_INPUTS {len(graph.input_names)}",
+        f"#define DT_NUM_OUTPUTS {len(graph.output_names)}",
+        "",
+    ]
     for level, size in sorted(arenas.items()):
         lines.append(f"#define DT_ARENA_{level}_BYTES {max(size, 1)}")
-    lines += ["",
-              "/* Runs every node in plan order; per-node retired instructions land in dt_node_instr.",
-              " * Returns 0, or 1 + the index of the first node that left a DMA transfer pending. */",
-              "int32_t network_run(void);",
-              "extern uint64_t dt_node_instr[DT_NUM_NODES];",
-              "extern const char *const dt_node_names[DT_NUM_NODES];",
-              "extern void *const dt_input_ptrs[DT_NUM_INPUTS];",
-              "extern const uint32_t dt_input_bytes[DT_NUM_INPUTS];",
-              "extern const void *const dt_output_ptrs[DT_NUM_OUTPUTS];",
-              "extern const uint32_t dt_output_numel[DT_NUM_OUTPUTS];",
-              "", "#endif /* DT_NETWORK_H */", ""]
+    lines += [
+        "",
+        "/* Runs every node in plan order; per-node retired instructions land in dt_node_instr.",
+        " * Returns 0, or 1 + the index of the first node that left a DMA transfer pending. */",
+        "int32_t network_run(void);",
+        "extern uint64_t dt_node_instr[DT_NUM_NODES];",
+        "extern const char *const dt_node_names[DT_NUM_NODES];",
+        "extern void *const dt_input_ptrs[DT_NUM_INPUTS];",
+        "extern const uint32_t dt_input_bytes[DT_NUM_INPUTS];",
+        "extern const void *const dt_output_ptrs[DT_NUM_OUTPUTS];",
+        "extern const uint32_t dt_output_numel[DT_NUM_OUTPUTS];",
+        "",
+        "#endif /* DT_NETWORK_H */",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def _network_c(plan: Plan, graph: Graph, hw: HwSpec, layout: Layout, arenas: Mapping[str, int],
-               const_lines: list[str], body: list[str], em: _Emitter) -> str:
-    h = [f"/* Generated by deeploy_tiler from the plan of {comment_text(plan.model)} on {comment_text(plan.hw)}.",
-         f" * Budgets: {', '.join(f'{k} {v} B' for k, v in sorted(plan.budgets.items()))}; "
-         f"modeled total {plan.total_cycles} cycles (lower bound {plan.lower_bound_cycles}).",
-         f" * Arenas (sized exactly from the plan): {', '.join(f'{k} {v} B' for k, v in sorted(arenas.items()))}.",
-         " * Each node function runs the plan's event list as is (dt_run_node): DMA starts / waits on the",
-         " * transfers' regions and slots, and compute steps calling the kernels on the planned L1 slots.",
-         " * Homes of whole tensors (level + offset):"]
+def _network_c(
+    plan: Plan,
+    graph: Graph,
+    hw: HwSpec,
+    layout: Layout,
+    arenas: Mapping[str, int],
+    const_lines: list[str],
+    body: list[str],
+    em: _Emitter,
+) -> str:
+    h = [
+        f"/* Generated by deeploy_tiler from the plan of {comment_text(plan.model)} on {comment_text(plan.hw)}.",
+        f" * Budgets: {', '.join(f'{k} {v} B' for k, v in sorted(plan.budgets.items()))}; "
+        f"modeled total {plan.total_cycles} cycles (lower bound {plan.lower_bound_cycles}).",
+        f" * Arenas (sized exactly from the plan): {', '.join(f'{k} {v} B' for k, v in sorted(arenas.items()))}.",
+        " * Each node function runs the plan's event list as is (dt_run_node): DMA starts / waits on the",
+        " * transfers' regions and slots, and compute steps calling the kernels on the planned L1 slots.",
+        " * Homes of whole tensors (level + offset):",
+    ]
     for note in layout.notes:
         h.append(f" *   note: {comment_text(note)}")
     shown = 0
@@ -426,8 +508,16 @@ def _network_c(plan: Plan, graph: Graph, hw: HwSpec, layout: Layout, arenas: Map
         alias = "" if home.tensor == name else f" = alias of {home.tensor}"
         h.append(f" *   {comment_text(name)}: {home.level}+{home.offset}{extra} {graph.tensor(name).nbytes} B{alias}")
     h.append(" */")
-    h += ['#include "network.h"', "", "#include <string.h>", "", '#include "dt_runtime.h"', '#include "dt_kernels.h"',
-          '#include "kernels.h"', ""]
+    h += [
+        '#include "network.h"',
+        "",
+        "#include <string.h>",
+        "",
+        '#include "dt_runtime.h"',
+        '#include "dt_kernels.h"',
+        '#include "kernels.h"',
+        "",
+    ]
     for level, size in sorted(arenas.items()):
         if size > 0:
             h.append(f"DT_ARENA({level}, {size});")
@@ -442,17 +532,29 @@ def _network_c(plan: Plan, graph: Graph, hw: HwSpec, layout: Layout, arenas: Map
     for node in graph.nodes:
         h.append(f'    "{node.name.replace(chr(92), "/").replace(chr(34), chr(39))}",')
     h.append("};")
-    h.append(f"void *const dt_input_ptrs[{len(graph.input_names)}] = {{"
-             + ", ".join(em.home_ptr(t).c().replace("(const void *)", "(void *)").replace("(const uint8_t *)",
-                                                                                          "(uint8_t *)")
-                         for t in graph.input_names) + "};")
-    h.append(f"const uint32_t dt_input_bytes[{len(graph.input_names)}] = {{"
-             + ", ".join(str(graph.tensor(t).nbytes) for t in graph.input_names) + "};")
-    h.append(f"const void *const dt_output_ptrs[{len(graph.output_names)}] = {{"
-             + ", ".join(Ptr(em.home_ptr(t).symbol, em.home_ptr(t).offset, True).c() for t in graph.output_names)
-             + "};")
-    h.append(f"const uint32_t dt_output_numel[{len(graph.output_names)}] = {{"
-             + ", ".join(str(graph.tensor(t).numel) for t in graph.output_names) + "};")
+    h.append(
+        f"void *const dt_input_ptrs[{len(graph.input_names)}] = {{"
+        + ", ".join(
+            em.home_ptr(t).c().replace("(const void *)", "(void *)").replace("(const uint8_t *)", "(uint8_t *)")
+            for t in graph.input_names
+        )
+        + "};"
+    )
+    h.append(
+        f"const uint32_t dt_input_bytes[{len(graph.input_names)}] = {{"
+        + ", ".join(str(graph.tensor(t).nbytes) for t in graph.input_names)
+        + "};"
+    )
+    h.append(
+        f"const void *const dt_output_ptrs[{len(graph.output_names)}] = {{"
+        + ", ".join(Ptr(em.home_ptr(t).symbol, em.home_ptr(t).offset, True).c() for t in graph.output_names)
+        + "};"
+    )
+    h.append(
+        f"const uint32_t dt_output_numel[{len(graph.output_names)}] = {{"
+        + ", ".join(str(graph.tensor(t).numel) for t in graph.output_names)
+        + "};"
+    )
     h.append("")
     h.append("static int32_t (*const dt_nodes[DT_NUM_NODES])(void) = {")
     for info in em.infos:
@@ -475,8 +577,14 @@ int32_t network_run(void) {
 
 
 def _kernels_h(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
-    lines = ["/* Generated: the kernel instances this network uses. */", "#ifndef DT_NETWORK_KERNELS_H",
-             "#define DT_NETWORK_KERNELS_H", "", '#include "dt_kernels.h"', ""]
+    lines = [
+        "/* Generated: the kernel instances this network uses. */",
+        "#ifndef DT_NETWORK_KERNELS_H",
+        "#define DT_NETWORK_KERNELS_H",
+        "",
+        '#include "dt_kernels.h"',
+        "",
+    ]
     lines += [f"DT_KERNEL_DECL({name});" for name in sorted(instances)]
     lines += ["", "#endif", ""]
     return "\n".join(lines)
@@ -484,8 +592,11 @@ def _kernels_h(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
 
 def kernel_instances_source(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
     """C source instantiating the typed kernel templates (also used by the kernel test driver)."""
-    lines = ["/* Generated: typed instances of the kernel templates (emit/kernels/<template>.tmpl.h). */",
-             '#include "dt_kernels.h"', ""]
+    lines = [
+        "/* Generated: typed instances of the kernel templates (emit/kernels/<template>.tmpl.h). */",
+        '#include "dt_kernels.h"',
+        "",
+    ]
     for name, (template, types) in sorted(instances.items()):
         params = TEMPLATE_PARAMS[template]
         lines.append(f"#define DT_NAME {name}")
@@ -503,15 +614,26 @@ def _kernels_c(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
     return kernel_instances_source(instances)
 
 
-def _main_c(graph: Graph, layout: Layout, inputs: Mapping[str, np.ndarray[Any, Any]] | None,
-            expected: Mapping[str, np.ndarray[Any, Any]] | None) -> str:
-    lines = ["/* Generated test harness: load inputs, run the network, compare outputs, print counts.",
-             " * Output lines (parsed by deeploy_tiler.emit.build):",
-             " *   DT_NODE <index> <retired instructions>",
-             " *   DT_OUTPUT <index> <elements> <mismatches> <first mismatching index or -1> <got> <expected>",
-             " *   DT_TOTAL <retired instructions>   and   DT_RESULT PASS|FAIL|NOCHECK */",
-             "#include <stdint.h>", "#include <stdio.h>", "#include <string.h>", "", '#include "network.h"',
-             '#include "dt_runtime.h"', ""]
+def _main_c(
+    graph: Graph,
+    layout: Layout,
+    inputs: Mapping[str, np.ndarray[Any, Any]] | None,
+    expected: Mapping[str, np.ndarray[Any, Any]] | None,
+) -> str:
+    lines = [
+        "/* Generated test harness: load inputs, run the network, compare outputs, print counts.",
+        " * Output lines (parsed by deeploy_tiler.emit.build):",
+        " *   DT_NODE <index> <retired instructions>",
+        " *   DT_OUTPUT <index> <elements> <mismatches> <first mismatching index or -1> <got> <expected>",
+        " *   DT_TOTAL <retired instructions>   and   DT_RESULT PASS|FAIL|NOCHECK */",
+        "#include <stdint.h>",
+        "#include <stdio.h>",
+        "#include <string.h>",
+        "",
+        '#include "network.h"',
+        '#include "dt_runtime.h"',
+        "",
+    ]
     del layout
     if inputs is not None:
         for k, name in enumerate(graph.input_names):
@@ -521,8 +643,10 @@ def _main_c(graph: Graph, layout: Layout, inputs: Mapping[str, np.ndarray[Any, A
                 raise EmitError(f"input {name}: shape {a.shape} != {t.shape}")
             if a.size and not t.dtype.holds(int(a.min()), int(a.max())):
                 raise EmitError(f"input {name}: values outside {t.dtype.value}")
-            lines.append(f"static const {t.dtype.c_type} dt_test_in{k}[{max(t.numel, 1)}] = "
-                         f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};")
+            lines.append(
+                f"static const {t.dtype.c_type} dt_test_in{k}[{max(t.numel, 1)}] = "
+                f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};"
+            )
     if expected is not None:
         for k, name in enumerate(graph.output_names):
             t = graph.tensor(name)
@@ -531,8 +655,10 @@ def _main_c(graph: Graph, layout: Layout, inputs: Mapping[str, np.ndarray[Any, A
                 raise EmitError(f"expected output {name}: {a.size} elements for {t.numel}")
             if a.size and not t.dtype.holds(int(a.min()), int(a.max())):
                 raise EmitError(f"expected output {name}: values outside {t.dtype.value}")
-            lines.append(f"static const {t.dtype.c_type} dt_test_exp{k}[{max(t.numel, 1)}] = "
-                         f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};")
+            lines.append(
+                f"static const {t.dtype.c_type} dt_test_exp{k}[{max(t.numel, 1)}] = "
+                f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};"
+            )
     lines.append("""
 static void dt_print_u64(const char *tag, int32_t index, uint64_t v) {
     char buf[24];
@@ -556,10 +682,13 @@ static void dt_print_u64(const char *tag, int32_t index, uint64_t v) {
     else:
         lines.append("    for (i = 0; i < DT_NUM_INPUTS; ++i) memset(dt_input_ptrs[i], 0, dt_input_bytes[i]);")
     lines.append("    rc = network_run();")
-    lines.append("    if (rc != 0) { printf(\"DT_ERROR node %ld left a DMA transfer pending\\n\", (long)(rc - 1)); "
-                 "failed = 1; }")
-    lines.append("    for (i = 0; i < DT_NUM_NODES; ++i) { dt_print_u64(\"DT_NODE\", i, dt_node_instr[i]); "
-                 "total += dt_node_instr[i]; }")
+    lines.append(
+        '    if (rc != 0) { printf("DT_ERROR node %ld left a DMA transfer pending\\n", (long)(rc - 1)); failed = 1; }'
+    )
+    lines.append(
+        '    for (i = 0; i < DT_NUM_NODES; ++i) { dt_print_u64("DT_NODE", i, dt_node_instr[i]); '
+        "total += dt_node_instr[i]; }"
+    )
     if expected is not None:
         for k, name in enumerate(graph.output_names):
             t = graph.tensor(name)
@@ -568,25 +697,30 @@ static void dt_print_u64(const char *tag, int32_t index, uint64_t v) {
             lines.append(f"        const {ct} *got = (const {ct} *)dt_output_ptrs[{k}];")
             lines.append("        uint32_t j, bad = 0; long first = -1, g = 0, e = 0;")
             lines.append(f"        for (j = 0; j < dt_output_numel[{k}]; ++j) {{")
-            lines.append(f"            if (got[j] != dt_test_exp{k}[j]) {{ if (first < 0) {{ first = (long)j; "
-                         f"g = (long)got[j]; e = (long)dt_test_exp{k}[j]; }} ++bad; }}")
+            lines.append(
+                f"            if (got[j] != dt_test_exp{k}[j]) {{ if (first < 0) {{ first = (long)j; "
+                f"g = (long)got[j]; e = (long)dt_test_exp{k}[j]; }} ++bad; }}"
+            )
             lines.append("        }")
-            lines.append(f"        printf(\"DT_OUTPUT {k} %lu %lu %ld %ld %ld\\n\", "
-                         f"(unsigned long)dt_output_numel[{k}], "
-                         "(unsigned long)bad, first, g, e);")
+            lines.append(
+                f'        printf("DT_OUTPUT {k} %lu %lu %ld %ld %ld\\n", '
+                f"(unsigned long)dt_output_numel[{k}], "
+                "(unsigned long)bad, first, g, e);"
+            )
             lines.append("        if (bad) failed = 1;")
             lines.append("    }")
-    lines.append("    dt_print_u64(\"DT_TOTAL\", -1, total);")
-    lines.append("    printf(\"DT_DMA %lu %lu\\n\", (unsigned long)dt_dma_transfers(), (unsigned long)dt_dma_bytes());")
+    lines.append('    dt_print_u64("DT_TOTAL", -1, total);')
+    lines.append('    printf("DT_DMA %lu %lu\\n", (unsigned long)dt_dma_transfers(), (unsigned long)dt_dma_bytes());')
     result = '"PASS" : "FAIL"' if expected is not None else '"NOCHECK" : "FAIL"'
-    lines.append(f"    printf(\"DT_RESULT %s\\n\", failed ? \"FAIL\" : {result.split(' : ')[0]});")
+    lines.append(f'    printf("DT_RESULT %s\\n", failed ? "FAIL" : {result.split(" : ")[0]});')
     lines.append("    return failed;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _memory_sizes(arenas: Mapping[str, int], const_sizes: Mapping[str, int], graph: Graph, tables: int
-                  ) -> tuple[int, int]:
+def _memory_sizes(
+    arenas: Mapping[str, int], const_sizes: Mapping[str, int], graph: Graph, tables: int
+) -> tuple[int, int]:
     """RV32 link regions: flash for code, constants, schedule tables (an upper estimate) and test data."""
     test_data = sum(t.nbytes for t in (*graph.inputs, *graph.outputs))
     flash = max(4 << 20, _round_mb(sum(const_sizes.values()) + test_data + tables + (2 << 20)))

@@ -36,7 +36,6 @@ class Ptr:
         return f"({qual}void *)({expr})"
 
 
-
 def dense_strides(shape: Sequence[int]) -> tuple[int, ...]:
     out = []
     acc = 1
@@ -71,13 +70,16 @@ class View:
         return ITEMSIZE[self.dtype]
 
     def covers(self, box: Box) -> bool:
-        return all(s0 <= s and s + n <= s0 + n0 for (s, n), s0, n0 in zip(box, self.start, self.shape, strict=True)
-                   if n > 0)
+        return all(
+            s0 <= s and s + n <= s0 + n0 for (s, n), s0, n0 in zip(box, self.start, self.shape, strict=True) if n > 0
+        )
 
     def require(self, box: Box, what: str) -> None:
         if not self.covers(box):
-            raise EmitError(f"{what}: the {self.where} of {self.tensor} holds "
-                            f"{_fmt(tuple(zip(self.start, self.shape, strict=True)))} but the step needs {_fmt(box)}")
+            raise EmitError(
+                f"{what}: the {self.where} of {self.tensor} holds "
+                f"{_fmt(tuple(zip(self.start, self.shape, strict=True)))} but the step needs {_fmt(box)}"
+            )
 
     def linear(self, coords: Sequence[int]) -> int:
         return sum((c - s) * st for c, s, st in zip(coords, self.start, self.strides, strict=True))
@@ -85,8 +87,9 @@ class View:
     def ptr(self, coords: Sequence[int]) -> Ptr:
         lin = self.linear(coords)
         if lin < 0:
-            raise EmitError(f"{self.tensor}: element {tuple(coords)} lies before the {self.where} starting at "
-                            f"{self.start}")
+            raise EmitError(
+                f"{self.tensor}: element {tuple(coords)} lies before the {self.where} starting at {self.start}"
+            )
         return self.base + lin * self.itemsize
 
     def reshaped(self, shape: tuple[int, ...]) -> View:
@@ -97,9 +100,15 @@ class View:
 
     def with_unit_dim(self, axis: int) -> View:
         """Insert a dimension of extent 1 at `axis` (1-D convolutions as 2-D, vector MatMul operands)."""
-        return View(self.tensor, self.base, self.dtype, (*self.start[:axis], 0, *self.start[axis:]),
-                    (*self.shape[:axis], 1, *self.shape[axis:]), (*self.full[:axis], 1, *self.full[axis:]),
-                    self.where)
+        return View(
+            self.tensor,
+            self.base,
+            self.dtype,
+            (*self.start[:axis], 0, *self.start[axis:]),
+            (*self.shape[:axis], 1, *self.shape[axis:]),
+            (*self.full[:axis], 1, *self.full[axis:]),
+            self.where,
+        )
 
 
 def _fmt(box: Box) -> str:
@@ -154,8 +163,9 @@ def collapse(extents: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[
     return out_e, out_s
 
 
-def split_leading(extents: list[int], strides: list[list[int]], keep: int
-                  ) -> tuple[list[int], list[list[int]], list[list[int]]]:
+def split_leading(
+    extents: list[int], strides: list[list[int]], keep: int
+) -> tuple[list[int], list[list[int]], list[list[int]]]:
     """Fit `extents` into `keep` kernel dimensions: extra leading dimensions become separate calls.
 
     Returns (kernel extents padded with leading 1s to `keep`, kernel strides, per call the element

@@ -25,10 +25,26 @@ if TYPE_CHECKING:
 
     from ..hw.spec import HwSpec
 
-__all__ = ["CSV_FIELDS", "MIN_FEASIBLE_HEADERS", "POINT_HEADERS", "NodeComparison", "breakdown_figure",
-           "compare_double_buffering", "csv_row", "double_buffer_figure", "figure_data_uri", "html_report",
-           "latency_figure", "memory_map_figure", "min_feasible_rows", "point_rows", "save_figure", "save_figures",
-           "sweep_figures", "visible_columns"]
+__all__ = [
+    "CSV_FIELDS",
+    "MIN_FEASIBLE_HEADERS",
+    "POINT_HEADERS",
+    "NodeComparison",
+    "breakdown_figure",
+    "compare_double_buffering",
+    "csv_row",
+    "double_buffer_figure",
+    "figure_data_uri",
+    "html_report",
+    "latency_figure",
+    "memory_map_figure",
+    "min_feasible_rows",
+    "point_rows",
+    "save_figure",
+    "save_figures",
+    "sweep_figures",
+    "visible_columns",
+]
 
 Metric = Literal["cycles", "latency_ms", "tokens_per_s"]
 
@@ -36,9 +52,23 @@ Metric = Literal["cycles", "latency_ms", "tokens_per_s"]
 
 CSV_FIELDS: tuple[str, ...] = tuple(SweepPoint.model_fields)
 
-POINT_HEADERS: tuple[str, ...] = ("#", "L1 B", "L2 B", "double buffer", "overrides", "status", "cycles",
-                                  "latency us", "tokens/s", "tiles", "DMA B", "L1 used B", "L2 used B", "Pareto",
-                                  "s")
+POINT_HEADERS: tuple[str, ...] = (
+    "#",
+    "L1 B",
+    "L2 B",
+    "double buffer",
+    "overrides",
+    "status",
+    "cycles",
+    "latency us",
+    "tokens/s",
+    "tiles",
+    "DMA B",
+    "L1 used B",
+    "L2 used B",
+    "Pareto",
+    "s",
+)
 
 
 def csv_row(point: SweepPoint) -> dict[str, Any]:
@@ -61,41 +91,85 @@ def point_rows(points: Sequence[SweepPoint], pareto: Sequence[SweepPoint] = ()) 
     front = {p.index for p in pareto}
     rows = []
     for p in points:
-        status = p.status if p.feasible or p.required_bytes is None else \
-            f"{p.status} ({p.infeasible_level} needs {p.required_bytes:,} B)"
+        status = (
+            p.status
+            if p.feasible or p.required_bytes is None
+            else f"{p.status} ({p.infeasible_level} needs {p.required_bytes:,} B)"
+        )
         if not p.within_capacity:
             status += ", beyond the usable memory"
-        rows.append([str(p.index), f"{p.l1:,}", f"{p.l2:,}", "on" if p.double_buffer else "off", _ov(p.overrides),
-                     status, _n(p.total_cycles), "-" if p.latency_s is None else f"{1e6 * p.latency_s:,.1f}",
-                     "-" if p.tokens_per_s is None else f"{p.tokens_per_s:,.1f}", _n(p.tiles), _n(p.dma_bytes),
-                     _n(p.l1_used), _n(p.l2_used), "*" if p.index in front else "", f"{p.seconds:.2f}"])
+        rows.append(
+            [
+                str(p.index),
+                f"{p.l1:,}",
+                f"{p.l2:,}",
+                "on" if p.double_buffer else "off",
+                _ov(p.overrides),
+                status,
+                _n(p.total_cycles),
+                "-" if p.latency_s is None else f"{1e6 * p.latency_s:,.1f}",
+                "-" if p.tokens_per_s is None else f"{p.tokens_per_s:,.1f}",
+                _n(p.tiles),
+                _n(p.dma_bytes),
+                _n(p.l1_used),
+                _n(p.l2_used),
+                "*" if p.index in front else "",
+                f"{p.seconds:.2f}",
+            ]
+        )
     return rows
 
 
 def visible_columns(result: SweepResult) -> list[int]:
     """Indices of `POINT_HEADERS` worth showing for this result: columns that never vary are left out."""
     grid = result.grid
-    varied = {"L2 B": len(grid.get("l2", [])) > 1, "double buffer": len(grid.get("double_buffer", [])) > 1,
-              "overrides": any(grid.get("overrides", [])), "tokens/s": result.tokens_per_step is not None}
+    varied = {
+        "L2 B": len(grid.get("l2", [])) > 1,
+        "double buffer": len(grid.get("double_buffer", [])) > 1,
+        "overrides": any(grid.get("overrides", [])),
+        "tokens/s": result.tokens_per_step is not None,
+    }
     return [i for i, h in enumerate(POINT_HEADERS) if varied.get(h, True)]
 
 
-MIN_FEASIBLE_HEADERS: tuple[str, ...] = ("double buffer", "overrides", "min L1 B", "min L2 B", "verified",
-                                         "= lower bound", "probes", "notes")
+MIN_FEASIBLE_HEADERS: tuple[str, ...] = (
+    "double buffer",
+    "overrides",
+    "min L1 B",
+    "min L2 B",
+    "verified",
+    "= lower bound",
+    "probes",
+    "notes",
+)
 
 
 def min_feasible_rows(found: Sequence[MinFeasible]) -> list[list[str]]:
     rows = []
     for m in found:
+
         def cell(level: str, m: MinFeasible = m) -> str:
             v = m.budgets.get(level)
             return f"none within {m.capacity.get(level, 0):,}" if v is None else f"{v:,}"
 
         verified = ", ".join(f"{lv} {'yes' if ok else 'NO'}" for lv, ok in m.verified.items())
-        exact = ", ".join(f"{lv} {'yes' if m.budgets.get(lv) == b else 'no'}" for lv, b in m.lower_bounds.items()
-                          if m.budgets.get(lv) is not None)
-        rows.append(["on" if m.double_buffer else "off", _ov(m.overrides), cell("L1"), cell("L2"), verified,
-                     exact or "-", str(m.probes), "; ".join(f"{k}: {v}" for k, v in m.notes.items())])
+        exact = ", ".join(
+            f"{lv} {'yes' if m.budgets.get(lv) == b else 'no'}"
+            for lv, b in m.lower_bounds.items()
+            if m.budgets.get(lv) is not None
+        )
+        rows.append(
+            [
+                "on" if m.double_buffer else "off",
+                _ov(m.overrides),
+                cell("L1"),
+                cell("L2"),
+                verified,
+                exact or "-",
+                str(m.probes),
+                "; ".join(f"{k}: {v}" for k, v in m.notes.items()),
+            ]
+        )
     return rows
 
 
@@ -146,18 +220,35 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
             ax.plot([x for x, _ in good], [y for _, y in good], marker="o", color=color, label=label)
         bad = sorted(p.l1 for p in pts if not p.feasible)
         if bad:
-            ax.plot(bad, [0.0] * len(bad), linestyle="none", marker="x", color=color, clip_on=False,
-                    label=f"infeasible ({label})" if not good else None)
+            ax.plot(
+                bad,
+                [0.0] * len(bad),
+                linestyle="none",
+                marker="x",
+                color=color,
+                clip_on=False,
+                label=f"infeasible ({label})" if not good else None,
+            )
     front = [(p.l1, v) for p in result.pareto if (v := _metric(p, metric)) is not None]
     if front:
-        ax.scatter([x for x, _ in front], [y for _, y in front], s=150, facecolors="none", edgecolors="crimson",
-                   linewidths=2, label="Pareto front", zorder=3)
+        ax.scatter(
+            [x for x, _ in front],
+            [y for _, y in front],
+            s=150,
+            facecolors="none",
+            edgecolors="crimson",
+            linewidths=2,
+            label="Pareto front",
+            zorder=3,
+        )
     mins: dict[int, list[str]] = {}
     for m in result.min_feasible:
         v = m.budgets.get("L1")
         if v:
-            mins.setdefault(v, []).append(f"{'double' if m.double_buffer else 'single'} buffering"
-                                          + (f", {_ov(m.overrides)}" if m.overrides else ""))
+            mins.setdefault(v, []).append(
+                f"{'double' if m.double_buffer else 'single'} buffering"
+                + (f", {_ov(m.overrides)}" if m.overrides else "")
+            )
     for v, configs in sorted(mins.items()):
         which = "" if len(configs) == len(result.min_feasible) else f" ({'; '.join(configs)})"
         ax.axvline(v, color="crimson", linestyle="--", alpha=0.5, linewidth=1, label=f"min feasible L1 {v:,} B{which}")
@@ -174,7 +265,7 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
 
 def _short(name: str, width: int = 28) -> str:
     """A tick label: long generated names keep their distinctive end."""
-    return name if len(name) <= width else "\u2026" + name[-(width - 1):]
+    return name if len(name) <= width else "\u2026" + name[-(width - 1) :]
 
 
 def _real_nodes(plan: Plan) -> list[NodePlan]:
@@ -195,8 +286,9 @@ def breakdown_figure(plan: Plan, hw: HwSpec | None = None, *, top: int = 30) -> 
     fig, (ax,) = _figure(max(6.5, 0.3 * len(nodes) + 2.5), 4.6)
     names = [_short(n.name) for n in nodes]
     x = list(range(len(nodes)))
-    overhead = [min(n.num_tiles * hw.engine(n.engine).call_overhead_cycles, n.cycles.compute) if hw else 0
-                for n in nodes]
+    overhead = [
+        min(n.num_tiles * hw.engine(n.engine).call_overhead_cycles, n.cycles.compute) if hw else 0 for n in nodes
+    ]
     work = [n.cycles.compute - o for n, o in zip(nodes, overhead, strict=True)]
     exposed = [n.cycles.total - n.cycles.compute for n in nodes]
     ax.bar(x, work, label="compute" if hw else "compute (call overheads included)", color="C0")
@@ -205,20 +297,34 @@ def breakdown_figure(plan: Plan, hw: HwSpec | None = None, *, top: int = 30) -> 
     ax.bar(x, exposed, bottom=[w + o for w, o in zip(work, overhead, strict=True)], label="exposed DMA", color="C3")
     hidden = [n.cycles.dma - e for n, e in zip(nodes, exposed, strict=True)]
     ax.plot(x, hidden, linestyle="none", marker=".", color="k", label="DMA hidden by overlap")
-    ax.plot(x, [n.lower_bound_cycles for n in nodes], linestyle="none", marker="_", markersize=14, color="k",
-            label="lower bound")
+    ax.plot(
+        x,
+        [n.lower_bound_cycles for n in nodes],
+        linestyle="none",
+        marker="_",
+        markersize=14,
+        color="k",
+        label="lower bound",
+    )
     ax.set_xticks(x, names, rotation=75, fontsize=7)
     ax.set_ylabel("modeled cycles")
     total = sum(n.cycles.total for n in _real_nodes(plan))
     shown = "" if len(nodes) == len(_real_nodes(plan)) else f" (largest {len(nodes)} nodes)"
-    ax.set_title(f"{plan.model}: per-node cycles{shown}, total {total:,}, L1 budget {plan.budgets.get('L1', 0):,} B",
-                 fontsize=10)
+    ax.set_title(
+        f"{plan.model}: per-node cycles{shown}, total {total:,}, L1 budget {plan.budgets.get('L1', 0):,} B", fontsize=10
+    )
     ax.legend(fontsize=7)
     return fig
 
 
-def _draw_level(ax: Axes, rects: Sequence[tuple[float, float, float, float, str]], capacity: int | None,
-                peak: int | None, level: str, labels: bool) -> None:
+def _draw_level(
+    ax: Axes,
+    rects: Sequence[tuple[float, float, float, float, str]],
+    capacity: int | None,
+    peak: int | None,
+    level: str,
+    labels: bool,
+) -> None:
     from matplotlib.patches import Rectangle
 
     for k, (x0, w, y0, h, name) in enumerate(rects):
@@ -258,8 +364,11 @@ def memory_map_figure(plan: Plan, levels: Sequence[str] | None = None, *, labels
                 rects += [(i + 1, 1, b.offset, b.bytes, f"{n.name}.{b.name}") for b in n.buffers if b.level == level]
             peak = max((n.l1_bytes for n in plan.nodes), default=0)
         else:
-            rects = [(b.start, b.end - b.start, b.offset, b.size, b.tensor) for b in plan.memory
-                     if b.level == level and b.alias_of is None]
+            rects = [
+                (b.start, b.end - b.start, b.offset, b.size, b.tensor)
+                for b in plan.memory
+                if b.level == level and b.alias_of is None
+            ]
             usage = next((lv for lv in plan.levels if lv.level == level), None)
             if usage:
                 peak, capacity = usage.peak, usage.capacity
@@ -295,9 +404,13 @@ def compare_double_buffering(double: Plan, single: Plan) -> list[NodeComparison]
     """Per node (graph order, data-free reshapes left out): cycles and L1 with and without double
     buffering at the same budgets. `saved_cycles > 0`: double buffering pays there."""
     other = {n.name: n for n in single.nodes}
-    return [NodeComparison(n.name, n.op_type, n.cycles.total, other[n.name].cycles.total, n.l1_bytes,
-                           other[n.name].l1_bytes)
-            for n in _real_nodes(double) if n.name in other]
+    return [
+        NodeComparison(
+            n.name, n.op_type, n.cycles.total, other[n.name].cycles.total, n.l1_bytes, other[n.name].l1_bytes
+        )
+        for n in _real_nodes(double)
+        if n.name in other
+    ]
 
 
 def double_buffer_figure(double: Plan, single: Plan, *, top: int = 30) -> Figure:
@@ -316,12 +429,18 @@ def double_buffer_figure(double: Plan, single: Plan, *, top: int = 30) -> Figure
     twin.plot(x, [r.extra_l1 for r in rows], color="C3", marker=".", label="extra L1 bytes")
     twin.set_ylabel("extra L1 bytes")
     saved = sum(r.saved_cycles for r in compare_double_buffering(double, single))
-    ax.set_title(f"{double.model}: double buffering at L1 {double.budgets.get('L1', 0):,} B saves {saved:,} of "
-                 f"{single.total_cycles:,} cycles", fontsize=10)
+    ax.set_title(
+        f"{double.model}: double buffering at L1 {double.budgets.get('L1', 0):,} B saves {saved:,} of "
+        f"{single.total_cycles:,} cycles",
+        fontsize=10,
+    )
     from matplotlib.patches import Patch
 
-    handles = [Patch(color="C2", label="cycles saved by double buffering"),
-               Patch(color="C7", label="no gain (or a loss)"), *twin.get_legend_handles_labels()[0]]
+    handles = [
+        Patch(color="C2", label="cycles saved by double buffering"),
+        Patch(color="C7", label="no gain (or a loss)"),
+        *twin.get_legend_handles_labels()[0],
+    ]
     ax.legend(handles=handles, fontsize=7, loc="upper left")
     return fig
 
@@ -345,8 +464,9 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 110) -> Path:
     return p
 
 
-def save_figures(figures: Mapping[str, Figure], directory: str | Path, *,
-                 formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+def save_figures(
+    figures: Mapping[str, Figure], directory: str | Path, *, formats: Sequence[str] = ("png", "svg")
+) -> list[Path]:
     """Each figure as `<directory>/<name>.<format>` for every format; the directory is created."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -387,38 +507,55 @@ def _img(fig: Figure, alt: str) -> str:
     return f'<figure><img alt="{html.escape(alt)}" src="{figure_data_uri(fig)}"></figure>'
 
 
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
-          "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
-          "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
-          "img{max-width:100%;height:auto}figure{margin:1em 0}p.meta{color:#555;font-size:13px}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
+    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
+    "img{max-width:100%;height:auto}figure{margin:1em 0}p.meta{color:#555;font-size:13px}"
+)
 
 
-def html_report(result: SweepResult, plan: Plan | None = None, hw: HwSpec | None = None, *,
-                plan_note: str | None = None) -> str:
+def html_report(
+    result: SweepResult, plan: Plan | None = None, hw: HwSpec | None = None, *, plan_note: str | None = None
+) -> str:
     """One self-contained page: summary, smallest feasible budgets, the latency picture, every point,
     the Pareto front, and for `plan` its per-node breakdown and memory map; pictures are inlined PNGs."""
     esc = html.escape
     feasible = len(result.feasible_points)
-    meta = (f"{len(result.points)} points ({feasible} feasible) on the {esc(result.executor)} executor with "
-            f"{result.workers} worker(s), {result.seconds:.1f} s"
-            + ("" if result.complete else " &mdash; <strong>incomplete: the sweep was stopped early</strong>")
-            + (f"; {result.tokens_per_step} token(s) per run (decode step)" if result.tokens_per_step else ""))
-    s = [f"<h1>{esc(result.model)} on {esc(result.hw)}</h1>", f"<p class='meta'>{meta}</p>",
-         "<h2>Smallest feasible budgets (by search)</h2>",
-         _table(MIN_FEASIBLE_HEADERS, min_feasible_rows(result.min_feasible)) if result.min_feasible
-         else "<p>not searched</p>",
-         "<h2>Latency against the L1 budget</h2>", _img(latency_figure(result), "latency against the L1 budget")]
+    meta = (
+        f"{len(result.points)} points ({feasible} feasible) on the {esc(result.executor)} executor with "
+        f"{result.workers} worker(s), {result.seconds:.1f} s"
+        + ("" if result.complete else " &mdash; <strong>incomplete: the sweep was stopped early</strong>")
+        + (f"; {result.tokens_per_step} token(s) per run (decode step)" if result.tokens_per_step else "")
+    )
+    s = [
+        f"<h1>{esc(result.model)} on {esc(result.hw)}</h1>",
+        f"<p class='meta'>{meta}</p>",
+        "<h2>Smallest feasible budgets (by search)</h2>",
+        _table(MIN_FEASIBLE_HEADERS, min_feasible_rows(result.min_feasible))
+        if result.min_feasible
+        else "<p>not searched</p>",
+        "<h2>Latency against the L1 budget</h2>",
+        _img(latency_figure(result), "latency against the L1 budget"),
+    ]
     if result.tokens_per_step:
         s.append(_img(latency_figure(result, metric="tokens_per_s"), "tokens per second against the L1 budget"))
     keep = visible_columns(result)
-    s += ["<h2>Pareto front (L1, L2, latency)</h2>",
-          _table(POINT_HEADERS, point_rows(result.pareto, result.pareto), keep),
-          "<h2>Every point</h2>", _table(POINT_HEADERS, point_rows(result.points, result.pareto), keep)]
+    s += [
+        "<h2>Pareto front (L1, L2, latency)</h2>",
+        _table(POINT_HEADERS, point_rows(result.pareto, result.pareto), keep),
+        "<h2>Every point</h2>",
+        _table(POINT_HEADERS, point_rows(result.points, result.pareto), keep),
+    ]
     if plan is not None:
-        s += [f"<h2>Plan at L1 {plan.budgets.get('L1', 0):,} B, L2 {plan.budgets.get('L2', 0):,} B</h2>",
-              f"<p class='meta'>{esc(plan_note)}</p>" if plan_note else "",
-              _img(breakdown_figure(plan, hw), "per-node cycle breakdown"),
-              _img(memory_map_figure(plan), "memory map over time")]
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(result.model)} on "
-            f"{esc(result.hw)}: memory budgets</title><style>{_STYLE}</style></head><body>{''.join(s)}"
-            "</body></html>\n")
+        s += [
+            f"<h2>Plan at L1 {plan.budgets.get('L1', 0):,} B, L2 {plan.budgets.get('L2', 0):,} B</h2>",
+            f"<p class='meta'>{esc(plan_note)}</p>" if plan_note else "",
+            _img(breakdown_figure(plan, hw), "per-node cycle breakdown"),
+            _img(memory_map_figure(plan), "memory map over time"),
+        ]
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(result.model)} on "
+        f"{esc(result.hw)}: memory budgets</title><style>{_STYLE}</style></head><body>{''.join(s)}"
+        "</body></html>\n"
+    )

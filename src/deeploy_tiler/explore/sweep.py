@@ -34,9 +34,21 @@ from ..units import parse_bytes
 if TYPE_CHECKING:
     from ..solver import SolverOptions
 
-__all__ = ["Executor", "MinFeasible", "SweepError", "SweepPoint", "SweepResult", "decode_tokens_per_step",
-           "min_feasible", "min_feasible_l1", "pareto_front", "parse_grid", "parse_overrides",
-           "sweep", "sweep_result"]
+__all__ = [
+    "Executor",
+    "MinFeasible",
+    "SweepError",
+    "SweepPoint",
+    "SweepResult",
+    "decode_tokens_per_step",
+    "min_feasible",
+    "min_feasible_l1",
+    "pareto_front",
+    "parse_grid",
+    "parse_overrides",
+    "sweep",
+    "sweep_result",
+]
 
 Executor = Literal["process", "serial", "ray"]
 EXECUTORS: tuple[str, ...] = ("process", "serial", "ray")
@@ -95,8 +107,10 @@ class MinFeasible(_Frozen):
     capacity: dict[str, int] = Field(description="level -> usable bytes (the search ceiling)")
     verified: dict[str, bool]
     lower_bounds: dict[str, int] = Field(
-        default_factory=dict, description="level -> the planner's proven lower bound (its answer at 0 B); a budget "
-        "equal to it is minimal without any monotonicity assumption")
+        default_factory=dict,
+        description="level -> the planner's proven lower bound (its answer at 0 B); a budget "
+        "equal to it is minimal without any monotonicity assumption",
+    )
     probes: int = Field(ge=0, description="plans (or memory plans) the search ran")
     notes: dict[str, str] = Field(default_factory=dict)
     seconds: float = 0.0
@@ -146,8 +160,9 @@ def _range(item: str) -> list[int]:
         try:
             factor = float(step_s.removeprefix("x").removeprefix("*")) if step_s else 2.0
         except ValueError:
-            raise ValueError(f"budget range {item!r}: step {step_s!r} is not a factor (x2) or an increment "
-                             "(+4KiB)") from None
+            raise ValueError(
+                f"budget range {item!r}: step {step_s!r} is not a factor (x2) or an increment (+4KiB)"
+            ) from None
         if not factor > 1.0 or not math.isfinite(factor):
             raise ValueError(f"budget range {item!r}: the step factor must be > 1")
         if lo == 0:
@@ -314,27 +329,55 @@ def _run_point(ctx: _Context, task: _PointTask) -> SweepPoint:
     hw = ctx.spec(task.overrides)
     l2 = hw.budget_bytes("L2") if task.l2 is None else task.l2
     within = task.l1 <= hw.memory("L1").usable_bytes and l2 <= hw.memory("L2").usable_bytes
-    common: dict[str, Any] = {"index": task.index, "l1": task.l1, "l2": l2, "double_buffer": task.double_buffer,
-                              "overrides": dict(task.overrides), "within_capacity": within}
+    common: dict[str, Any] = {
+        "index": task.index,
+        "l1": task.l1,
+        "l2": l2,
+        "double_buffer": task.double_buffer,
+        "overrides": dict(task.overrides),
+        "within_capacity": within,
+    }
     try:
         p = plan(ctx.graph, hw, l1=task.l1, l2=l2, double_buffer=task.double_buffer, **ctx.solver_options)
     except InfeasibleBudget as e:
-        return SweepPoint(**common, status="infeasible", feasible=False, infeasible_level=e.level,
-                          required_bytes=e.required_bytes, message=str(e), seconds=time.perf_counter() - t0)
+        return SweepPoint(
+            **common,
+            status="infeasible",
+            feasible=False,
+            infeasible_level=e.level,
+            required_bytes=e.required_bytes,
+            message=str(e),
+            seconds=time.perf_counter() - t0,
+        )
     except Exception as e:  # one bad point must not lose the others: recorded, the sweep goes on
-        return SweepPoint(**common, status="error", feasible=False, message=f"{type(e).__name__}: {e}",
-                          seconds=time.perf_counter() - t0)
+        return SweepPoint(
+            **common,
+            status="error",
+            feasible=False,
+            message=f"{type(e).__name__}: {e}",
+            seconds=time.perf_counter() - t0,
+        )
     latency = p.total_cycles / hw.clock_hz
     tps = ctx.tokens_per_step / latency if ctx.tokens_per_step and latency > 0 else None
     peaks = {lv.level: lv.peak for lv in p.levels}
     nodes = [n for n in p.nodes if n.alias_of is None]
-    return SweepPoint(**common, status="ok", feasible=True, total_cycles=p.total_cycles,
-                      lower_bound_cycles=p.lower_bound_cycles, latency_s=latency, tokens_per_s=tps,
-                      tiles=p.num_tiles, dma_bytes=sum(n.dma_bytes for n in nodes),
-                      compute_cycles=sum(n.cycles.compute for n in nodes),
-                      exposed_dma_cycles=sum(n.cycles.exposed_dma for n in nodes),
-                      l1_used=max((n.l1_bytes for n in nodes), default=0), l2_used=peaks.get("L2"),
-                      l3_used=peaks.get("L3"), seconds=time.perf_counter() - t0)
+    return SweepPoint(
+        **common,
+        status="ok",
+        feasible=True,
+        total_cycles=p.total_cycles,
+        lower_bound_cycles=p.lower_bound_cycles,
+        latency_s=latency,
+        tokens_per_s=tps,
+        tiles=p.num_tiles,
+        dma_bytes=sum(n.dma_bytes for n in nodes),
+        compute_cycles=sum(n.cycles.compute for n in nodes),
+        exposed_dma_cycles=sum(n.cycles.exposed_dma for n in nodes),
+        l1_used=max((n.l1_bytes for n in nodes), default=0),
+        l2_used=peaks.get("L2"),
+        l3_used=peaks.get("L3"),
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # --- smallest feasible budgets -------------------------------------------------------------------------------
@@ -392,8 +435,9 @@ class _Search:
             hi, lo = hi - 1, -1  # the bound was wrong (a planner bug): bisect everything below
 
 
-def _l1_stage(graph: Graph, hw: HwSpec, double_buffer: bool, options: SolverOptions,
-              keep: dict[str, Plan]) -> Callable[[int], InfeasibleBudget | None]:
+def _l1_stage(
+    graph: Graph, hw: HwSpec, double_buffer: bool, options: SolverOptions, keep: dict[str, Plan]
+) -> Callable[[int], InfeasibleBudget | None]:
     """`dt.plan`'s first stage (tiling, the one that raises for L1); keeps the plan of the smallest
     feasible budget probed so far in `keep["plan"]`."""
     from ..planner.pipeline import tile_network
@@ -436,8 +480,14 @@ def _raises_for(level: str, call: Callable[[], Any]) -> bool:
     return False
 
 
-def min_feasible(graph: Graph, hw: HwSpec, *, double_buffer: bool = True, options: SolverOptions | None = None,
-                 overrides: dict[str, Any] | None = None) -> MinFeasible:
+def min_feasible(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    double_buffer: bool = True,
+    options: SolverOptions | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> MinFeasible:
     """Smallest feasible L1 budget, and the smallest L2 budget at that L1, of one configuration (`hw`
     with `overrides` applied), each within the level's usable bytes.
 
@@ -476,29 +526,46 @@ def min_feasible(graph: Graph, hw: HwSpec, *, double_buffer: bool = True, option
             verified["L1"] = l1 == 0 or _raises_for("L1", lambda: plan(graph, spec, l1=l1 - 1, l2=l2, **kw))
             verified["L2"] = l2 == 0 or _raises_for("L2", lambda: plan(graph, spec, l1=l1, l2=l2 - 1, **kw))
     bounds = {"L1": s1.bound, **({"L2": s2.bound} if s2 else {})}
-    return MinFeasible(double_buffer=double_buffer, overrides=dict(overrides or {}), budgets={"L1": l1, "L2": l2},
-                       capacity=capacity, verified=verified, lower_bounds=bounds,
-                       probes=s1.probes + (s2.probes if s2 else 0), notes=notes, seconds=time.perf_counter() - t0)
+    return MinFeasible(
+        double_buffer=double_buffer,
+        overrides=dict(overrides or {}),
+        budgets={"L1": l1, "L2": l2},
+        capacity=capacity,
+        verified=verified,
+        lower_bounds=bounds,
+        probes=s1.probes + (s2.probes if s2 else 0),
+        notes=notes,
+        seconds=time.perf_counter() - t0,
+    )
 
 
-def min_feasible_l1(graph: Graph, hw: HwSpec, *, double_buffer: bool = True,
-                    options: SolverOptions | None = None) -> int | None:
+def min_feasible_l1(
+    graph: Graph, hw: HwSpec, *, double_buffer: bool = True, options: SolverOptions | None = None
+) -> int | None:
     """Smallest L1 budget the tiling plans (within the level's usable bytes), by search, not by grid."""
     from ..solver import SolverOptions
 
-    value, _ = _Search(_l1_stage(graph, hw, double_buffer, options or SolverOptions(), {}),
-                       hw.memory("L1").usable_bytes, "L1").run()
+    value, _ = _Search(
+        _l1_stage(graph, hw, double_buffer, options or SolverOptions(), {}), hw.memory("L1").usable_bytes, "L1"
+    ).run()
     return value
 
 
 def _run_search(ctx: _Context, task: _SearchTask) -> MinFeasible:
     try:
-        return min_feasible(ctx.graph, ctx.hw, double_buffer=task.double_buffer, options=ctx.options(),
-                            overrides=dict(task.overrides))
+        return min_feasible(
+            ctx.graph, ctx.hw, double_buffer=task.double_buffer, options=ctx.options(), overrides=dict(task.overrides)
+        )
     except Exception as e:  # like a point: recorded, the sweep goes on
-        return MinFeasible(double_buffer=task.double_buffer, overrides=dict(task.overrides),
-                           budgets={"L1": None, "L2": None}, capacity={}, verified={"L1": False, "L2": False},
-                           probes=0, notes={"error": f"{type(e).__name__}: {e}"})
+        return MinFeasible(
+            double_buffer=task.double_buffer,
+            overrides=dict(task.overrides),
+            budgets={"L1": None, "L2": None},
+            capacity={},
+            verified={"L1": False, "L2": False},
+            probes=0,
+            notes={"error": f"{type(e).__name__}: {e}"},
+        )
 
 
 # --- Pareto front --------------------------------------------------------------------------------------------
@@ -536,8 +603,7 @@ def _context(payload: _Payload) -> _Context:
     ctx = _WORKER.get(payload.key)
     if ctx is None:
         _WORKER.clear()
-        ctx = _Context(payload.graph, payload.hw, payload.tokens_per_step,
-                       dict(payload.solver_options))
+        ctx = _Context(payload.graph, payload.hw, payload.tokens_per_step, dict(payload.solver_options))
         _WORKER[payload.key] = ctx
     return ctx
 
@@ -581,8 +647,12 @@ def _map_process(payload: _Payload, tasks: list[_Task], workers: int) -> Generat
 
     # spawn, not fork: the parent may run threads (a progress bar, a Ray client, OR-tools), and a forked
     # child inherits their locks in whatever state they were.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_process, initargs=(payload,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_process,
+        initargs=(payload,),
+    )
     finished = False
     try:
         futures: list[Future[_Outcome]] = [pool.submit(_execute_in_process, t) for t in tasks]
@@ -610,8 +680,9 @@ def _check_ray_address(address: str) -> None:
         raise SweepError(f"the Ray cluster at {address!r} does not answer ({e.strerror or e})") from None
 
 
-def _map_ray(payload: _Payload, tasks: list[_Task], workers: int | None,
-             address: str | None) -> Generator[_Outcome, None, None]:
+def _map_ray(
+    payload: _Payload, tasks: list[_Task], workers: int | None, address: str | None
+) -> Generator[_Outcome, None, None]:
     try:
         import ray
     except ImportError:
@@ -625,8 +696,13 @@ def _map_ray(payload: _Payload, tasks: list[_Task], workers: int | None,
         import logging
 
         try:
-            ray.init(address=None if local else address, num_cpus=workers if local else None,
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+            ray.init(
+                address=None if local else address,
+                num_cpus=workers if local else None,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+            )
         except Exception as e:  # ray raises ConnectionError, RuntimeError, ... for a cluster it cannot join
             raise SweepError(f"cannot reach the Ray cluster at {address!r}: {e}") from None
         started = True
@@ -648,8 +724,15 @@ def _map_ray(payload: _Payload, tasks: list[_Task], workers: int | None,
             ray.shutdown()
 
 
-def _map(ctx: _Context, payload: _Payload, tasks: list[_Task], executor: Executor, workers: int,
-         ray_address: str | None, workers_given: bool) -> Generator[_Outcome, None, None]:
+def _map(
+    ctx: _Context,
+    payload: _Payload,
+    tasks: list[_Task],
+    executor: Executor,
+    workers: int,
+    ray_address: str | None,
+    workers_given: bool,
+) -> Generator[_Outcome, None, None]:
     if executor == "ray":
         return _map_ray(payload, tasks, workers if workers_given else None, ray_address)
     if executor == "serial" or workers <= 1 or len(tasks) <= 1:
@@ -660,26 +743,59 @@ def _map(ctx: _Context, payload: _Payload, tasks: list[_Task], executor: Executo
 # --- the sweep -----------------------------------------------------------------------------------------------
 
 
-def sweep_result(graph: Graph, hw: HwSpec, points: Iterable[SweepPoint], searches: Iterable[MinFeasible], *,
-                 grid: dict[str, list[Any]], tokens_per_step: int | None, complete: bool = True,
-                 executor: str = "serial", workers: int = 1, seconds: float = 0.0) -> SweepResult:
+def sweep_result(
+    graph: Graph,
+    hw: HwSpec,
+    points: Iterable[SweepPoint],
+    searches: Iterable[MinFeasible],
+    *,
+    grid: dict[str, list[Any]],
+    tokens_per_step: int | None,
+    complete: bool = True,
+    executor: str = "serial",
+    workers: int = 1,
+    seconds: float = 0.0,
+) -> SweepResult:
     """Assemble a result from points (any order) and searches: sorted, with the Pareto front."""
     pts = sorted(points, key=lambda p: p.index)
-    order = {(db, _freeze(ov)): i for i, (db, ov) in enumerate(itertools.product(grid.get("double_buffer", []),
-                                                                                   grid.get("overrides", [])))}
+    order = {
+        (db, _freeze(ov)): i
+        for i, (db, ov) in enumerate(itertools.product(grid.get("double_buffer", []), grid.get("overrides", [])))
+    }
     found = sorted(searches, key=lambda m: order.get((m.double_buffer, _freeze(m.overrides)), len(order)))
-    return SweepResult(model=graph.name, hw=hw.name, clock_hz=hw.clock_hz, tokens_per_step=tokens_per_step,
-                       grid=grid, points=tuple(pts), pareto=tuple(pareto_front(pts)), min_feasible=tuple(found),
-                       complete=complete, executor=executor, workers=workers, seconds=seconds)
+    return SweepResult(
+        model=graph.name,
+        hw=hw.name,
+        clock_hz=hw.clock_hz,
+        tokens_per_step=tokens_per_step,
+        grid=grid,
+        points=tuple(pts),
+        pareto=tuple(pareto_front(pts)),
+        min_feasible=tuple(found),
+        complete=complete,
+        executor=executor,
+        workers=workers,
+        seconds=seconds,
+    )
 
 
-def sweep(graph: Graph, hw: HwSpec, *, l1_grid: Sequence[int], l2_grid: Sequence[int | None] = (None,),
-          double_buffer: Sequence[bool] = (True,), overrides: Sequence[dict[str, Any]] = ({},),
-          executor: Executor = "process", workers: int | None = None, ray_address: str | None = None,
-          search: bool = True, tokens_per_step: int | Literal["auto"] | None = "auto",
-          solver_options: dict[str, Any] | None = None,
-          on_point: Callable[[SweepPoint], None] | None = None,
-          on_search: Callable[[MinFeasible], None] | None = None) -> SweepResult:
+def sweep(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1_grid: Sequence[int],
+    l2_grid: Sequence[int | None] = (None,),
+    double_buffer: Sequence[bool] = (True,),
+    overrides: Sequence[dict[str, Any]] = ({},),
+    executor: Executor = "process",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    search: bool = True,
+    tokens_per_step: int | Literal["auto"] | None = "auto",
+    solver_options: dict[str, Any] | None = None,
+    on_point: Callable[[SweepPoint], None] | None = None,
+    on_search: Callable[[MinFeasible], None] | None = None,
+) -> SweepResult:
     """Plan `graph` at every (overrides, L2, double buffering, L1) combination of the grids.
 
     With `search`, also the smallest feasible L1 and L2 budgets of each (double buffering, overrides)
@@ -707,19 +823,24 @@ def sweep(graph: Graph, hw: HwSpec, *, l1_grid: Sequence[int], l2_grid: Sequence
     t0 = time.perf_counter()
     dbs = list(dict.fromkeys(double_buffer))
     frozen = list(dict.fromkeys(_freeze(ov) for ov in overrides))
-    grid: dict[str, list[Any]] = {"l1": sorted(set(l1_grid)),
-                                  "l2": sorted(set(l2_grid), key=lambda b: -1 if b is None else b),
-                                  "double_buffer": dbs, "overrides": [dict(ov) for ov in frozen]}
-    points = [_PointTask(i, l1, l2, db, ov)
-              for i, (ov, l2, db, l1) in enumerate(itertools.product(frozen, grid["l2"], dbs, grid["l1"]))]
-    searches = [_SearchTask(i, db, ov) for i, (db, ov) in enumerate(itertools.product(dbs, frozen))] if search \
-        else []
+    grid: dict[str, list[Any]] = {
+        "l1": sorted(set(l1_grid)),
+        "l2": sorted(set(l2_grid), key=lambda b: -1 if b is None else b),
+        "double_buffer": dbs,
+        "overrides": [dict(ov) for ov in frozen],
+    }
+    points = [
+        _PointTask(i, l1, l2, db, ov)
+        for i, (ov, l2, db, l1) in enumerate(itertools.product(frozen, grid["l2"], dbs, grid["l1"]))
+    ]
+    searches = [_SearchTask(i, db, ov) for i, (db, ov) in enumerate(itertools.product(dbs, frozen))] if search else []
     tasks: list[_Task] = [*searches, *points]  # the searches are the long chains: start them first
     n_workers = workers if workers is not None else max(1, min(len(tasks), _cpu_count()))
     options = tuple(sorted((solver_options or {}).items()))
     ctx = _Context(graph, hw, tps, dict(options))
-    payload = _Payload(key=f"{os.getpid()}-{id(ctx)}-{time.time_ns()}", graph=graph, hw=hw,
-                       tokens_per_step=tps, solver_options=options)
+    payload = _Payload(
+        key=f"{os.getpid()}-{id(ctx)}-{time.time_ns()}", graph=graph, hw=hw, tokens_per_step=tps, solver_options=options
+    )
     done_points: list[SweepPoint] = []
     done_searches: list[MinFeasible] = []
     outcomes = _map(ctx, payload, tasks, executor, n_workers, ray_address, workers is not None)
@@ -735,7 +856,15 @@ def sweep(graph: Graph, hw: HwSpec, *, l1_grid: Sequence[int], l2_grid: Sequence
                     on_search(out)
     finally:
         outcomes.close()  # stops the workers at once when a callback or Ctrl-C ends the loop early
-    used = "serial" if executor != "ray" and (executor == "serial" or n_workers <= 1 or len(tasks) <= 1) \
-        else executor
-    return sweep_result(graph, hw, done_points, done_searches, grid=grid, tokens_per_step=tps, executor=used,
-                        workers=n_workers if used != "serial" else 1, seconds=time.perf_counter() - t0)
+    used = "serial" if executor != "ray" and (executor == "serial" or n_workers <= 1 or len(tasks) <= 1) else executor
+    return sweep_result(
+        graph,
+        hw,
+        done_points,
+        done_searches,
+        grid=grid,
+        tokens_per_step=tps,
+        executor=used,
+        workers=n_workers if used != "serial" else 1,
+        seconds=time.perf_counter() - t0,
+    )

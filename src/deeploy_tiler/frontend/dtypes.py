@@ -13,18 +13,38 @@ from typing import Any
 
 from ..ir import DType
 
-ACCUMULATING = frozenset(
-    {"Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "iGELU", "iHardswish", "TrueIntegerDiv"}
-)
+ACCUMULATING = frozenset({"Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "iGELU", "iHardswish", "TrueIntegerDiv"})
 SAME_AS_INPUT = frozenset(
-    {"MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Gather", "Slice",
-     "Squeeze", "Unsqueeze", "Pad", "Relu", "Clip", "Identity", "IntegerMean", "ReduceMean"}
+    {
+        "MaxPool",
+        "AveragePool",
+        "GlobalAveragePool",
+        "Flatten",
+        "Reshape",
+        "Transpose",
+        "Gather",
+        "Slice",
+        "Squeeze",
+        "Unsqueeze",
+        "Pad",
+        "Relu",
+        "Clip",
+        "Identity",
+        "IntegerMean",
+        "ReduceMean",
+    }
 )
 # Operators whose output is an n_levels-quantized probability or normalized value. The softmaxes
 # (iSoftmax, ITAMax) produce QuantLib's unsigned probabilities in [0, n_levels - 1] (ITAMax reaches 204
 # on ICCT); the norms are signed.
-_LEVELED_SIGNED = {"iRMSNorm": True, "iLayerNorm": True, "ITAMax": False, "iSoftmax": False,
-                   "Softmax": False, "LayerNormalization": True}
+_LEVELED_SIGNED = {
+    "iRMSNorm": True,
+    "iLayerNorm": True,
+    "ITAMax": False,
+    "iSoftmax": False,
+    "Softmax": False,
+    "LayerNormalization": True,
+}
 
 # Role-based widths for constant operands: (op, input index) -> dtype the kernel reads.
 INT32_CONST_OPERANDS = {("Conv", 2), ("Gemm", 2), ("RequantShift", 1), ("RequantShift", 2)}

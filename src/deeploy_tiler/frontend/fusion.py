@@ -26,14 +26,33 @@ def fuse_requant(
         if j is None:
             continue
         prod = result[j]
-        if (prod is None or prod.op_type not in FUSABLE or prod.requant is not None or uses[x] != 1
-                or x in output_names or not tensors[mul].is_constant or not tensors[add].is_constant):
+        if (
+            prod is None
+            or prod.op_type not in FUSABLE
+            or prod.requant is not None
+            or uses[x] != 1
+            or x in output_names
+            or not tensors[mul].is_constant
+            or not tensors[add].is_constant
+        ):
             continue
-        requant = Requant(mul=mul, add=add, div=int(rq.attr("div")), n_levels=int(rq.attr("n_levels_out")),
-                          signed=bool(rq.attr("signed", 1)), source_node=rq.name)
+        requant = Requant(
+            mul=mul,
+            add=add,
+            div=int(rq.attr("div")),
+            n_levels=int(rq.attr("n_levels_out")),
+            signed=bool(rq.attr("signed", 1)),
+            source_node=rq.name,
+        )
         result[j] = Node(
-            name=prod.name, op_type=prod.op_type, inputs=(*prod.inputs, mul, add), outputs=rq.outputs,
-            attributes=prod.attributes, domain=prod.domain, requant=requant, macs=prod.macs,
+            name=prod.name,
+            op_type=prod.op_type,
+            inputs=(*prod.inputs, mul, add),
+            outputs=rq.outputs,
+            attributes=prod.attributes,
+            domain=prod.domain,
+            requant=requant,
+            macs=prod.macs,
             fused_nodes=(*(prod.fused_nodes or (prod.name,)), rq.name),
         )
         result[i] = None

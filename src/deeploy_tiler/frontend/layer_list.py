@@ -74,8 +74,9 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
                 raise LayerListError(f"{source}: tensor {lt.name!r} has data but is not a constant", path=source)
             arr = np.asarray(lt.data, dtype=np.int64)
             if arr.size != int(np.prod(lt.shape, dtype=np.int64)):
-                raise LayerListError(f"{source}: tensor {lt.name!r}: {arr.size} values for shape {lt.shape}",
-                                     path=source)
+                raise LayerListError(
+                    f"{source}: tensor {lt.name!r}: {arr.size} values for shape {lt.shape}", path=source
+                )
             if arr.size and not lt.dtype.holds(int(arr.min()), int(arr.max())):
                 raise LayerListError(f"{source}: tensor {lt.name!r}: values outside {lt.dtype}", path=source)
             data = arr.reshape(lt.shape)
@@ -86,8 +87,7 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
             raise LayerListError(f"{source}: node {n.name}: unsupported operator {n.op!r}", path=source, node=n.name)
         for t in (*n.inputs, *n.outputs):
             if t not in tensors:
-                raise LayerListError(f"{source}: node {n.name}: tensor {t!r} is not declared", path=source,
-                                     node=n.name)
+                raise LayerListError(f"{source}: node {n.name}: tensor {t!r} is not declared", path=source, node=n.name)
         attrs = {k: _attr(v) for k, v in n.attributes.items()}
         base_inputs = [t for t in n.inputs if not (n.requant and t in (n.requant.mul, n.requant.add))]
         in_shapes = [tensors[t].shape for t in base_inputs]
@@ -96,25 +96,49 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
         except ShapeError as e:
             raise LayerListError(f"{source}: {e}", path=source, node=n.name) from None
         except (KeyError, IndexError, TypeError, ValueError) as e:
-            raise LayerListError(f"{source}: node {n.name} ({n.op}): malformed attributes ({e})", path=source,
-                                 node=n.name) from None
+            raise LayerListError(
+                f"{source}: node {n.name} ({n.op}): malformed attributes ({e})", path=source, node=n.name
+            ) from None
         for t, s in zip(n.outputs, out_shapes, strict=True):
             if tensors[t].shape != s:
-                raise LayerListError(f"{source}: node {n.name}: output {t} declared {tensors[t].shape}, "
-                                     f"operator gives {s}", path=source, node=n.name)
+                raise LayerListError(
+                    f"{source}: node {n.name}: output {t} declared {tensors[t].shape}, operator gives {s}",
+                    path=source,
+                    node=n.name,
+                )
         rq = None
         if n.requant:
-            rq = Requant(mul=n.requant.mul, add=n.requant.add, div=n.requant.div, n_levels=n.requant.n_levels,
-                         signed=n.requant.signed, source_node=n.name)
+            rq = Requant(
+                mul=n.requant.mul,
+                add=n.requant.add,
+                div=n.requant.div,
+                n_levels=n.requant.n_levels,
+                signed=n.requant.signed,
+                source_node=n.name,
+            )
             inputs = [*base_inputs, n.requant.mul, n.requant.add]
         else:
             inputs = list(n.inputs)
-        nodes.append(Node(name=n.name, op_type=n.op, inputs=tuple(inputs), outputs=tuple(n.outputs),
-                          attributes=tuple(sorted(attrs.items())), requant=rq,
-                          macs=node_macs(n.op, attrs, in_shapes, out_shapes)))
+        nodes.append(
+            Node(
+                name=n.name,
+                op_type=n.op,
+                inputs=tuple(inputs),
+                outputs=tuple(n.outputs),
+                attributes=tuple(sorted(attrs.items())),
+                requant=rq,
+                macs=node_macs(n.op, attrs, in_shapes, out_shapes),
+            )
+        )
     try:
-        return Graph(name=doc.name, tensors=tensors, nodes=tuple(nodes), input_names=tuple(doc.inputs),
-                     output_names=tuple(doc.outputs), source=source)
+        return Graph(
+            name=doc.name,
+            tensors=tensors,
+            nodes=tuple(nodes),
+            input_names=tuple(doc.inputs),
+            output_names=tuple(doc.outputs),
+            source=source,
+        )
     except LayerListError:
         raise
     except Exception as e:  # Graph's own consistency errors, re-labelled with the document
@@ -123,8 +147,13 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
 
 def layer_list_from_graph(graph: Graph, *, include_data: bool = True) -> LayerList:
     tensors = [
-        LayerTensor(name=t.name, shape=list(t.shape), dtype=t.dtype, kind=t.kind,
-                    data=t.data.ravel().tolist() if include_data and t.data is not None else None)
+        LayerTensor(
+            name=t.name,
+            shape=list(t.shape),
+            dtype=t.dtype,
+            kind=t.kind,
+            data=t.data.ravel().tolist() if include_data and t.data is not None else None,
+        )
         for t in graph.tensors.values()
     ]
     nodes = []
@@ -134,10 +163,14 @@ def layer_list_from_graph(graph: Graph, *, include_data: bool = True) -> LayerLi
             r = n.requant
             rq = LayerRequant(mul=r.mul, add=r.add, div=r.div, n_levels=r.n_levels, signed=r.signed)
         attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in n.attributes}
-        nodes.append(LayerNode(name=n.name, op=n.op_type, inputs=list(n.inputs), outputs=list(n.outputs),
-                               attributes=attrs, requant=rq))
-    return LayerList(name=graph.name, tensors=tensors, nodes=nodes, inputs=list(graph.input_names),
-                     outputs=list(graph.output_names))
+        nodes.append(
+            LayerNode(
+                name=n.name, op=n.op_type, inputs=list(n.inputs), outputs=list(n.outputs), attributes=attrs, requant=rq
+            )
+        )
+    return LayerList(
+        name=graph.name, tensors=tensors, nodes=nodes, inputs=list(graph.input_names), outputs=list(graph.output_names)
+    )
 
 
 def load_layer_list(path: str | Path) -> Graph:
@@ -157,5 +190,4 @@ def layer_list_schema() -> dict[str, Any]:
 
 
 def dump_layer_list(graph: Graph, *, include_data: bool = True) -> str:
-    return json.dumps(layer_list_from_graph(graph, include_data=include_data).model_dump(mode="json"),
-                      indent=1) + "\n"
+    return json.dumps(layer_list_from_graph(graph, include_data=include_data).model_dump(mode="json"), indent=1) + "\n"

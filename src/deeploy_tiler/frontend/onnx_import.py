@@ -56,8 +56,10 @@ def _attr_value(value: Any) -> AttrValue:
 def _integer_array(name: str, arr: np.ndarray[Any, Any], source: str) -> np.ndarray[Any, np.dtype[np.int64]]:
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(np.round(arr) == arr):
-            raise ModelError(f"{source}: initializer {name} holds non-integer values; only integer "
-                             "networks are supported", path=source)
+            raise ModelError(
+                f"{source}: initializer {name} holds non-integer values; only integer networks are supported",
+                path=source,
+            )
     elif arr.dtype.kind not in "iub":
         raise ModelError(f"{source}: initializer {name} has unsupported dtype {arr.dtype}", path=source)
     return arr.astype(np.int64)
@@ -116,16 +118,24 @@ def import_onnx(
             continue
         if n.op_type == "QuantizeLinear":
             if n.input[0] not in graph_inputs:
-                raise ModelError(f"{source}: QuantizeLinear node {n.name} is inside the graph; only "
-                                 "graph-edge quantization is supported", path=source, node=n.name)
+                raise ModelError(
+                    f"{source}: QuantizeLinear node {n.name} is inside the graph; only "
+                    "graph-edge quantization is supported",
+                    path=source,
+                    node=n.name,
+                )
             zp = raw_float_consts.get(n.input[2]) if len(n.input) > 2 else None
             edge_in_dtype[n.input[0]] = DType.INT8 if zp is not None and zp.dtype == np.int8 else DType.UINT8
             rename[n.output[0]] = n.input[0]
             continue
         if n.op_type == "DequantizeLinear":
             if n.output[0] not in graph_outputs:
-                raise ModelError(f"{source}: DequantizeLinear node {n.name} is inside the graph; only "
-                                 "graph-edge dequantization is supported", path=source, node=n.name)
+                raise ModelError(
+                    f"{source}: DequantizeLinear node {n.name} is inside the graph; only "
+                    "graph-edge dequantization is supported",
+                    path=source,
+                    node=n.name,
+                )
             graph_outputs[graph_outputs.index(n.output[0])] = n.input[0]
             continue
         body.append(n)
@@ -136,8 +146,11 @@ def import_onnx(
         if gi.name in graph_inputs:
             dims = gi.type.tensor_type.shape.dim
             if not all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
-                raise ModelError(f"{source}: graph input {gi.name} has a symbolic or unknown shape; "
-                                 "fix the dimensions before planning", path=source)
+                raise ModelError(
+                    f"{source}: graph input {gi.name} has a symbolic or unknown shape; "
+                    "fix the dimensions before planning",
+                    path=source,
+                )
             shapes[gi.name] = tuple(int(d.dim_value) for d in dims)
     dtypes: dict[str, DType] = {}
     for t in graph_inputs:
@@ -155,8 +168,11 @@ def import_onnx(
         for pos, attr_name in STATIC_OPERANDS.get(n.op_type, {}).items():
             if pos < len(inputs) and inputs[pos]:
                 if inputs[pos] not in consts:
-                    raise ModelError(f"{source}: node {node_name}: operand {pos} ({attr_name}) must be a "
-                                     "constant", path=source, node=node_name)
+                    raise ModelError(
+                        f"{source}: node {node_name}: operand {pos} ({attr_name}) must be a constant",
+                        path=source,
+                        node=node_name,
+                    )
                 attrs[attr_name] = _attr_value(consts[inputs[pos]])
                 if attr_name in ("shape", "axes", "pads", "starts", "ends", "steps"):
                     v = attrs[attr_name]
@@ -164,8 +180,9 @@ def import_onnx(
         inputs = [t for pos, t in enumerate(inputs) if pos not in STATIC_OPERANDS.get(n.op_type, {})]
         for pos, t in enumerate(inputs):
             if t and t not in shapes:
-                raise ModelError(f"{source}: node {node_name}: input {t!r} is not defined before it",
-                                 path=source, node=node_name)
+                raise ModelError(
+                    f"{source}: node {node_name}: input {t!r} is not defined before it", path=source, node=node_name
+                )
             if t in consts:
                 const_roles.setdefault(t, set()).add((n.op_type, pos))
         in_shapes = [shapes[t] for t in inputs if t]
@@ -180,17 +197,31 @@ def import_onnx(
         except ShapeError as e:
             raise ShapeError(f"{source}: {e}", node=node_name) from None
         except (KeyError, IndexError, TypeError, ValueError) as e:
-            raise ShapeError(f"{source}: node {node_name} ({n.op_type}): malformed attributes or operands "
-                             f"({e.__class__.__name__}: {e})", node=node_name) from None
+            raise ShapeError(
+                f"{source}: node {node_name} ({n.op_type}): malformed attributes or operands "
+                f"({e.__class__.__name__}: {e})",
+                node=node_name,
+            ) from None
         outputs = list(n.output)
         for t, s in zip(outputs, out_shapes, strict=True):
             if t in declared and declared[t] != s:
-                raise ShapeError(f"{source}: node {node_name} ({n.op_type}): inferred output shape {s} for "
-                                 f"{t} disagrees with the declared {declared[t]}", node=node_name)
+                raise ShapeError(
+                    f"{source}: node {node_name} ({n.op_type}): inferred output shape {s} for "
+                    f"{t} disagrees with the declared {declared[t]}",
+                    node=node_name,
+                )
             shapes[t] = s
-        nodes.append(Node(name=node_name, op_type=n.op_type, inputs=tuple(inputs), outputs=tuple(outputs),
-                          attributes=tuple(sorted(attrs.items())), domain=n.domain,
-                          macs=node_macs(n.op_type, attrs, in_shapes, out_shapes)))
+        nodes.append(
+            Node(
+                name=node_name,
+                op_type=n.op_type,
+                inputs=tuple(inputs),
+                outputs=tuple(outputs),
+                attributes=tuple(sorted(attrs.items())),
+                domain=n.domain,
+                macs=node_macs(n.op_type, attrs, in_shapes, out_shapes),
+            )
+        )
 
     # --- dtypes: constants by role and value range, activations by operator rule ---------------------
     for cname, roles in const_roles.items():
@@ -221,8 +252,14 @@ def import_onnx(
         raise ModelError(f"{source}: graph outputs {missing} are produced by no node", path=source)
     if fuse:
         nodes, tensors = fuse_requant(nodes, tensors, tuple(graph_outputs))
-    return Graph(name=name, tensors=tensors, nodes=tuple(nodes), input_names=tuple(graph_inputs),
-                 output_names=tuple(graph_outputs), source=source)
+    return Graph(
+        name=name,
+        tensors=tensors,
+        nodes=tuple(nodes),
+        input_names=tuple(graph_inputs),
+        output_names=tuple(graph_outputs),
+        source=source,
+    )
 
 
 def read_onnx(path: str | Path) -> tuple[onnx.ModelProto, str]:

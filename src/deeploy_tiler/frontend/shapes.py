@@ -197,7 +197,7 @@ def _concat(node: str, attrs: Attrs, ins: Sequence[Shape]) -> list[Shape]:
 def _gather(node: str, attrs: Attrs, ins: Sequence[Shape]) -> list[Shape]:
     data, idx = ins[0], ins[1]
     axis = _axis(node, int(attrs.get("axis", 0)), len(data))
-    return [(*data[:axis], *idx, *data[axis + 1:])]
+    return [(*data[:axis], *idx, *data[axis + 1 :])]
 
 
 def _slice(node: str, attrs: Attrs, ins: Sequence[Shape]) -> list[Shape]:

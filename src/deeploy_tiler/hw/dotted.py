@@ -45,9 +45,7 @@ def set_dotted(data: dict[str, Any], path: str, value: Any, root: type[BaseModel
                 idx = int(seg)
             else:
                 choices = ", ".join(str(n) for n in named) if any(named) else f"0..{len(node) - 1}"
-                raise HwSpecError(
-                    f"override {path!r}: {here} has no entry {seg!r}; entries: {choices}", field=path
-                )
+                raise HwSpecError(f"override {path!r}: {here} has no entry {seg!r}; entries: {choices}", field=path)
             if last:
                 node[idx] = value
                 return
@@ -55,8 +53,7 @@ def set_dotted(data: dict[str, Any], path: str, value: Any, root: type[BaseModel
         elif isinstance(node, dict) and model is not None:
             if seg not in model.model_fields:
                 raise HwSpecError(
-                    f"override {path!r}: {here} has no field {seg!r}; "
-                    f"fields: {', '.join(model.model_fields)}",
+                    f"override {path!r}: {here} has no field {seg!r}; fields: {', '.join(model.model_fields)}",
                     field=path,
                 )
             if last:

@@ -56,9 +56,7 @@ class _Frozen(BaseModel):
 class MemoryLevel(_Frozen):
     """One addressable memory (L1 scratchpad, L2 SRAM, off-chip L3, NPU weight memory, ...)."""
 
-    name: str = Field(
-        pattern=_NAME_PATTERN, description=f"level name, e.g. 'L1', 'L2', 'L3', 'WMEM'; {_NAME_DESC}"
-    )
+    name: str = Field(pattern=_NAME_PATTERN, description=f"level name, e.g. 'L1', 'L2', 'L3', 'WMEM'; {_NAME_DESC}")
     size_bytes: int = Field(gt=0, description="physical capacity in bytes")
     reserved_bytes: int = Field(
         ge=0,
@@ -217,9 +215,7 @@ def _check_rate_table(v: dict[str, float]) -> dict[str, float]:
 class ComputeEngine(_Frozen):
     """A processor that runs kernels: the RISC-V cluster (or a single core) or an NPU."""
 
-    name: str = Field(
-        pattern=_NAME_PATTERN, description=f"engine name, e.g. 'cluster', 'neureka'; {_NAME_DESC}"
-    )
+    name: str = Field(pattern=_NAME_PATTERN, description=f"engine name, e.g. 'cluster', 'neureka'; {_NAME_DESC}")
     kind: Literal["cluster", "npu"] = Field(description="'cluster': general cores running C kernels; 'npu'")
     cores: int = Field(ge=1, description="cores that run a kernel in parallel (1 for an NPU)")
     peak_macs_per_cycle: dict[str, float] = Field(
@@ -276,9 +272,7 @@ class ComputeEngine(_Frozen):
         if self.npu is not None:
             wm = self.npu.weight_memory_level
             if wm is not None and wm not in self.reads_levels:
-                raise ValueError(
-                    f"npu.weight_memory_level {wm!r} is not in reads_levels {list(self.reads_levels)}"
-                )
+                raise ValueError(f"npu.weight_memory_level {wm!r} is not in reads_levels {list(self.reads_levels)}")
             if self.npu.task_setup_cycles != self.call_overhead_cycles:
                 raise ValueError(
                     f"npu.task_setup_cycles ({self.npu.task_setup_cycles}) must equal call_overhead_cycles "
@@ -401,18 +395,14 @@ class HwSpec(_Frozen):
             if d.connects(src, dst):
                 return d
         routes = ", ".join(f"{d.name}: {d.src}{'<->' if d.bidirectional else '->'}{d.dst}" for d in self.dmas)
-        raise HwSpecError(
-            f"spec {self.name!r}: no DMA copies {src} -> {dst}; DMAs: {routes or 'none'}", field="dmas"
-        )
+        raise HwSpecError(f"spec {self.name!r}: no DMA copies {src} -> {dst}; DMAs: {routes or 'none'}", field="dmas")
 
     def _find(self, entries: tuple[_E, ...], name: str, section: str, what: str) -> _E:
         for e in entries:
             if e.name == name:
                 return e
         names = ", ".join(e.name for e in entries)
-        raise HwSpecError(
-            f"spec {self.name!r}: unknown {what} {name!r}; known: {names}", field=f"{section}.{name}"
-        )
+        raise HwSpecError(f"spec {self.name!r}: unknown {what} {name!r}; known: {names}", field=f"{section}.{name}")
 
     @property
     def has_npu(self) -> bool:

@@ -73,12 +73,21 @@ def network_buffers(graph: Graph) -> list[HomeBuffer]:
     for t in (*graph.input_names, *(o for node in graph.nodes for o in node.outputs)):
         members.setdefault(find(t), []).append(t)
     buffers = [
-        HomeBuffer(root=r, members=tuple(dict.fromkeys(ms)), size=max(graph.tensors[m].nbytes for m in ms),
-                   start=start[r], end=end[r], constant=False)
+        HomeBuffer(
+            root=r,
+            members=tuple(dict.fromkeys(ms)),
+            size=max(graph.tensors[m].nbytes for m in ms),
+            start=start[r],
+            end=end[r],
+            constant=False,
+        )
         for r, ms in members.items()
     ]
-    buffers += [HomeBuffer(root=t.name, members=(t.name,), size=t.nbytes, start=0, end=n + 2, constant=True)
-                for t in graph.tensors.values() if t.kind is TensorKind.CONSTANT]
+    buffers += [
+        HomeBuffer(root=t.name, members=(t.name,), size=t.nbytes, start=0, end=n + 2, constant=True)
+        for t in graph.tensors.values()
+        if t.kind is TensorKind.CONSTANT
+    ]
     return buffers
 
 
@@ -129,8 +138,9 @@ def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[st
     return out
 
 
-def _place_in_place(weights: dict[str, tuple[str, int]], hw: HwSpec, n_steps: int,
-                    budgets: dict[str, int]) -> tuple[list[PlacedBuffer], list[LevelUsage]]:
+def _place_in_place(
+    weights: dict[str, tuple[str, int]], hw: HwSpec, n_steps: int, budgets: dict[str, int]
+) -> tuple[list[PlacedBuffer], list[LevelUsage]]:
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
     for level in sorted({lv for lv, _ in weights.values()}):
@@ -142,16 +152,25 @@ def _place_in_place(weights: dict[str, tuple[str, int]], hw: HwSpec, n_steps: in
             placed.append(PlacedBuffer(tensor=t, level=level, offset=offset, size=size, start=0, end=n_steps + 2))
             offset = _align(offset + size, mem.alignment_bytes)
         if offset > capacity:
-            raise InfeasibleBudget(level, capacity, [(next(iter(weights)), offset,
-                                                      f"weights read in place from {level}")])
-        levels.append(LevelUsage(level=level, capacity=capacity, peak=offset, lower_bound=offset,
-                                 strategy="sequential"))
+            raise InfeasibleBudget(
+                level, capacity, [(next(iter(weights)), offset, f"weights read in place from {level}")]
+            )
+        levels.append(
+            LevelUsage(level=level, capacity=capacity, peak=offset, lower_bound=offset, strategy="sequential")
+        )
     return placed, levels
 
 
-def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "auto",
-                time_limit: float | None = 10.0, plan: Plan | None = None,
-                constants_to_l3: bool = False) -> MemoryPlan:
+def plan_memory(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l2_budget: int,
+    strategy: str = "auto",
+    time_limit: float | None = 10.0,
+    plan: Plan | None = None,
+    constants_to_l3: bool = False,
+) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
     read in place go to their weight memory (see the module docstring).
 
@@ -168,15 +187,26 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
     dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
     wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
     activations = [b for b in buffers if not b.constant]
-    constants = sorted((b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
-                       key=lambda b: (-b.size, b.root))
+    constants = sorted(
+        (b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
+        key=lambda b: (-b.size, b.root),
+    )
     act_peak, at = _live_peak(activations, l2.alignment_bytes)
     resident = act_peak + sum(_align(b.size, l2.alignment_bytes) for b in constants)
     if not constants_to_l3 and resident > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
-        raise InfeasibleBudget("L2", l2_budget, [(
-            node, resident, f"{resident - act_peak} B of streamed constants stay resident beside {act_peak} B of "
-            f"activations live at step {at} (staging weights from L3 is not planned)")])
+        raise InfeasibleBudget(
+            "L2",
+            l2_budget,
+            [
+                (
+                    node,
+                    resident,
+                    f"{resident - act_peak} B of streamed constants stay resident beside {act_peak} B of "
+                    f"activations live at step {at} (staging weights from L3 is not planned)",
+                )
+            ],
+        )
     if act_peak > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget("L2", l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
@@ -191,27 +221,53 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
         # Constants live for the whole run, so the binding moment is the activations' peak.
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         total_const = sum(_align(b.size, l2.alignment_bytes) for b in constants)
-        raise InfeasibleBudget("L2", l2_budget, [(
-            node, act_peak + total_const,
-            f"{total_const} B of resident constants plus {act_peak} B of activations live at step {at}; "
-            f"{hw.name} has no L3 to hold weights")])
+        raise InfeasibleBudget(
+            "L2",
+            l2_budget,
+            [
+                (
+                    node,
+                    act_peak + total_const,
+                    f"{total_const} B of resident constants plus {act_peak} B of activations live at step {at}; "
+                    f"{hw.name} has no L3 to hold weights",
+                )
+            ],
+        )
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
-    for level, capacity, group in (("L2", l2_budget, activations + in_l2),
-                                   ("L3", l3.size_bytes if l3 else 0, in_l3)):
+    for level, capacity, group in (("L2", l2_budget, activations + in_l2), ("L3", l3.size_bytes if l3 else 0, in_l3)):
         if not group:
             continue
         spec = hw.memory(level)
         result = _allocate_level(group, capacity, spec.alignment_bytes, strategy, time_limit)
         if not result.solved:
-            raise InfeasibleBudget(level, capacity, [(graph.nodes[0].name, result.peak,
-                                                      f"no static packing of {level} found within the budget")])
+            raise InfeasibleBudget(
+                level,
+                capacity,
+                [(graph.nodes[0].name, result.peak, f"no static packing of {level} found within the budget")],
+            )
         for b in group:
             for m in b.members:
-                placed.append(PlacedBuffer(tensor=m, level=level, offset=result.offsets[b.root], size=b.size,
-                                           start=b.start, end=b.end, alias_of=None if m == b.root else b.root))
-        levels.append(LevelUsage(level=level, capacity=capacity, peak=result.peak,
-                                 lower_bound=result.lower_bound, strategy=result.strategy))
+                placed.append(
+                    PlacedBuffer(
+                        tensor=m,
+                        level=level,
+                        offset=result.offsets[b.root],
+                        size=b.size,
+                        start=b.start,
+                        end=b.end,
+                        alias_of=None if m == b.root else b.root,
+                    )
+                )
+        levels.append(
+            LevelUsage(
+                level=level,
+                capacity=capacity,
+                peak=result.peak,
+                lower_bound=result.lower_bound,
+                strategy=result.strategy,
+            )
+        )
     home = {p.tensor: p.level for p in placed}  # a weight also DMA'd by some node: its L2 / L3 copy
     home.update({t: lv for t, (lv, _) in in_place.items() if t not in home})
     placed += wmem_placed
@@ -220,7 +276,12 @@ def plan_memory(graph: Graph, hw: HwSpec, *, l2_budget: int, strategy: str = "au
     return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home)
 
 
-def _allocate_level(group: list[HomeBuffer], capacity: int, alignment: int, strategy: str,
-                    time_limit: float | None) -> AllocationResult:
-    return allocate([Buffer(id=b.root, start=b.start, end=b.end, size=max(b.size, 1), alignment=alignment)
-                     for b in group], capacity, strategy=strategy, time_limit=time_limit)
+def _allocate_level(
+    group: list[HomeBuffer], capacity: int, alignment: int, strategy: str, time_limit: float | None
+) -> AllocationResult:
+    return allocate(
+        [Buffer(id=b.root, start=b.start, end=b.end, size=max(b.size, 1), alignment=alignment) for b in group],
+        capacity,
+        strategy=strategy,
+        time_limit=time_limit,
+    )

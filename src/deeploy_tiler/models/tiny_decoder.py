@@ -47,10 +47,13 @@ class _Builder:
         tag = f"rq{self.count + 1}"
         mul = self.const(f"{tag}.mul", np.array([int(self.rng.integers(8, 16))]))
         add = self.const(f"{tag}.add", np.array([0]))
-        return self.node("RequantShift", [x, mul, add],
-                         div=numpy_helper.from_array(np.array(2.0**div_log2, dtype=np.float32)),
-                         n_levels_out=numpy_helper.from_array(np.array([256.0], dtype=np.float32)),
-                         signed=numpy_helper.from_array(np.array([1.0 if signed else 0.0], dtype=np.float32)))
+        return self.node(
+            "RequantShift",
+            [x, mul, add],
+            div=numpy_helper.from_array(np.array(2.0**div_log2, dtype=np.float32)),
+            n_levels_out=numpy_helper.from_array(np.array([256.0], dtype=np.float32)),
+            signed=numpy_helper.from_array(np.array([1.0 if signed else 0.0], dtype=np.float32)),
+        )
 
     def linear(self, x: str, name: str, k: int, n: int) -> str:
         return self.requant(self.node("MatMul", [x, self.weight(name, (k, n))]))
@@ -60,8 +63,9 @@ class _Builder:
         return self.node("iRMSNorm", [x, w], D=65536, n_levels=256)
 
 
-def build_tiny_decoder(*, tokens: int = 8, d_model: int = 32, heads: int = 4, ffn: int = 64,
-                       seed: int = 2024) -> onnx.ModelProto:
+def build_tiny_decoder(
+    *, tokens: int = 8, d_model: int = 32, heads: int = 4, ffn: int = 64, seed: int = 2024
+) -> onnx.ModelProto:
     b = _Builder(seed)
     hd = d_model // heads
     x = "input"
@@ -73,16 +77,22 @@ def build_tiny_decoder(*, tokens: int = 8, d_model: int = 32, heads: int = 4, ff
     vh = b.node("Transpose", [b.node("Reshape", [v, shape_heads])], perm=[0, 2, 1, 3])
     scores = b.requant(b.node("MatMul", [qh, kt]))
     probs = b.requant(
-        b.node("iSoftmax", [scores],
-               coeffA=numpy_helper.from_array(np.array([1.0], dtype=np.float32)),
-               coeffB=numpy_helper.from_array(np.array([86.0], dtype=np.float32)),
-               coeffC=numpy_helper.from_array(np.array([3888.0], dtype=np.float32)),
-               log2=numpy_helper.from_array(np.array([64.0], dtype=np.float32)),
-               n_levels=numpy_helper.from_array(np.array([256.0], dtype=np.float32))),
-        signed=False)
+        b.node(
+            "iSoftmax",
+            [scores],
+            coeffA=numpy_helper.from_array(np.array([1.0], dtype=np.float32)),
+            coeffB=numpy_helper.from_array(np.array([86.0], dtype=np.float32)),
+            coeffC=numpy_helper.from_array(np.array([3888.0], dtype=np.float32)),
+            log2=numpy_helper.from_array(np.array([64.0], dtype=np.float32)),
+            n_levels=numpy_helper.from_array(np.array([256.0], dtype=np.float32)),
+        ),
+        signed=False,
+    )
     ctx = b.requant(b.node("MatMul", [probs, vh]))
-    merged = b.node("Reshape", [b.node("Transpose", [ctx], perm=[0, 2, 1, 3]),
-                                b.const("model_shape", np.array([1, tokens, d_model]))])
+    merged = b.node(
+        "Reshape",
+        [b.node("Transpose", [ctx], perm=[0, 2, 1, 3]), b.const("model_shape", np.array([1, tokens, d_model]))],
+    )
     attn = b.linear(merged, "wo", d_model, d_model)
     h = b.requant(b.node("Add", [x, attn]))
     n2 = b.rmsnorm(h, "ffn_norm.weight", d_model)
@@ -93,7 +103,8 @@ def build_tiny_decoder(*, tokens: int = 8, d_model: int = 32, heads: int = 4, ff
     b.requant(b.node("Add", [h, down]))
     b.nodes[-1].output[0] = "output"
     graph = helper.make_graph(
-        b.nodes, DEFAULT_MODEL_NAME,
+        b.nodes,
+        DEFAULT_MODEL_NAME,
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, tokens, d_model])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, tokens, d_model])],
         initializer=b.inits,

@@ -16,8 +16,9 @@ from .geometry import DimMap, Follow, Full, Geometry, OperandMap
 
 Builder = Callable[[Node, Graph], Geometry]
 
-ELEMENTWISE_OPS = frozenset({"Add", "Sub", "Mul", "Relu", "Clip", "RequantShift", "iGELU", "iHardswish",
-                             "TrueIntegerDiv"})
+ELEMENTWISE_OPS = frozenset(
+    {"Add", "Sub", "Mul", "Relu", "Clip", "RequantShift", "iGELU", "iHardswish", "TrueIntegerDiv"}
+)
 ROW_NORM_OPS = frozenset({"iSoftmax", "ITAMax", "iRMSNorm", "iLayerNorm", "Softmax", "LayerNormalization"})
 
 
@@ -49,8 +50,9 @@ def _requant_operands(node: Node, graph: Graph, out_shape: tuple[int, ...]) -> l
     if node.requant is None:
         return []
     n = len(node.inputs)
-    return [_operand(node, graph, i, _broadcast_dims(graph.tensor(node.inputs[i]).shape, out_shape))
-            for i in (n - 2, n - 1)]
+    return [
+        _operand(node, graph, i, _broadcast_dims(graph.tensor(node.inputs[i]).shape, out_shape)) for i in (n - 2, n - 1)
+    ]
 
 
 def _output(node: Node, graph: Graph) -> tuple[str, tuple[int, ...]]:
@@ -60,12 +62,23 @@ def _output(node: Node, graph: Graph) -> tuple[str, tuple[int, ...]]:
     return t.name, t.shape
 
 
-def _geometry(node: Node, graph: Graph, untileable: Sequence[str | None], operands: Sequence[OperandMap],
-              loop_order: Sequence[int] | None = None) -> Geometry:
+def _geometry(
+    node: Node,
+    graph: Graph,
+    untileable: Sequence[str | None],
+    operands: Sequence[OperandMap],
+    loop_order: Sequence[int] | None = None,
+) -> Geometry:
     name, shape = _output(node, graph)
-    return Geometry(op_type=node.op_type, output=name, out_shape=shape, out_dtype=graph.tensor(name).dtype,
-                    untileable=tuple(untileable), operands=tuple(operands),
-                    loop_order=tuple(loop_order) if loop_order is not None else tuple(range(len(shape))))
+    return Geometry(
+        op_type=node.op_type,
+        output=name,
+        out_shape=shape,
+        out_dtype=graph.tensor(name).dtype,
+        untileable=tuple(untileable),
+        operands=tuple(operands),
+        loop_order=tuple(loop_order) if loop_order is not None else tuple(range(len(shape))),
+    )
 
 
 def _n_main(node: Node) -> int:
@@ -80,8 +93,9 @@ def _window_maps(node: Node, spatial: int, kernel: tuple[int, ...], dilated: boo
     strides = tuple(node.attr("strides", (1,) * spatial))
     dil = tuple(node.attr("dilations", (1,) * spatial)) if dilated else (1,) * spatial
     pads = tuple(node.attr("pads", (0,) * (2 * spatial)))
-    return [Follow(2 + i, int(strides[i]), int(dil[i]) * (int(kernel[i]) - 1) + 1, int(pads[i]))
-            for i in range(spatial)]
+    return [
+        Follow(2 + i, int(strides[i]), int(dil[i]) * (int(kernel[i]) - 1) + 1, int(pads[i])) for i in range(spatial)
+    ]
 
 
 def conv(node: Node, graph: Graph) -> Geometry:
@@ -104,10 +118,11 @@ def conv(node: Node, graph: Graph) -> Geometry:
         ch_map = Full(f"grouped Conv (group {group}) reads whole channel groups")
         untileable[1] = f"grouped Conv (group {group}) output channels are planned whole"
     k_desc = "x".join(str(k) for k in (w.shape[1], *kernel))
-    w_red = Full(f"untileable input-channel reduction of Conv needs the full {k_desc} weight slice per "
-                 "output channel")
-    ops = [_operand(node, graph, 0, [Follow(0), ch_map, *windows]),
-           _operand(node, graph, 1, [Follow(1), *([w_red] * (len(w.shape) - 1))])]
+    w_red = Full(f"untileable input-channel reduction of Conv needs the full {k_desc} weight slice per output channel")
+    ops = [
+        _operand(node, graph, 0, [Follow(0), ch_map, *windows]),
+        _operand(node, graph, 1, [Follow(1), *([w_red] * (len(w.shape) - 1))]),
+    ]
     if _n_main(node) > 2:  # bias, one per output channel
         ops.append(_operand(node, graph, 2, _broadcast_dims(graph.tensor(node.inputs[2]).shape, (c_out,))))
         ops[-1] = _shift_follow(ops[-1], 1)
@@ -185,8 +200,11 @@ def matmul(node: Node, graph: Graph) -> Geometry:
 
 def elementwise(node: Node, graph: Graph) -> Geometry:
     _, out_shape = _output(node, graph)
-    ops = [_operand(node, graph, i, _broadcast_dims(graph.tensor(t).shape, out_shape))
-           for i, t in enumerate(node.inputs) if t]
+    ops = [
+        _operand(node, graph, i, _broadcast_dims(graph.tensor(t).shape, out_shape))
+        for i, t in enumerate(node.inputs)
+        if t
+    ]
     return _geometry(node, graph, [None] * len(out_shape), ops)
 
 
@@ -245,8 +263,11 @@ def concat(node: Node, graph: Graph) -> Geometry:
     r = len(out_shape)
     axis = int(node.attr("axis")) % r
     reason = "Concat axis: each tile takes every input's whole slice along it"
-    ops = [_operand(node, graph, i, [Full(reason) if d == axis else Follow(d) for d in range(r)])
-           for i, t in enumerate(node.inputs) if t]
+    ops = [
+        _operand(node, graph, i, [Full(reason) if d == axis else Follow(d) for d in range(r)])
+        for i, t in enumerate(node.inputs)
+        if t
+    ]
     return _geometry(node, graph, [reason if d == axis else None for d in range(r)], ops)
 
 
@@ -260,8 +281,7 @@ def gather(node: Node, graph: Graph) -> Geometry:
     d_dims: list[DimMap] = [Follow(i) for i in range(axis)] + [Full(reason)]
     d_dims += [Follow(i + len(idx) - 1) for i in range(axis + 1, len(data))]
     i_dims: list[DimMap] = [Full(reason)] * len(idx)
-    untileable: list[str | None] = [reason if axis <= d < axis + len(idx) else None
-                                    for d in range(len(out_shape))]
+    untileable: list[str | None] = [reason if axis <= d < axis + len(idx) else None for d in range(len(out_shape))]
     ops = [_operand(node, graph, 0, d_dims), _operand(node, graph, 1, i_dims)]
     return _geometry(node, graph, untileable, ops)
 

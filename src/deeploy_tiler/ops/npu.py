@@ -46,8 +46,16 @@ from ..ir import DType, Graph, Node
 from .geometry import Geometry
 from .policy import KernelPolicy
 
-__all__ = ["NpuTask", "NpuUnsupported", "WeightSource", "best_row_subtiles",
-           "npu_policy", "npu_support", "npu_task_cycles", "npu_weight_bytes"]
+__all__ = [
+    "NpuTask",
+    "NpuUnsupported",
+    "WeightSource",
+    "best_row_subtiles",
+    "npu_policy",
+    "npu_support",
+    "npu_task_cycles",
+    "npu_weight_bytes",
+]
 
 NpuMode = Literal["1x1", "3x3", "dw3x3"]
 
@@ -204,8 +212,9 @@ def _conv_mode(node: Node, graph: Graph, engine: ComputeEngine) -> NpuMode:
         raise NpuUnsupported(f"{kind}kernel {kh}x{kw} not supported by {engine.name} ({kind}kernels: {allowed})")
     strides = _ints(node.attr("strides"), 2, 1)
     if max(strides) > rules.max_stride:
-        raise NpuUnsupported(f"stride {max(strides)} not supported by the {engine.name} driver "
-                             f"(max_stride {rules.max_stride})")
+        raise NpuUnsupported(
+            f"stride {max(strides)} not supported by the {engine.name} driver (max_stride {rules.max_stride})"
+        )
     if any(d != 1 for d in _ints(node.attr("dilations"), 2, 1)):
         raise NpuUnsupported(f"dilated convolution not supported by {engine.name}")
     if max(_ints(node.attr("pads"), 4, 0)) > kh // 2:
@@ -298,8 +307,9 @@ def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     return words * WEIGHT_WORD_BYTES
 
 
-def _task(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine, mode: NpuMode,
-          source: WeightSource) -> tuple[NpuTask, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+def _task(
+    node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine, mode: NpuMode, source: WeightSource
+) -> tuple[NpuTask, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
     rules = engine.npu
     assert rules is not None
     out = graph.tensor(node.outputs[0])
@@ -311,27 +321,41 @@ def _task(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine, mode:
         c_in = x[1]
     else:
         ch = geom.rank - 1
-        spatial, batch = (geom.rank - 2,), prod(geom.out_shape[:geom.rank - 2])
+        spatial, batch = (geom.rank - 2,), prod(geom.out_shape[: geom.rank - 2])
         c_in = x[-1]
     word_cycles = max(1, ceil(WEIGHT_WORD_BYTES / source.bytes_per_cycle))
     co_pass = rules.input_channels_per_pass_3x3 if mode == "dw3x3" else rules.output_channels_per_pass
     ci_pass = rules.input_channels_per_pass_1x1 if mode == "1x1" else rules.input_channels_per_pass_3x3
-    task = NpuTask(mode=mode, in_channels=c_in, channel_dim=ch, spatial=spatial, row_batch=batch,
-                   out_bytes=out.dtype.itemsize, normquant=node.requant is not None or bias,
-                   word_cycles=word_cycles, weights_in_place=source.in_place, pe_h=rules.pe_array_h,
-                   pe_w=rules.pe_array_w, co_pass=co_pass, ci_pass=ci_pass, weight_bits=rules.weight_bits,
-                   setup=rules.task_setup_cycles)
+    task = NpuTask(
+        mode=mode,
+        in_channels=c_in,
+        channel_dim=ch,
+        spatial=spatial,
+        row_batch=batch,
+        out_bytes=out.dtype.itemsize,
+        normquant=node.requant is not None or bias,
+        word_cycles=word_cycles,
+        weights_in_place=source.in_place,
+        pe_h=rules.pe_array_h,
+        pe_w=rules.pe_array_w,
+        co_pass=co_pass,
+        ci_pass=ci_pass,
+        weight_bits=rules.weight_bits,
+        setup=rules.task_setup_cycles,
+    )
     required = ((ch, co_pass),) if geom.tileable(ch) else ()
     if len(spatial) == 2:
-        preferred = tuple((d, m) for d, m in zip(spatial, (rules.pe_array_h, rules.pe_array_w), strict=True)
-                          if geom.tileable(d))
+        preferred = tuple(
+            (d, m) for d, m in zip(spatial, (rules.pe_array_h, rules.pe_array_w), strict=True) if geom.tileable(d)
+        )
     else:
         preferred = ((spatial[0], rules.pe_array_h * rules.pe_array_w),) if geom.tileable(spatial[0]) else ()
     return task, required, preferred
 
 
-def npu_policy(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine,
-               source: WeightSource) -> tuple[Geometry, KernelPolicy]:
+def npu_policy(
+    node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine, source: WeightSource
+) -> tuple[Geometry, KernelPolicy]:
     """The NPU's view of a node: its geometry (Gemm / MatMul batch dimensions whole; the weight operand
     dropped when it is read in place from the weight memory) and kernel policy (task model, output
     channels in whole passes as a hard rule, spatial multiples of the PE array as a soft one)."""
@@ -343,6 +367,14 @@ def npu_policy(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngine,
     if source.in_place:
         geom = dataclasses.replace(geom, operands=tuple(op for op in geom.operands if op.index != 1))
     task, required, preferred = _task(node, graph, geom, engine, mode, source)
-    policy = KernelPolicy(preferred_multiples=preferred, scratch_bytes=0, scratch_reason="", macs=node.macs,
-                          mac_dtype="int8", elementwise_ops=0, required_multiples=required, npu=task)
+    policy = KernelPolicy(
+        preferred_multiples=preferred,
+        scratch_bytes=0,
+        scratch_reason="",
+        macs=node.macs,
+        mac_dtype="int8",
+        elementwise_ops=0,
+        required_multiples=required,
+        npu=task,
+    )
     return geom, policy

@@ -42,11 +42,26 @@ SIMD_CHANNEL_MULTIPLE = 4
 REQUANT_OPS_PER_ELEMENT = 3
 
 OPS_PER_ELEMENT: dict[str, int] = {
-    "Add": 1, "Sub": 1, "Mul": 1, "Relu": 1, "Clip": 1,
-    "Transpose": 1, "Concat": 1, "Pad": 1, "Slice": 1, "Gather": 1,
+    "Add": 1,
+    "Sub": 1,
+    "Mul": 1,
+    "Relu": 1,
+    "Clip": 1,
+    "Transpose": 1,
+    "Concat": 1,
+    "Pad": 1,
+    "Slice": 1,
+    "Gather": 1,
     "RequantShift": REQUANT_OPS_PER_ELEMENT,
-    "iHardswish": 4, "iGELU": 6, "iRMSNorm": 5, "iLayerNorm": 7, "LayerNormalization": 7,
-    "iSoftmax": 8, "ITAMax": 8, "Softmax": 8, "TrueIntegerDiv": 10,
+    "iHardswish": 4,
+    "iGELU": 6,
+    "iRMSNorm": 5,
+    "iLayerNorm": 7,
+    "LayerNormalization": 7,
+    "iSoftmax": 8,
+    "ITAMax": 8,
+    "Softmax": 8,
+    "TrueIntegerDiv": 10,
 }
 MAC_OPS = frozenset({"Conv", "Gemm", "MatMul"})
 
@@ -105,6 +120,11 @@ def cluster_policy(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngi
             per_core = w.shape[1] * kernel * x.dtype.itemsize
             scratch = engine.cores * per_core
             reason = f"im2col scratch of {engine.cores} cores x {per_core} B"
-    return KernelPolicy(preferred_multiples=preferred, scratch_bytes=scratch, scratch_reason=reason,
-                        macs=node.macs, mac_dtype=mac_dtype,
-                        elementwise_ops=_elementwise_ops(node, graph, geom))
+    return KernelPolicy(
+        preferred_multiples=preferred,
+        scratch_bytes=scratch,
+        scratch_reason=reason,
+        macs=node.macs,
+        mac_dtype=mac_dtype,
+        elementwise_ops=_elementwise_ops(node, graph, geom),
+    )

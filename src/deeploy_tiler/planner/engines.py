@@ -100,8 +100,9 @@ def _setups(graph: Graph, variants: list[_Variant], forced: bool) -> list[_Entry
                 e.setups.append((v, s))
             else:
                 e.failed.append(s)
-                e.illegal.append((v, f"no tiling fits the {v.ctx.params.l1_level} budget of {v.ctx.l1} B: "
-                                     f"{binding_constraint(s)}"))
+                e.illegal.append(
+                    (v, f"no tiling fits the {v.ctx.params.l1_level} budget of {v.ctx.l1} B: {binding_constraint(s)}")
+                )
         if forced and any(v.kind != "cluster" for v, _ in e.setups):
             for v, _ in [x for x in e.setups if x[0].kind == "cluster"]:
                 e.illegal.append((v, "not considered: the NPU is forced wherever it can run"))
@@ -138,9 +139,15 @@ def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
             e.solved.append((v, s, result, how))
             level = v.ctx.weights.level if v.ctx.weights is not None else ""
             wmem = v.kind == "npu_wmem"
-            e.options.append(EngineOption(kind=v.kind, engine=v.ctx.params.engine, cycles=result.cost.total,
-                                          wmem_tensor=e.node.inputs[1] if wmem else None,
-                                          wmem_bytes=_wmem_bytes(e.node, graph, hw, level) if wmem else 0))
+            e.options.append(
+                EngineOption(
+                    kind=v.kind,
+                    engine=v.ctx.params.engine,
+                    cycles=result.cost.total,
+                    wmem_tensor=e.node.inputs[1] if wmem else None,
+                    wmem_bytes=_wmem_bytes(e.node, graph, hw, level) if wmem else 0,
+                )
+            )
 
 
 def _describe(v: _Variant, opt: EngineOption) -> str:
@@ -152,11 +159,15 @@ def _describe(v: _Variant, opt: EngineOption) -> str:
 def _why_not(opt: EngineOption, chosen: EngineOption, choice: EngineChoice, problem: ChoiceProblem) -> str:
     gain = chosen.cycles - opt.cycles
     if opt.kind == "npu_wmem" and choice.wmem_bytes + opt.wmem_bytes > problem.wmem_capacity:
-        return (f"{gain} cycles faster alone, not chosen: the weight memory holds {choice.wmem_bytes} of "
-                f"{problem.wmem_capacity} B, no room for {opt.wmem_bytes} B")
+        return (
+            f"{gain} cycles faster alone, not chosen: the weight memory holds {choice.wmem_bytes} of "
+            f"{problem.wmem_capacity} B, no room for {opt.wmem_bytes} B"
+        )
     if opt.on_npu != chosen.on_npu:
-        return (f"{gain} cycles faster alone, not chosen: the engine switches it needs cost more "
-                f"({problem.handover} cycles each)")
+        return (
+            f"{gain} cycles faster alone, not chosen: the engine switches it needs cost more "
+            f"({problem.handover} cycles each)"
+        )
     return f"{gain} cycles faster alone, not chosen: the weight memory is better spent on other nodes"
 
 
@@ -179,8 +190,9 @@ def _alternatives(e: _Entry, pick: int, choice: EngineChoice, problem: ChoicePro
 _ORDER: dict[OptionKind, int] = {"cluster": 0, "npu_l1": 1, "npu_wmem": 2}
 
 
-def plan_heterogeneous(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *, forced: bool,
-                       engine_options: EngineOptions, t0: float) -> tuple[Plan, PlanTimings]:
+def plan_heterogeneous(
+    graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *, forced: bool, engine_options: EngineOptions, t0: float
+) -> tuple[Plan, PlanTimings]:
     npu = hw.npu_engine
     assert npu is not None and npu.npu is not None
     variants = _variants(hw, ctx, engine_options.weight_memory)
@@ -192,10 +204,12 @@ def plan_heterogeneous(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *
     _solve(entries, graph, hw)
     level = npu.npu.weight_memory_level if engine_options.weight_memory else None
     capacity = hw.budget_bytes(level) if level is not None else 0
-    handover = (engine_options.handover_cycles if engine_options.handover_cycles is not None
-                else hw.cluster_engine.call_overhead_cycles)
-    problem = ChoiceProblem(options=tuple(tuple(e.options) for e in entries), wmem_capacity=capacity,
-                            handover=handover)
+    handover = (
+        engine_options.handover_cycles
+        if engine_options.handover_cycles is not None
+        else hw.cluster_engine.call_overhead_cycles
+    )
+    problem = ChoiceProblem(options=tuple(tuple(e.options) for e in entries), wmem_capacity=capacity, handover=handover)
     choice = solve_choice(problem, ctx.options)
     by_name = {e.node.name: (i, e) for i, e in enumerate(entries)}
     plans: list[NodePlan] = []
@@ -208,16 +222,35 @@ def plan_heterogeneous(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *
         i, e = by_name[node.name]
         k = choice.picks[i]
         v, s, result, how = e.solved[k]
-        plans.append(node_plan(node, s, result, v.ctx, handover=handover if choice.switches[i] else 0,
-                               alternatives=_alternatives(e, k, choice, problem)))
+        plans.append(
+            node_plan(
+                node,
+                s,
+                result,
+                v.ctx,
+                handover=handover if choice.switches[i] else 0,
+                alternatives=_alternatives(e, k, choice, problem),
+            )
+        )
         timings.append(NodeTiming(node.name, e.seconds, how))
     budgets = {ctx.params.l1_level: ctx.l1, ctx.params.home_level: l2_budget}
     if level is not None:
         budgets[level] = capacity
-    options = {"engine": npu.name if forced else "auto", "double_buffer": ctx.double_buffer,
-               "weight_memory": engine_options.weight_memory, "handover_cycles": handover,
-               "engine_choice": choice.status, **ctx.options.to_dict()}
-    plan = Plan(model=graph.name, hw=hw.name, budgets=budgets, options=options, nodes=tuple(plans),
-                total_cycles=sum(p.cycles.total for p in plans),
-                lower_bound_cycles=sum(p.lower_bound_cycles for p in plans))
+    options = {
+        "engine": npu.name if forced else "auto",
+        "double_buffer": ctx.double_buffer,
+        "weight_memory": engine_options.weight_memory,
+        "handover_cycles": handover,
+        "engine_choice": choice.status,
+        **ctx.options.to_dict(),
+    }
+    plan = Plan(
+        model=graph.name,
+        hw=hw.name,
+        budgets=budgets,
+        options=options,
+        nodes=tuple(plans),
+        total_cycles=sum(p.cycles.total for p in plans),
+        lower_bound_cycles=sum(p.lower_bound_cycles for p in plans),
+    )
     return plan, PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))

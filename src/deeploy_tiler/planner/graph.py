@@ -74,18 +74,29 @@ def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: flo
         result, how = solve_cached(setup, ctx, cache)
         plans.append(node_plan(node, setup, result, ctx))
         timings.append(NodeTiming(node.name, time.perf_counter() - ts, how))
-    plan = Plan(model=graph.name, hw=hw.name,
-                budgets={ctx.params.l1_level: ctx.l1, ctx.params.home_level: l2_budget},
-                options={"engine": ctx.params.engine, "double_buffer": ctx.double_buffer, **ctx.options.to_dict()},
-                nodes=tuple(plans), total_cycles=sum(p.cycles.total for p in plans),
-                lower_bound_cycles=sum(p.lower_bound_cycles for p in plans))
+    plan = Plan(
+        model=graph.name,
+        hw=hw.name,
+        budgets={ctx.params.l1_level: ctx.l1, ctx.params.home_level: l2_budget},
+        options={"engine": ctx.params.engine, "double_buffer": ctx.double_buffer, **ctx.options.to_dict()},
+        nodes=tuple(plans),
+        total_cycles=sum(p.cycles.total for p in plans),
+        lower_bound_cycles=sum(p.lower_bound_cycles for p in plans),
+    )
     return plan, PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
 
 
-def plan_graph_timed(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
-                     double_buffer: bool = True, options: SolverOptions | None = None,
-                     engine: str | None = None,
-                     engine_options: EngineOptions | None = None) -> tuple[Plan, PlanTimings]:
+def plan_graph_timed(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    options: SolverOptions | None = None,
+    engine: str | None = None,
+    engine_options: EngineOptions | None = None,
+) -> tuple[Plan, PlanTimings]:
     """`plan_graph` plus its wall-clock timings."""
     t0 = time.perf_counter()
     mode = _engine_mode(hw, engine)
@@ -93,13 +104,22 @@ def plan_graph_timed(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int
     l2_budget = hw.budget_bytes(ctx.params.home_level) if l2 is None else l2
     if mode is None:
         return _plan_single(graph, hw, ctx, l2_budget, t0)
-    return plan_heterogeneous(graph, hw, ctx, l2_budget, forced=mode != "auto",
-                              engine_options=engine_options or EngineOptions(), t0=t0)
+    return plan_heterogeneous(
+        graph, hw, ctx, l2_budget, forced=mode != "auto", engine_options=engine_options or EngineOptions(), t0=t0
+    )
 
 
-def plan_graph(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
-               double_buffer: bool = True, options: SolverOptions | None = None,
-               engine: str | None = None, engine_options: EngineOptions | None = None) -> Plan:
+def plan_graph(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    options: SolverOptions | None = None,
+    engine: str | None = None,
+    engine_options: EngineOptions | None = None,
+) -> Plan:
     """Plan every node of `graph` within the L1 budget `l1` (default: the spec's default budget); `l2` is
     recorded in `Plan.budgets` for the allocator.
 
@@ -109,12 +129,28 @@ def plan_graph(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | Non
 
     Raises InfeasibleBudget naming every node whose smallest legal tiles exceed the L1 budget on every
     engine it may run on."""
-    return plan_graph_timed(graph, hw, l1=l1, l2=l2, double_buffer=double_buffer, options=options,
-                            engine=engine, engine_options=engine_options)[0]
+    return plan_graph_timed(
+        graph,
+        hw,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        options=options,
+        engine=engine,
+        engine_options=engine_options,
+    )[0]
 
 
-def plan_node(node: Node | str, graph: Graph, hw: HwSpec, *, l1: int | None = None, double_buffer: bool = True,
-              options: SolverOptions | None = None, engine: str | None = None) -> NodePlan:
+def plan_node(
+    node: Node | str,
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    double_buffer: bool = True,
+    options: SolverOptions | None = None,
+    engine: str | None = None,
+) -> NodePlan:
     """Plan a single node of `graph` on one engine (default: the cluster; an NPU reads its weights from
     L1); an alias node gets its data-free plan."""
     n = graph.node(node) if isinstance(node, str) else node
@@ -128,8 +164,14 @@ def plan_node(node: Node | str, graph: Graph, hw: HwSpec, *, l1: int | None = No
     return node_plan(n, setup, result, ctx)
 
 
-def l1_requirements(graph: Graph, hw: HwSpec, *, double_buffer: bool = True, engine: str | None = None,
-                    options: SolverOptions | None = None) -> dict[str, int]:
+def l1_requirements(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    double_buffer: bool = True,
+    engine: str | None = None,
+    options: SolverOptions | None = None,
+) -> dict[str, int]:
     """Per non-alias node, the least L1 bytes any plan of it needs on `engine` (default: the cluster;
     smallest legal tiles, single-buffered); the largest value is the smallest L1 budget the whole graph
     can be planned in on that engine."""

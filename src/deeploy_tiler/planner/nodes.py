@@ -57,35 +57,81 @@ class Context:
         return self.hw.engine(self.params.engine)
 
 
-def make_context(hw: HwSpec, engine: str | None, l1: int | None, double_buffer: bool,
-                 options: SolverOptions | None, weights: WeightSource | None = None,
-                 memo: ModelMemo | None = None) -> Context:
+def make_context(
+    hw: HwSpec,
+    engine: str | None,
+    l1: int | None,
+    double_buffer: bool,
+    options: SolverOptions | None,
+    weights: WeightSource | None = None,
+    memo: ModelMemo | None = None,
+) -> Context:
     params = CostParams.from_hw(hw, engine)
     budget = hw.budget_bytes(params.l1_level) if l1 is None else l1
     usable = hw.memory(params.l1_level).usable_bytes
     if not 0 <= budget <= usable:
-        raise PlanError(f"{params.l1_level} budget {budget} B outside [0, {usable}] (size minus reserved bytes "
-                        f"of spec {hw.name!r}); derive a bigger part with HwSpec.with_overrides")
-    return Context(hw=hw, params=params, l1=budget, double_buffer=double_buffer,
-                   options=options or SolverOptions(), weights=weights, memo={} if memo is None else memo)
+        raise PlanError(
+            f"{params.l1_level} budget {budget} B outside [0, {usable}] (size minus reserved bytes "
+            f"of spec {hw.name!r}); derive a bigger part with HwSpec.with_overrides"
+        )
+    return Context(
+        hw=hw,
+        params=params,
+        l1=budget,
+        double_buffer=double_buffer,
+        options=options or SolverOptions(),
+        weights=weights,
+        memo={} if memo is None else memo,
+    )
 
 
 def setup_node(ctx: Context, node: Node, graph: Graph) -> NodeSetup:
-    return prepare(node, graph, ctx.engine, ctx.params, ctx.l1, ctx.double_buffer,
-                   preferred=ctx.options.preferred_multiples, memo=ctx.memo, weights=ctx.weights)
+    return prepare(
+        node,
+        graph,
+        ctx.engine,
+        ctx.params,
+        ctx.l1,
+        ctx.double_buffer,
+        preferred=ctx.options.preferred_multiples,
+        memo=ctx.memo,
+        weights=ctx.weights,
+    )
 
 
 def alias_plan(node: Node, graph: Graph, engine: str) -> NodePlan:
     out = graph.tensor(node.outputs[0])
     zero = CycleBreakdown(compute=0, dma=0, exposed_dma=0, total=0)
-    return NodePlan(name=node.name, op_type=node.op_type, engine=engine, output_tensor=out.name,
-                    tile_shape=out.shape, num_tiles=1, loop_order=tuple(range(len(out.shape))), buffers=(),
-                    l1_bytes=0, transfers=(), steps=(), events=(), dma_bytes=0, cycles=zero,
-                    lower_bound_cycles=0, solve=SolveStats(status="ALIAS"), alias_of=node.inputs[0])
+    return NodePlan(
+        name=node.name,
+        op_type=node.op_type,
+        engine=engine,
+        output_tensor=out.name,
+        tile_shape=out.shape,
+        num_tiles=1,
+        loop_order=tuple(range(len(out.shape))),
+        buffers=(),
+        l1_bytes=0,
+        transfers=(),
+        steps=(),
+        events=(),
+        dma_bytes=0,
+        cycles=zero,
+        lower_bound_cycles=0,
+        solve=SolveStats(status="ALIAS"),
+        alias_of=node.inputs[0],
+    )
 
 
-def node_plan(node: Node, setup: NodeSetup, result: TilingResult, ctx: Context, *, handover: int = 0,
-              alternatives: tuple[EngineAlternative, ...] = ()) -> NodePlan:
+def node_plan(
+    node: Node,
+    setup: NodeSetup,
+    result: TilingResult,
+    ctx: Context,
+    *,
+    handover: int = 0,
+    alternatives: tuple[EngineAlternative, ...] = (),
+) -> NodePlan:
     """The NodePlan of a solved node; `handover` cycles (an engine switch before it) are added to its
     compute (a synchronisation the compute stream waits for), total and lower bound."""
     model = setup.problem.model
@@ -95,14 +141,31 @@ def node_plan(node: Node, setup: NodeSetup, result: TilingResult, ctx: Context, 
     tile = tuple(c[i] for c, i in zip(model.space.candidates, result.choice.tiles, strict=True))
     cycles = result.cost.breakdown
     if handover:
-        cycles = CycleBreakdown(compute=cycles.compute + handover, dma=cycles.dma, exposed_dma=cycles.exposed_dma,
-                                total=cycles.total + handover)
-    return NodePlan(name=node.name, op_type=node.op_type, engine=ctx.params.engine,
-                    output_tensor=setup.geometry.output, tile_shape=tile, num_tiles=result.cost.num_tiles,
-                    loop_order=setup.geometry.loop_order, buffers=sched.buffers, l1_bytes=sched.l1_bytes,
-                    transfers=sched.transfers, steps=sched.steps, events=sched.events,
-                    dma_bytes=sched.dma_bytes, cycles=cycles, lower_bound_cycles=model.lower_bound() + handover,
-                    solve=result.stats, alternatives=alternatives)
+        cycles = CycleBreakdown(
+            compute=cycles.compute + handover,
+            dma=cycles.dma,
+            exposed_dma=cycles.exposed_dma,
+            total=cycles.total + handover,
+        )
+    return NodePlan(
+        name=node.name,
+        op_type=node.op_type,
+        engine=ctx.params.engine,
+        output_tensor=setup.geometry.output,
+        tile_shape=tile,
+        num_tiles=result.cost.num_tiles,
+        loop_order=setup.geometry.loop_order,
+        buffers=sched.buffers,
+        l1_bytes=sched.l1_bytes,
+        transfers=sched.transfers,
+        steps=sched.steps,
+        events=sched.events,
+        dma_bytes=sched.dma_bytes,
+        cycles=cycles,
+        lower_bound_cycles=model.lower_bound() + handover,
+        solve=result.stats,
+        alternatives=alternatives,
+    )
 
 
 def l1_need(setup: NodeSetup) -> int:

@@ -16,12 +16,28 @@ from .graph import plan_graph
 __all__ = ["place_memory", "plan_network", "tile_network"]
 
 
-def tile_network(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
-                 double_buffer: bool = True, engine: str | None = None, options: SolverOptions | None = None,
-                 engine_options: EngineOptions | None = None) -> Plan:
+def tile_network(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    engine: str | None = None,
+    options: SolverOptions | None = None,
+    engine_options: EngineOptions | None = None,
+) -> Plan:
     """Stage 1: engine, tiles, L1 buffers and DMA schedule of every node (raises for an infeasible L1)."""
-    return plan_graph(graph, hw, l1=l1, l2=l2, double_buffer=double_buffer, options=options or SolverOptions(),
-                      engine=engine, engine_options=engine_options)
+    return plan_graph(
+        graph,
+        hw,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        options=options or SolverOptions(),
+        engine=engine,
+        engine_options=engine_options,
+    )
 
 
 def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None) -> Plan:
@@ -34,10 +50,26 @@ def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None
     return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 
 
-def plan_network(graph: Graph, hw: HwSpec, *, l1: int | None = None, l2: int | None = None,
-                 double_buffer: bool = True, engine: str | None = None, options: SolverOptions | None = None,
-                 engine_options: EngineOptions | None = None) -> Plan:
+def plan_network(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    engine: str | None = None,
+    options: SolverOptions | None = None,
+    engine_options: EngineOptions | None = None,
+) -> Plan:
     """Both stages: the complete plan."""
-    tiled = tile_network(graph, hw, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine, options=options,
-                         engine_options=engine_options)
+    tiled = tile_network(
+        graph,
+        hw,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        engine=engine,
+        options=options,
+        engine_options=engine_options,
+    )
     return place_memory(tiled, graph, hw)

@@ -78,21 +78,54 @@ def build_schedule(geom: Geometry, model: NodeCostModel, choice: Choice, params:
     roles = [op.role for op in ops] + ["output"]
     buffers: list[L1Buffer] = []
     offset = 0
-    for name, tensor, role, shape, item, dt, dbl in zip(names, tensors, roles, shapes, itemsizes, dtypes,
-                                                        choice.double, strict=True):
+    for name, tensor, role, shape, item, dt, dbl in zip(
+        names, tensors, roles, shapes, itemsizes, dtypes, choice.double, strict=True
+    ):
         slot = align_up(region_numel(tuple((0, s) for s in shape)) * item, params.alignment)
         copies = 2 if dbl else 1
-        buffers.append(L1Buffer(name=name, tensor=tensor, role=role, level=params.l1_level, offset=offset,
-                                slot_bytes=slot, copies=copies, tile_shape=shape, dtype=dt))
+        buffers.append(
+            L1Buffer(
+                name=name,
+                tensor=tensor,
+                role=role,
+                level=params.l1_level,
+                offset=offset,
+                slot_bytes=slot,
+                copies=copies,
+                tile_shape=shape,
+                dtype=dt,
+            )
+        )
         offset += slot * copies
     if model.scratch_bytes:
-        buffers.append(L1Buffer(name="scratch", tensor=None, role="scratch", level=params.l1_level,
-                                offset=offset, slot_bytes=model.scratch_bytes, copies=1, tile_shape=(),
-                                dtype="int8"))
+        buffers.append(
+            L1Buffer(
+                name="scratch",
+                tensor=None,
+                role="scratch",
+                level=params.l1_level,
+                offset=offset,
+                slot_bytes=model.scratch_bytes,
+                copies=1,
+                tile_shape=(),
+                dtype="int8",
+            )
+        )
         offset += model.scratch_bytes
     desc = params.descriptor_slot_bytes * sum(2 if d else 1 for d in choice.double)
-    buffers.append(L1Buffer(name="descriptors", tensor=None, role="descriptors", level=params.l1_level,
-                            offset=offset, slot_bytes=desc, copies=1, tile_shape=(), dtype="int8"))
+    buffers.append(
+        L1Buffer(
+            name="descriptors",
+            tensor=None,
+            role="descriptors",
+            level=params.l1_level,
+            offset=offset,
+            slot_bytes=desc,
+            copies=1,
+            tile_shape=(),
+            dtype="int8",
+        )
+    )
     offset += desc
 
     # --- transfers and events --------------------------------------------------------------------
@@ -102,16 +135,23 @@ def build_schedule(geom: Geometry, model: NodeCostModel, choice: Choice, params:
 
     def transfer(direction: str, k: int, slot: int, region: Region) -> int:
         shape = ops[k].shape if k < len(ops) else out_shape
-        t = Transfer(id=len(transfers), direction="in" if direction == "in" else "out", tensor=tensors[k],
-                     home_level=params.home_level, buffer=names[k], slot=slot, region=region,
-                     bytes=region_numel(region) * itemsizes[k], rows=max(contiguous_runs(region, shape), 1))
+        t = Transfer(
+            id=len(transfers),
+            direction="in" if direction == "in" else "out",
+            tensor=tensors[k],
+            home_level=params.home_level,
+            buffer=names[k],
+            slot=slot,
+            region=region,
+            bytes=region_numel(region) * itemsizes[k],
+            rows=max(contiguous_runs(region, shape), 1),
+        )
         transfers.append(t)
         events.append(Event(kind="dma_start", ref=t.id))
         return t.id
 
     prefix = [load_positions(op, geom, counts) for op in ops]
-    keys = [[tuple(idx[geom.loop_order[p]] for p in range(prefix[k])) for idx, _ in tiles]
-            for k in range(len(ops))]
+    keys = [[tuple(idx[geom.loop_order[p]] for p in range(prefix[k])) for idx, _ in tiles] for k in range(len(ops))]
     slot_of = [0] * len(ops)  # slot holding the current region
     loads_for: dict[int, list[int]] = {0: []}
     for k in range(len(ops)):
@@ -145,5 +185,11 @@ def build_schedule(geom: Geometry, model: NodeCostModel, choice: Choice, params:
             loads_for[i + 1] = next_loads
     for tid in sorted(pending_store.values()):
         events.append(Event(kind="dma_wait", ref=tid))
-    return Schedule(buffers=tuple(buffers), transfers=tuple(transfers), steps=tuple(steps),
-                    events=tuple(events), l1_bytes=offset, dma_bytes=sum(t.bytes for t in transfers))
+    return Schedule(
+        buffers=tuple(buffers),
+        transfers=tuple(transfers),
+        steps=tuple(steps),
+        events=tuple(events),
+        l1_bytes=offset,
+        dma_bytes=sum(t.bytes for t in transfers),
+    )

@@ -31,8 +31,11 @@ class NodeSetup:
 
     @property
     def fits(self) -> bool:
-        return self.min_l1 <= self.problem.budget if self.min_l1_exact else \
-            self.problem.model.l1_lower_bound() <= self.problem.budget
+        return (
+            self.min_l1 <= self.problem.budget
+            if self.min_l1_exact
+            else self.problem.model.l1_lower_bound() <= self.problem.budget
+        )
 
 
 def _legal(geom: Geometry, dim: int, tile: int) -> bool:
@@ -57,8 +60,7 @@ def tile_space(geom: Geometry, policy: KernelPolicy, *, preferred: bool) -> Tile
             continue
         m = multiples.get(d, 1)
         r = required.get(d, 1)
-        cs = [t for t in tile_candidates(extent)
-              if (t == extent or (t % m == 0 and t % r == 0)) and _legal(geom, d, t)]
+        cs = [t for t in tile_candidates(extent) if (t == extent or (t % m == 0 and t % r == 0)) and _legal(geom, d, t)]
         cands.append(tuple(cs) if cs and cs[0] == extent else (extent, *cs))
     return TileSpace(out_shape=geom.out_shape, candidates=tuple(cands))
 
@@ -72,8 +74,14 @@ def _min_l1(model: NodeCostModel) -> tuple[int, bool]:
 ModelMemo = dict[tuple[object, ...], tuple[NodeCostModel, int, bool]]
 
 
-def _model(geom: Geometry, policy: KernelPolicy, engine: ComputeEngine, params: CostParams, preferred: bool,
-           memo: ModelMemo | None) -> tuple[NodeCostModel, int, bool]:
+def _model(
+    geom: Geometry,
+    policy: KernelPolicy,
+    engine: ComputeEngine,
+    params: CostParams,
+    preferred: bool,
+    memo: ModelMemo | None,
+) -> tuple[NodeCostModel, int, bool]:
     key = (geom.signature(), policy, engine.name, params, preferred)
     hit = memo.get(key) if memo is not None else None
     if hit is None:
@@ -84,17 +92,27 @@ def _model(geom: Geometry, policy: KernelPolicy, engine: ComputeEngine, params: 
     return hit
 
 
-def prepare(node: Node, graph: Graph, engine: ComputeEngine, params: CostParams, budget: int,
-            double_buffer: bool, *, preferred: bool = True, memo: ModelMemo | None = None,
-            weights: WeightSource | None = None) -> NodeSetup:
+def prepare(
+    node: Node,
+    graph: Graph,
+    engine: ComputeEngine,
+    params: CostParams,
+    budget: int,
+    double_buffer: bool,
+    *,
+    preferred: bool = True,
+    memo: ModelMemo | None = None,
+    weights: WeightSource | None = None,
+) -> NodeSetup:
     """Geometry, policy, candidates and cost model of a node on `engine`; the preferred multiples are
     dropped when keeping them would make an otherwise feasible budget infeasible. `memo` shares the cost
     models of nodes with equal name-free signatures. On an NPU, `weights` says where the weights are read
     from (default: L1); NpuUnsupported (a PlanError) says why the NPU cannot run the node."""
     geom = node_geometry(node, graph)
     if engine.kind == "npu":
-        source = weights or WeightSource(level=params.l1_level, in_place=False,
-                                         bytes_per_cycle=float(WEIGHT_WORD_BYTES))
+        source = weights or WeightSource(
+            level=params.l1_level, in_place=False, bytes_per_cycle=float(WEIGHT_WORD_BYTES)
+        )
         geom, policy = npu_policy(node, graph, geom, engine, source)
     else:
         policy = cluster_policy(node, graph, geom, engine)
@@ -104,9 +122,15 @@ def prepare(node: Node, graph: Graph, engine: ComputeEngine, params: CostParams,
         free, free_min, free_exact = _model(geom, policy, engine, params, False, memo)
         if free_min < min_l1:
             model, min_l1, exact, dropped = free, free_min, free_exact, True
-    return NodeSetup(node=node.name, geometry=geom, policy=policy,
-                     problem=TilingProblem(model=model, budget=budget, double_buffer=double_buffer),
-                     min_l1=min_l1, min_l1_exact=exact, preferred_dropped=dropped)
+    return NodeSetup(
+        node=node.name,
+        geometry=geom,
+        policy=policy,
+        problem=TilingProblem(model=model, budget=budget, double_buffer=double_buffer),
+        min_l1=min_l1,
+        min_l1_exact=exact,
+        preferred_dropped=dropped,
+    )
 
 
 def binding_constraint(setup: NodeSetup) -> str:

@@ -24,8 +24,10 @@ def check_supported(graph: Graph) -> None:
         if node.op_type not in KERNELS:
             key = node.op_type
             if node.op_type in FLOAT_ONLY_OPS:
-                key = (f"{node.op_type} (float operator without integer semantics; quantize it to "
-                       f"{FLOAT_ONLY_OPS[node.op_type]})")
+                key = (
+                    f"{node.op_type} (float operator without integer semantics; quantize it to "
+                    f"{FLOAT_ONLY_OPS[node.op_type]})"
+                )
             missing.setdefault(key, []).append(node.name)
     if missing:
         raise UnsupportedOperatorError(missing, path=graph.source)
@@ -48,7 +50,8 @@ def _validate_input(tensor: Tensor, value: Any) -> Array:
         if not tensor.dtype.holds(lo, hi):
             raise ReferenceError_(
                 f"input {tensor.name!r}: values in [{lo}, {hi}] are outside the {tensor.dtype.value} range "
-                f"[{tensor.dtype.min}, {tensor.dtype.max}] (load the model with input_dtypes to change it)")
+                f"[{tensor.dtype.min}, {tensor.dtype.max}] (load the model with input_dtypes to change it)"
+            )
     out.setflags(write=False)
     return out
 
@@ -56,8 +59,9 @@ def _validate_input(tensor: Tensor, value: Any) -> Array:
 def _validate_inputs(graph: Graph, inputs: Mapping[str, Any]) -> dict[str, Array]:
     unknown = [k for k in inputs if k not in graph.input_names]
     if unknown:
-        raise ReferenceError_(f"graph {graph.name}: unknown input(s) {unknown}; "
-                              f"the graph inputs are {list(graph.input_names)}")
+        raise ReferenceError_(
+            f"graph {graph.name}: unknown input(s) {unknown}; the graph inputs are {list(graph.input_names)}"
+        )
     missing = [k for k in graph.input_names if k not in inputs]
     if missing:
         raise ReferenceError_(f"graph {graph.name}: missing input(s) {missing}")
@@ -91,8 +95,7 @@ def run_node(graph: Graph, node: Node, values: Mapping[str, Array]) -> Array:
     return as_int64(y)
 
 
-def reference_run(graph: Graph, inputs: Mapping[str, Any], *,
-                  keep_intermediates: bool = False) -> dict[str, Array]:
+def reference_run(graph: Graph, inputs: Mapping[str, Any], *, keep_intermediates: bool = False) -> dict[str, Array]:
     """Run `graph` on `inputs` (graph input name -> integer array) with exact integer arithmetic.
 
     Returns the graph outputs in graph order (int64 arrays); with `keep_intermediates`, every
@@ -104,13 +107,17 @@ def reference_run(graph: Graph, inputs: Mapping[str, Any], *,
     values: dict[str, Array] = dict(_validate_inputs(graph, inputs))
     for node in graph.nodes:
         if len(node.outputs) != 1:
-            raise ReferenceError_(f"node {node.name} ({node.op_type}): {len(node.outputs)} outputs; "
-                                  "only single-output nodes are supported")
+            raise ReferenceError_(
+                f"node {node.name} ({node.op_type}): {len(node.outputs)} outputs; "
+                "only single-output nodes are supported"
+            )
         y = run_node(graph, node, values)
         out = graph.tensor(node.outputs[0])
         if tuple(y.shape) != out.shape:
-            raise ReferenceError_(f"node {node.name} ({node.op_type}): computed shape {tuple(y.shape)} for "
-                                  f"{out.name!r} differs from the graph's {out.shape}")
+            raise ReferenceError_(
+                f"node {node.name} ({node.op_type}): computed shape {tuple(y.shape)} for "
+                f"{out.name!r} differs from the graph's {out.shape}"
+            )
         y.setflags(write=False)
         values[out.name] = y
     if keep_intermediates:

@@ -112,8 +112,12 @@ def requant_shift(x: Array, mul: Array, add: Array, *, div: int, n_levels: int, 
 
 # --- sliding windows (Conv, pools) ----------------------------------------------------------------
 def _window_geometry(
-    spatial: Sequence[int], kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
-    pads: Sequence[int], ceil_mode: bool,
+    spatial: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    pads: Sequence[int],
+    ceil_mode: bool,
 ) -> tuple[list[int], list[int]]:
     """Output sizes and extra right padding (ceil_mode) per spatial dim."""
     n = len(spatial)
@@ -129,8 +133,9 @@ def _window_geometry(
     return outs, extra
 
 
-def _windows(xp: Array, kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
-             outs: Sequence[int]) -> Array:
+def _windows(
+    xp: Array, kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int], outs: Sequence[int]
+) -> Array:
     """Stack the strided views of every kernel offset: shape (prod(kernel), *xp.shape[:2], *outs)."""
     views = []
     for offs in itertools.product(*(range(k) for k in kernel)):
@@ -142,9 +147,14 @@ def _windows(xp: Array, kernel: Sequence[int], strides: Sequence[int], dilations
     return as_int64(np.stack(views))
 
 
-def _spatial_attrs(x: Array, kernel: Sequence[int], strides: Sequence[int] | None,
-                   pads: Sequence[int] | None, dilations: Sequence[int] | None,
-                   auto_pad: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+def _spatial_attrs(
+    x: Array,
+    kernel: Sequence[int],
+    strides: Sequence[int] | None,
+    pads: Sequence[int] | None,
+    dilations: Sequence[int] | None,
+    auto_pad: str,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     n = x.ndim - 2
     if len(kernel) != n:
         raise ValueError(f"kernel {tuple(kernel)} does not match input rank {x.ndim}")
@@ -169,9 +179,17 @@ def _pad_spatial(x: Array, pads: Sequence[int], extra: Sequence[int], value: int
 
 
 # --- linear operators ------------------------------------------------------------------------------
-def conv(x: Array, w: Array, b: Array | None = None, *, group: int = 1, strides: Sequence[int] | None = None,
-         pads: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
-         auto_pad: str = "NOTSET") -> Array:
+def conv(
+    x: Array,
+    w: Array,
+    b: Array | None = None,
+    *,
+    group: int = 1,
+    strides: Sequence[int] | None = None,
+    pads: Sequence[int] | None = None,
+    dilations: Sequence[int] | None = None,
+    auto_pad: str = "NOTSET",
+) -> Array:
     """Conv (N-D, NC* layout): y[n,m,o] = b[m] + sum_{c,k} x_pad[n, g*Cg + c, o*s + k*d] * w[m,c,k].
 
     g = m // (M/group); zero padding; depthwise is group == C.
@@ -201,8 +219,16 @@ def conv(x: Array, w: Array, b: Array | None = None, *, group: int = 1, strides:
     return as_int64(y)
 
 
-def gemm(a: Array, b: Array, c: Array | None = None, *, alpha: int = 1, beta: int = 1, trans_a: bool = False,
-         trans_b: bool = False) -> Array:
+def gemm(
+    a: Array,
+    b: Array,
+    c: Array | None = None,
+    *,
+    alpha: int = 1,
+    beta: int = 1,
+    trans_a: bool = False,
+    trans_b: bool = False,
+) -> Array:
     """Gemm: y = alpha * A' @ B' + beta * C, A' = A^T if transA, B' = B^T if transB; C broadcasts."""
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"Gemm needs 2-D operands, got {a.shape} and {b.shape}")
@@ -246,9 +272,16 @@ def mul(a: Array, b: Array) -> Array:
 
 
 # --- pools and reductions -----------------------------------------------------------------------------
-def max_pool(x: Array, *, kernel_shape: Sequence[int], strides: Sequence[int] | None = None,
-             pads: Sequence[int] | None = None, dilations: Sequence[int] | None = None, ceil_mode: bool = False,
-             auto_pad: str = "NOTSET") -> Array:
+def max_pool(
+    x: Array,
+    *,
+    kernel_shape: Sequence[int],
+    strides: Sequence[int] | None = None,
+    pads: Sequence[int] | None = None,
+    dilations: Sequence[int] | None = None,
+    ceil_mode: bool = False,
+    auto_pad: str = "NOTSET",
+) -> Array:
     """MaxPool: y[n,c,o] = max_k x_pad[n, c, o*s + k*d]; padding never wins (it is -inf)."""
     st, pd, dl = _spatial_attrs(x, kernel_shape, strides, pads, dilations, auto_pad)
     outs, extra = _window_geometry(x.shape[2:], kernel_shape, st, dl, pd, ceil_mode)
@@ -257,9 +290,17 @@ def max_pool(x: Array, *, kernel_shape: Sequence[int], strides: Sequence[int] | 
     return as_int64(win.max(axis=0))
 
 
-def average_pool(x: Array, *, kernel_shape: Sequence[int], strides: Sequence[int] | None = None,
-                 pads: Sequence[int] | None = None, dilations: Sequence[int] | None = None,
-                 ceil_mode: bool = False, count_include_pad: bool = False, auto_pad: str = "NOTSET") -> Array:
+def average_pool(
+    x: Array,
+    *,
+    kernel_shape: Sequence[int],
+    strides: Sequence[int] | None = None,
+    pads: Sequence[int] | None = None,
+    dilations: Sequence[int] | None = None,
+    ceil_mode: bool = False,
+    count_include_pad: bool = False,
+    auto_pad: str = "NOTSET",
+) -> Array:
     """AveragePool: y = round_half_up(sum of the window / count).
 
     count = window elements inside the input (plus the explicit pads when count_include_pad);
@@ -329,8 +370,14 @@ def gather(data: Array, indices: Array, *, axis: int = 0) -> Array:
     return as_int64(np.take(data, np.where(indices < 0, indices + dim, indices), axis=axis))
 
 
-def slice_(x: Array, *, starts: Sequence[int], ends: Sequence[int], axes: Sequence[int] | None = None,
-           steps: Sequence[int] | None = None) -> Array:
+def slice_(
+    x: Array,
+    *,
+    starts: Sequence[int],
+    ends: Sequence[int],
+    axes: Sequence[int] | None = None,
+    steps: Sequence[int] | None = None,
+) -> Array:
     """Slice: Python slicing x[start:end:step] per listed axis (bounds clamped as ONNX does)."""
     ax = range(len(starts)) if axes is None else axes
     st = (1,) * len(starts) if steps is None else steps

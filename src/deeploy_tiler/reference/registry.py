@@ -18,10 +18,12 @@ Attrs = Mapping[str, Any]
 NodeKernel = Callable[[Sequence[Array | None], Attrs], Array]
 
 # Float operators a user's model may bring: no integer semantics is defined for them (see docs).
-FLOAT_ONLY_OPS: Mapping[str, str] = MappingProxyType({
-    "Softmax": "iSoftmax or ITAMax",
-    "LayerNormalization": "iLayerNorm",
-})
+FLOAT_ONLY_OPS: Mapping[str, str] = MappingProxyType(
+    {
+        "Softmax": "iSoftmax or ITAMax",
+        "LayerNormalization": "iLayerNorm",
+    }
+)
 
 
 def _req(ops: Sequence[Array | None], i: int, op: str) -> Array:
@@ -57,23 +59,42 @@ def _tuple(attrs: Attrs, name: str) -> tuple[int, ...] | None:
 
 
 def _conv(ops: Sequence[Array | None], a: Attrs) -> Array:
-    return K.conv(_req(ops, 0, "Conv"), _req(ops, 1, "Conv"), _opt(ops, 2), group=_int(a, "group", 1),
-                  strides=_tuple(a, "strides"), pads=_tuple(a, "pads"), dilations=_tuple(a, "dilations"),
-                  auto_pad=_str(a, "auto_pad", "NOTSET"))
+    return K.conv(
+        _req(ops, 0, "Conv"),
+        _req(ops, 1, "Conv"),
+        _opt(ops, 2),
+        group=_int(a, "group", 1),
+        strides=_tuple(a, "strides"),
+        pads=_tuple(a, "pads"),
+        dilations=_tuple(a, "dilations"),
+        auto_pad=_str(a, "auto_pad", "NOTSET"),
+    )
 
 
 def _gemm(ops: Sequence[Array | None], a: Attrs) -> Array:
-    return K.gemm(_req(ops, 0, "Gemm"), _req(ops, 1, "Gemm"), _opt(ops, 2), alpha=_int(a, "alpha", 1),
-                  beta=_int(a, "beta", 1), trans_a=bool(_int(a, "transA", 0)), trans_b=bool(_int(a, "transB", 0)))
+    return K.gemm(
+        _req(ops, 0, "Gemm"),
+        _req(ops, 1, "Gemm"),
+        _opt(ops, 2),
+        alpha=_int(a, "alpha", 1),
+        beta=_int(a, "beta", 1),
+        trans_a=bool(_int(a, "transA", 0)),
+        trans_b=bool(_int(a, "transB", 0)),
+    )
 
 
 def _pool_kwargs(a: Attrs) -> dict[str, Any]:
     kernel = _tuple(a, "kernel_shape")
     if kernel is None:
         raise ValueError("attribute 'kernel_shape' is missing")
-    return {"kernel_shape": kernel, "strides": _tuple(a, "strides"), "pads": _tuple(a, "pads"),
-            "dilations": _tuple(a, "dilations"), "ceil_mode": bool(_int(a, "ceil_mode", 0)),
-            "auto_pad": _str(a, "auto_pad", "NOTSET")}
+    return {
+        "kernel_shape": kernel,
+        "strides": _tuple(a, "strides"),
+        "pads": _tuple(a, "pads"),
+        "dilations": _tuple(a, "dilations"),
+        "ceil_mode": bool(_int(a, "ceil_mode", 0)),
+        "auto_pad": _str(a, "auto_pad", "NOTSET"),
+    }
 
 
 def _max_pool(ops: Sequence[Array | None], a: Attrs) -> Array:
@@ -83,8 +104,9 @@ def _max_pool(ops: Sequence[Array | None], a: Attrs) -> Array:
 
 
 def _average_pool(ops: Sequence[Array | None], a: Attrs) -> Array:
-    return K.average_pool(_req(ops, 0, "AveragePool"), count_include_pad=bool(_int(a, "count_include_pad", 0)),
-                          **_pool_kwargs(a))
+    return K.average_pool(
+        _req(ops, 0, "AveragePool"), count_include_pad=bool(_int(a, "count_include_pad", 0)), **_pool_kwargs(a)
+    )
 
 
 def _reduce_mean(ops: Sequence[Array | None], a: Attrs) -> Array:
@@ -94,8 +116,7 @@ def _reduce_mean(ops: Sequence[Array | None], a: Attrs) -> Array:
 def _integer_mean(ops: Sequence[Array | None], a: Attrs) -> Array:
     x = _req(ops, 0, "IntegerMean")
     axes = _tuple(a, "axes")
-    return I.integer_mean(x, axes=tuple(range(x.ndim)) if axes is None else axes,
-                          keepdims=bool(_int(a, "keepdims", 1)))
+    return I.integer_mean(x, axes=tuple(range(x.ndim)) if axes is None else axes, keepdims=bool(_int(a, "keepdims", 1)))
 
 
 def _slice(ops: Sequence[Array | None], a: Attrs) -> Array:
@@ -110,8 +131,12 @@ def _pad(ops: Sequence[Array | None], a: Attrs) -> Array:
     if pads is None:
         raise ValueError("Pad needs constant pads")
     value = a.get("constant_value", a.get("value", 0))
-    return K.pad(_req(ops, 0, "Pad"), pads=pads, mode=_str(a, "mode", "constant"),
-                 constant_value=K.integral(value, "constant_value"))
+    return K.pad(
+        _req(ops, 0, "Pad"),
+        pads=pads,
+        mode=_str(a, "mode", "constant"),
+        constant_value=K.integral(value, "constant_value"),
+    )
 
 
 def _clip(ops: Sequence[Array | None], a: Attrs) -> Array:
@@ -125,8 +150,14 @@ def _clip(ops: Sequence[Array | None], a: Attrs) -> Array:
 
 
 def _requant_shift(ops: Sequence[Array | None], a: Attrs) -> Array:
-    return K.requant_shift(_req(ops, 0, "RequantShift"), _req(ops, 1, "RequantShift"), _req(ops, 2, "RequantShift"),
-                           div=_int(a, "div"), n_levels=_int(a, "n_levels_out"), signed=bool(_int(a, "signed", 1)))
+    return K.requant_shift(
+        _req(ops, 0, "RequantShift"),
+        _req(ops, 1, "RequantShift"),
+        _req(ops, 2, "RequantShift"),
+        div=_int(a, "div"),
+        n_levels=_int(a, "n_levels_out"),
+        signed=bool(_int(a, "signed", 1)),
+    )
 
 
 def _unary(fn: Callable[[Array], Array], op: str) -> NodeKernel:
@@ -155,45 +186,61 @@ def _unsqueeze(ops: Sequence[Array | None], a: Attrs) -> Array:
     return K.unsqueeze(_req(ops, 0, "Unsqueeze"), axes=axes)
 
 
-KERNELS: Mapping[str, NodeKernel] = MappingProxyType({
-    "Conv": _conv,
-    "Gemm": _gemm,
-    "MatMul": _binary(K.matmul, "MatMul"),
-    "Add": _binary(K.add, "Add"),
-    "Sub": _binary(K.sub, "Sub"),
-    "Mul": _binary(K.mul, "Mul"),
-    "MaxPool": _max_pool,
-    "AveragePool": _average_pool,
-    "GlobalAveragePool": _unary(K.global_average_pool, "GlobalAveragePool"),
-    "Flatten": lambda ops, a: K.flatten(_req(ops, 0, "Flatten"), axis=_int(a, "axis", 1)),
-    "Reshape": _reshape,
-    "Transpose": lambda ops, a: K.transpose(_req(ops, 0, "Transpose"), perm=_tuple(a, "perm")),
-    "Concat": _concat,
-    "Gather": lambda ops, a: K.gather(_req(ops, 0, "Gather"), _req(ops, 1, "Gather"), axis=_int(a, "axis", 0)),
-    "Slice": _slice,
-    "Squeeze": lambda ops, a: K.squeeze(_req(ops, 0, "Squeeze"), axes=_tuple(a, "axes")),
-    "Unsqueeze": _unsqueeze,
-    "Pad": _pad,
-    "Relu": _unary(K.relu, "Relu"),
-    "Clip": _clip,
-    "Identity": _unary(K.identity, "Identity"),
-    "RequantShift": _requant_shift,
-    "ReduceMean": _reduce_mean,
-    "IntegerMean": _integer_mean,
-    "iSoftmax": lambda ops, a: I.isoftmax(
-        _req(ops, 0, "iSoftmax"), coeff_a=_int(a, "coeffA"), coeff_b=_int(a, "coeffB"), coeff_c=_int(a, "coeffC"),
-        log2=_int(a, "log2"), n_levels=_int(a, "n_levels", 256)),
-    "ITAMax": lambda ops, a: I.itamax(_req(ops, 0, "ITAMax"), n_levels=_int(a, "n_levels", 256)),
-    "iRMSNorm": lambda ops, a: I.irmsnorm(
-        _req(ops, 0, "iRMSNorm"), _req(ops, 1, "iRMSNorm"), d=_int(a, "D"), n_levels=_int(a, "n_levels", 256)),
-    "iLayerNorm": lambda ops, a: I.ilayernorm(
-        _req(ops, 0, "iLayerNorm"), _req(ops, 1, "iLayerNorm"), _req(ops, 2, "iLayerNorm"), d=_int(a, "D"),
-        n_levels=_int(a, "n_levels", 256)),
-    "iGELU": lambda ops, a: I.igelu(_req(ops, 0, "iGELU"), b=_int(a, "b"), one=_int(a, "one")),
-    "iHardswish": lambda ops, a: I.ihardswish(
-        _req(ops, 0, "iHardswish"), one_over_six=_int(a, "one_over_six"), six=_int(a, "six"),
-        three=_int(a, "three")),
-    "TrueIntegerDiv": lambda ops, a: I.true_integer_div(
-        _req(ops, 0, "TrueIntegerDiv"), delta=_int(a, "Delta"), eps=_int(a, "eps"), eta=_int(a, "eta"),
-        y=_int(a, "y")),
-})
+KERNELS: Mapping[str, NodeKernel] = MappingProxyType(
+    {
+        "Conv": _conv,
+        "Gemm": _gemm,
+        "MatMul": _binary(K.matmul, "MatMul"),
+        "Add": _binary(K.add, "Add"),
+        "Sub": _binary(K.sub, "Sub"),
+        "Mul": _binary(K.mul, "Mul"),
+        "MaxPool": _max_pool,
+        "AveragePool": _average_pool,
+        "GlobalAveragePool": _unary(K.global_average_pool, "GlobalAveragePool"),
+        "Flatten": lambda ops, a: K.flatten(_req(ops, 0, "Flatten"), axis=_int(a, "axis", 1)),
+        "Reshape": _reshape,
+        "Transpose": lambda ops, a: K.transpose(_req(ops, 0, "Transpose"), perm=_tuple(a, "perm")),
+        "Concat": _concat,
+        "Gather": lambda ops, a: K.gather(_req(ops, 0, "Gather"), _req(ops, 1, "Gather"), axis=_int(a, "axis", 0)),
+        "Slice": _slice,
+        "Squeeze": lambda ops, a: K.squeeze(_req(ops, 0, "Squeeze"), axes=_tuple(a, "axes")),
+        "Unsqueeze": _unsqueeze,
+        "Pad": _pad,
+        "Relu": _unary(K.relu, "Relu"),
+        "Clip": _clip,
+        "Identity": _unary(K.identity, "Identity"),
+        "RequantShift": _requant_shift,
+        "ReduceMean": _reduce_mean,
+        "IntegerMean": _integer_mean,
+        "iSoftmax": lambda ops, a: I.isoftmax(
+            _req(ops, 0, "iSoftmax"),
+            coeff_a=_int(a, "coeffA"),
+            coeff_b=_int(a, "coeffB"),
+            coeff_c=_int(a, "coeffC"),
+            log2=_int(a, "log2"),
+            n_levels=_int(a, "n_levels", 256),
+        ),
+        "ITAMax": lambda ops, a: I.itamax(_req(ops, 0, "ITAMax"), n_levels=_int(a, "n_levels", 256)),
+        "iRMSNorm": lambda ops, a: I.irmsnorm(
+            _req(ops, 0, "iRMSNorm"), _req(ops, 1, "iRMSNorm"), d=_int(a, "D"), n_levels=_int(a, "n_levels", 256)
+        ),
+        "iLayerNorm": lambda ops, a: I.ilayernorm(
+            _req(ops, 0, "iLayerNorm"),
+            _req(ops, 1, "iLayerNorm"),
+            _req(ops, 2, "iLayerNorm"),
+            d=_int(a, "D"),
+            n_levels=_int(a, "n_levels", 256),
+        ),
+        "iGELU": lambda ops, a: I.igelu(_req(ops, 0, "iGELU"), b=_int(a, "b"), one=_int(a, "one")),
+        "iHardswish": lambda ops, a: I.ihardswish(
+            _req(ops, 0, "iHardswish"), one_over_six=_int(a, "one_over_six"), six=_int(a, "six"), three=_int(a, "three")
+        ),
+        "TrueIntegerDiv": lambda ops, a: I.true_integer_div(
+            _req(ops, 0, "TrueIntegerDiv"),
+            delta=_int(a, "Delta"),
+            eps=_int(a, "eps"),
+            eta=_int(a, "eta"),
+            y=_int(a, "y"),
+        ),
+    }
+)

@@ -6,5 +6,17 @@ from .options import EngineOptions, SolverOptions
 from .problem import TilingProblem, early_exit
 from .tiling import Handles, TilingResult, build, extract, solve
 
-__all__ = ["ChoiceProblem", "EngineChoice", "EngineOption", "EngineOptions", "Handles", "SolverOptions",
-           "TilingProblem", "TilingResult", "build", "early_exit", "extract", "solve"]
+__all__ = [
+    "ChoiceProblem",
+    "EngineChoice",
+    "EngineOption",
+    "EngineOptions",
+    "Handles",
+    "SolverOptions",
+    "TilingProblem",
+    "TilingResult",
+    "build",
+    "early_exit",
+    "extract",
+    "solve",
+]

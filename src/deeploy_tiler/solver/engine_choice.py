@@ -66,8 +66,9 @@ class EngineChoice:
     status: str
 
     def cycles(self, problem: ChoiceProblem) -> int:
-        return sum(problem.options[i][k].cycles for i, k in enumerate(self.picks)) + \
-            problem.handover * sum(self.switches)
+        return sum(problem.options[i][k].cycles for i, k in enumerate(self.picks)) + problem.handover * sum(
+            self.switches
+        )
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ def _on_npu(xs: Sequence[cp_model.IntVar], opts: Sequence[EngineOption]) -> tupl
     return fixed, cp_model.LinearExpr.sum(npu)
 
 
-def _handover_terms(m: cp_model.CpModel, x: Sequence[Sequence[cp_model.IntVar]],
-                    problem: ChoiceProblem) -> cp_model.LinearExprT:
+def _handover_terms(
+    m: cp_model.CpModel, x: Sequence[Sequence[cp_model.IntVar]], problem: ChoiceProblem
+) -> cp_model.LinearExprT:
     """handover * (engine switches between consecutive nodes), the run starting on the cluster:
     s_i >= |npu_i - npu_{i-1}| with a boolean s_i where either side is a decision."""
     switches: list[cp_model.IntVar] = []
@@ -126,8 +128,10 @@ def build(problem: ChoiceProblem, options: SolverOptions) -> tuple[cp_model.CpMo
             m.add_implication(v, placed[o.wmem_tensor])
     if placed:
         names = sorted(placed)
-        m.add(cp_model.LinearExpr.weighted_sum([placed[t] for t in names], [sizes[t] for t in names])
-              <= problem.wmem_capacity)
+        m.add(
+            cp_model.LinearExpr.weighted_sum([placed[t] for t in names], [sizes[t] for t in names])
+            <= problem.wmem_capacity
+        )
     if problem.handover:
         terms.append(_handover_terms(m, x, problem))
     for xs, opts in zip(x, problem.options, strict=True):
@@ -157,8 +161,13 @@ def _choice(problem: ChoiceProblem, picks: tuple[int, ...], status: str) -> Engi
         if o.wmem_tensor is not None:
             wmem[o.wmem_tensor] = max(wmem.get(o.wmem_tensor, 0), o.wmem_bytes)
     base = sum(problem.options[i][k].cycles for i, k in enumerate(picks))
-    return EngineChoice(picks=picks, switches=tuple(switches), objective=base + problem.handover * sum(switches),
-                        wmem_bytes=sum(wmem.values()), status=status)
+    return EngineChoice(
+        picks=picks,
+        switches=tuple(switches),
+        objective=base + problem.handover * sum(switches),
+        wmem_bytes=sum(wmem.values()),
+        status=status,
+    )
 
 
 def _parameters(options: SolverOptions) -> cp_model.CpSolver:
@@ -176,6 +185,8 @@ def solve(problem: ChoiceProblem, options: SolverOptions) -> EngineChoice:
     status = solver.solve(cp)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return extract(solver, handles, problem, solver.status_name(status))
-    picks = tuple(min((k for k, o in enumerate(opts) if o.wmem_tensor is None), key=lambda k: opts[k].cycles)
-                  for opts in problem.options)
+    picks = tuple(
+        min((k for k, o in enumerate(opts) if o.wmem_tensor is None), key=lambda k: opts[k].cycles)
+        for opts in problem.options
+    )
     return _choice(problem, picks, "FALLBACK")

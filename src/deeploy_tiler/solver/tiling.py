@@ -241,21 +241,30 @@ def solve(problem: TilingProblem, options: SolverOptions) -> TilingResult | None
         choice = early_exit(problem)
         if choice is not None:
             cost = model.evaluate(choice)
-            return TilingResult(choice, cost, SolveStats(status="UNTILED", objective=cost.total,
-                                                         best_bound=cost.total))
+            return TilingResult(choice, cost, SolveStats(status="UNTILED", objective=cost.total, best_bound=cost.total))
     cp, handles = build(problem, options)
     solver = _parameters(options)
     status = solver.solve(cp)
     proto = cp.proto
-    stats_common = {"num_variables": len(proto.variables), "num_constraints": len(proto.constraints),
-                    "branches": int(solver.num_branches)}
+    stats_common = {
+        "num_variables": len(proto.variables),
+        "num_constraints": len(proto.constraints),
+        "branches": int(solver.num_branches),
+    }
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         choice = extract(solver, handles)
         cost = model.evaluate(choice)
         bound = int(solver.best_objective_bound) // handles.weight
-        return TilingResult(choice, cost, SolveStats(status=solver.status_name(status), objective=cost.total,
-                                                     best_bound=model.params.to_cycles(bound),
-                                                     **stats_common))
+        return TilingResult(
+            choice,
+            cost,
+            SolveStats(
+                status=solver.status_name(status),
+                objective=cost.total,
+                best_bound=model.params.to_cycles(bound),
+                **stats_common,
+            ),
+        )
     if status == cp_model.INFEASIBLE:
         return None
     # No answer within the limits: the smallest tiles, single-buffered, when they fit.

@@ -3,5 +3,12 @@ imports no solver, operator-geometry or cost code."""
 
 from .checks import ENGINE_RULES, PlanValidationError, Violation, ViolationKind, assert_valid, needed_regions, validate
 
-__all__ = ["ENGINE_RULES", "PlanValidationError", "Violation", "ViolationKind", "assert_valid", "needed_regions",
-           "validate"]
+__all__ = [
+    "ENGINE_RULES",
+    "PlanValidationError",
+    "Violation",
+    "ViolationKind",
+    "assert_valid",
+    "needed_regions",
+    "validate",
+]

@@ -36,8 +36,15 @@ from ..hw.spec import ComputeEngine, HwSpec, MemoryLevel
 from ..ir import DType, Graph, Node, Tensor
 from ..plan import SCHEMA_VERSION, ComputeStep, L1Buffer, NodePlan, PlacedBuffer, Plan, Region, Transfer
 
-__all__ = ["ENGINE_RULES", "PlanValidationError", "Violation", "ViolationKind", "assert_valid",
-           "needed_regions", "validate"]
+__all__ = [
+    "ENGINE_RULES",
+    "PlanValidationError",
+    "Violation",
+    "ViolationKind",
+    "assert_valid",
+    "needed_regions",
+    "validate",
+]
 
 _MAX_PER_KIND = 20  # messages kept per (node, kind); the rest are summarized in one line
 
@@ -347,14 +354,14 @@ def _need_gather(node: Node, graph: Graph, ins: tuple[str, ...], out: Region) ->
     ds, it = _shape(graph, data), graph.tensors[idx]
     axis = int(node.attr("axis", 0)) % len(ds)
     r = len(it.shape)
-    idx_region = out[axis:axis + r]
+    idx_region = out[axis : axis + r]
     if it.data is not None:
         sel = it.data[tuple(slice(s, s + n) for s, n in idx_region)]
         vals = np.where(sel < 0, sel + ds[axis], sel)
         along = (int(vals.min()), int(vals.max() - vals.min() + 1))
     else:
         along = (0, ds[axis])
-    needs = {data: (*out[:axis], along, *out[axis + r:])}
+    needs = {data: (*out[:axis], along, *out[axis + r :])}
     _merge(needs, idx, tuple(idx_region))
     return needs
 
@@ -423,8 +430,22 @@ def _need_reshape(node: Node, graph: Graph, ins: tuple[str, ...], out: Region) -
     return {ins[0]: tuple((int(a.min()), int(a.max() - a.min() + 1)) for a in idx)}
 
 
-_ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "Relu", "Clip", "RequantShift", "iGELU", "iHardswish",
-                "TrueIntegerDiv", "Sigmoid", "Tanh", "Abs", "Neg")
+_ELEMENTWISE = (
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "Clip",
+    "RequantShift",
+    "iGELU",
+    "iHardswish",
+    "TrueIntegerDiv",
+    "Sigmoid",
+    "Tanh",
+    "Abs",
+    "Neg",
+)
 _ROWWISE = ("Softmax", "iSoftmax", "ITAMax", "LayerNormalization", "iLayerNorm", "iRMSNorm")
 
 NEED_RULES: dict[str, NeedRule] = {
@@ -530,8 +551,16 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec) -> list[Violation]:
     for p in plan.memory:
         placements.setdefault(p.tensor, []).append(p)
     alias_root = {n.output_tensor: n.alias_of for n in plan.nodes if n.alias_of is not None}
-    ctx = _Ctx(plan=plan, graph=graph, hw=hw, report=_Report(), levels={m.name: m for m in hw.memories},
-               l1=hw.l1.name, placements=placements, alias_root=alias_root)
+    ctx = _Ctx(
+        plan=plan,
+        graph=graph,
+        hw=hw,
+        report=_Report(),
+        levels={m.name: m for m in hw.memories},
+        l1=hw.l1.name,
+        placements=placements,
+        alias_root=alias_root,
+    )
     _check_header(ctx)
     _check_budgets(ctx)
     index = {n.name: i for i, n in enumerate(graph.nodes)}
@@ -554,8 +583,11 @@ def assert_valid(plan: Plan, graph: Graph, hw: HwSpec) -> None:
 def _check_header(ctx: _Ctx) -> None:
     plan = ctx.plan
     if plan.schema_version != SCHEMA_VERSION:
-        ctx.add(ViolationKind.PLAN_HEADER, None,
-                f"schema_version {plan.schema_version!r}, this validator checks {SCHEMA_VERSION!r}")
+        ctx.add(
+            ViolationKind.PLAN_HEADER,
+            None,
+            f"schema_version {plan.schema_version!r}, this validator checks {SCHEMA_VERSION!r}",
+        )
     if plan.model != ctx.graph.name:
         ctx.add(ViolationKind.PLAN_HEADER, None, f"plan is for model {plan.model!r}, graph is {ctx.graph.name!r}")
     if plan.hw != ctx.hw.name:
@@ -566,12 +598,18 @@ def _check_budgets(ctx: _Ctx) -> None:
     for level, budget in sorted(ctx.plan.budgets.items()):
         mem = ctx.levels.get(level)
         if mem is None:
-            ctx.add(ViolationKind.UNKNOWN_LEVEL, None,
-                    f"budget for level {level!r}, spec {ctx.hw.name} has {sorted(ctx.levels)}")
+            ctx.add(
+                ViolationKind.UNKNOWN_LEVEL,
+                None,
+                f"budget for level {level!r}, spec {ctx.hw.name} has {sorted(ctx.levels)}",
+            )
         elif budget + mem.reserved_bytes > mem.size_bytes:
-            ctx.add(ViolationKind.LEVEL_CAPACITY, None,
-                    f"{level} budget {budget} B + reserved {mem.reserved_bytes} B (stacks, runtime) = "
-                    f"{budget + mem.reserved_bytes} B exceeds its {mem.size_bytes} B")
+            ctx.add(
+                ViolationKind.LEVEL_CAPACITY,
+                None,
+                f"{level} budget {budget} B + reserved {mem.reserved_bytes} B (stacks, runtime) = "
+                f"{budget + mem.reserved_bytes} B exceeds its {mem.size_bytes} B",
+            )
 
 
 def _match_nodes(ctx: _Ctx) -> list[tuple[NodePlan, Node]]:
@@ -591,8 +629,11 @@ def _match_nodes(ctx: _Ctx) -> list[tuple[NodePlan, Node]]:
     graph_order = [n.name for n in ctx.graph.nodes if n.name in seen]
     if planned_order != graph_order:
         first = next(i for i, (a, b) in enumerate(zip(planned_order, graph_order, strict=True)) if a != b)
-        ctx.add(ViolationKind.NODE_ORDER, planned_order[first],
-                f"planned at position {first}, where the graph runs {graph_order[first]}")
+        ctx.add(
+            ViolationKind.NODE_ORDER,
+            planned_order[first],
+            f"planned at position {first}, where the graph runs {graph_order[first]}",
+        )
     return [(seen[name], graph_nodes[name]) for name in graph_order]
 
 
@@ -604,8 +645,11 @@ def _check_node(ctx: _Ctx, index: int, np_: NodePlan, node: Node) -> None:
     if np_.op_type != node.op_type:
         ctx.add(ViolationKind.OP_TYPE, name, f"planned as {np_.op_type}, graph says {node.op_type}")
     if np_.output_tensor not in node.outputs:
-        ctx.add(ViolationKind.OUTPUT_TENSOR, name,
-                f"output_tensor {np_.output_tensor!r} is not an output of the node {list(node.outputs)}")
+        ctx.add(
+            ViolationKind.OUTPUT_TENSOR,
+            name,
+            f"output_tensor {np_.output_tensor!r} is not an output of the node {list(node.outputs)}",
+        )
         return
     if np_.alias_of is not None or (node.is_alias and not (np_.steps or np_.buffers)):
         _check_alias(ctx, np_, node)
@@ -628,11 +672,14 @@ def _check_alias(ctx: _Ctx, np_: NodePlan, node: Node) -> None:
     if np_.alias_of != data_in:
         ctx.add(ViolationKind.ALIAS, name, f"alias_of is {np_.alias_of!r}, the reshaped input is {data_in!r}")
     if np_.buffers or np_.transfers or np_.steps or np_.events:
-        ctx.add(ViolationKind.ALIAS, name, "an aliased reshape moves no data, yet the plan gives it "
-                f"{len(np_.buffers)} buffers, {len(np_.transfers)} transfers, {len(np_.steps)} steps")
+        ctx.add(
+            ViolationKind.ALIAS,
+            name,
+            "an aliased reshape moves no data, yet the plan gives it "
+            f"{len(np_.buffers)} buffers, {len(np_.transfers)} transfers, {len(np_.steps)} steps",
+        )
     if np_.l1_bytes or np_.dma_bytes:
-        ctx.add(ViolationKind.ALIAS, name, f"aliased reshape claims l1_bytes={np_.l1_bytes}, "
-                f"dma_bytes={np_.dma_bytes}")
+        ctx.add(ViolationKind.ALIAS, name, f"aliased reshape claims l1_bytes={np_.l1_bytes}, dma_bytes={np_.dma_bytes}")
 
 
 def _check_buffers(ctx: _Ctx, np_: NodePlan, node: Node) -> dict[str, L1Buffer]:
@@ -669,8 +716,11 @@ def _check_buffer_tensor(ctx: _Ctx, node: str, b: L1Buffer, inputs: set[str], ou
     if b.dtype != t.dtype.value:
         ctx.add(ViolationKind.DTYPE, node, f"buffer {b.name} declares {b.dtype}, tensor {t.name} is {t.dtype.value}")
     if len(b.tile_shape) != len(t.shape):
-        ctx.add(ViolationKind.TILE_SHAPE, node,
-                f"buffer {b.name} tile_shape {b.tile_shape} has not the rank of {t.name} {t.shape}")
+        ctx.add(
+            ViolationKind.TILE_SHAPE,
+            node,
+            f"buffer {b.name} tile_shape {b.tile_shape} has not the rank of {t.name} {t.shape}",
+        )
     return True
 
 
@@ -693,41 +743,57 @@ def _check_buffer_footprint(ctx: _Ctx, node: str, b: L1Buffer) -> None:
     raw = math.prod(b.tile_shape) * item
     need = _align_up(raw, mem.alignment_bytes)
     if b.slot_bytes < need:
-        ctx.add(ViolationKind.FOOTPRINT, node,
-                f"buffer {b.name}: slot_bytes {b.slot_bytes} < {need} B (tile {b.tile_shape} x {item} B = {raw} B, "
-                f"aligned to {mem.alignment_bytes})")
+        ctx.add(
+            ViolationKind.FOOTPRINT,
+            node,
+            f"buffer {b.name}: slot_bytes {b.slot_bytes} < {need} B (tile {b.tile_shape} x {item} B = {raw} B, "
+            f"aligned to {mem.alignment_bytes})",
+        )
     for slot in range(b.copies):
         addr = b.offset + slot * b.slot_bytes
         if addr % mem.alignment_bytes:
-            ctx.add(ViolationKind.ALIGNMENT, node,
-                    f"buffer {b.name} slot {slot} at {addr} is not {mem.alignment_bytes}-byte aligned")
+            ctx.add(
+                ViolationKind.ALIGNMENT,
+                node,
+                f"buffer {b.name} slot {slot} at {addr} is not {mem.alignment_bytes}-byte aligned",
+            )
     budget = ctx.budget(b.level)
     if b.offset + b.bytes > budget:
-        ctx.add(ViolationKind.BUDGET, node,
-                f"buffer {b.name} spans [{b.offset}, {b.offset + b.bytes}) beyond the {b.level} budget {budget} B")
+        ctx.add(
+            ViolationKind.BUDGET,
+            node,
+            f"buffer {b.name} spans [{b.offset}, {b.offset + b.bytes}) beyond the {b.level} budget {budget} B",
+        )
 
 
 def _check_buffer_layout(ctx: _Ctx, np_: NodePlan, buffers: list[L1Buffer]) -> None:
     node = np_.name
     ordered = sorted(buffers, key=lambda b: (b.level, b.offset))
     for i, a in enumerate(ordered):
-        for b in ordered[i + 1:]:
+        for b in ordered[i + 1 :]:
             if b.level != a.level or b.offset >= a.offset + a.bytes:
                 break
             if b.bytes and a.bytes:
-                ctx.add(ViolationKind.BUFFER_OVERLAP, node,
-                        f"buffers {a.name} [{a.offset}, {a.offset + a.bytes}) and {b.name} "
-                        f"[{b.offset}, {b.offset + b.bytes}) overlap in {a.level}")
+                ctx.add(
+                    ViolationKind.BUFFER_OVERLAP,
+                    node,
+                    f"buffers {a.name} [{a.offset}, {a.offset + a.bytes}) and {b.name} "
+                    f"[{b.offset}, {b.offset + b.bytes}) overlap in {a.level}",
+                )
     used = sum(b.bytes for b in buffers if b.level == ctx.l1)
     if np_.l1_bytes != used:
         ctx.add(ViolationKind.L1_BYTES, node, f"l1_bytes is {np_.l1_bytes}, its {ctx.l1} buffers occupy {used} B")
     if ctx.l1 in ctx.levels and max(used, np_.l1_bytes) > ctx.budget(ctx.l1):
-        ctx.add(ViolationKind.BUDGET, node,
-                f"uses {max(used, np_.l1_bytes)} B of {ctx.l1}, the budget is {ctx.budget(ctx.l1)} B")
+        ctx.add(
+            ViolationKind.BUDGET,
+            node,
+            f"uses {max(used, np_.l1_bytes)} B of {ctx.l1}, the budget is {ctx.budget(ctx.l1)} B",
+        )
 
 
-def _check_operand_buffers(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1Buffer],
-                           engine: ComputeEngine | None) -> None:
+def _check_operand_buffers(
+    ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1Buffer], engine: ComputeEngine | None
+) -> None:
     held = {b.tensor for b in buffers.values()}
     if not any(b.tensor == np_.output_tensor and b.role == "output" for b in buffers.values()):
         ctx.add(ViolationKind.MISSING_BUFFER, node.name, f"no output buffer for {np_.output_tensor}")
@@ -736,8 +802,11 @@ def _check_operand_buffers(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mappin
             continue
         direct = engine is not None and any(p.level in engine.reads_levels for p in ctx.placed(t))
         if not direct:
-            ctx.add(ViolationKind.MISSING_BUFFER, node.name,
-                    f"operand {t} has no buffer and is not placed where engine {np_.engine} reads directly")
+            ctx.add(
+                ViolationKind.MISSING_BUFFER,
+                node.name,
+                f"operand {t} has no buffer and is not placed where engine {np_.engine} reads directly",
+            )
 
 
 def _check_engine(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1Buffer]) -> ComputeEngine | None:
@@ -745,8 +814,11 @@ def _check_engine(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1
         engine = ctx.hw.engine(np_.engine)
     except HwSpecError:
         if np_.engine != "cluster":
-            ctx.add(ViolationKind.UNKNOWN_ENGINE, node.name,
-                    f"engine {np_.engine!r} is not in spec {ctx.hw.name} ({[e.name for e in ctx.hw.engines]})")
+            ctx.add(
+                ViolationKind.UNKNOWN_ENGINE,
+                node.name,
+                f"engine {np_.engine!r} is not in spec {ctx.hw.name} ({[e.name for e in ctx.hw.engines]})",
+            )
             return None
         engine = ctx.hw.cluster_engine  # "cluster" names the spec's general-purpose engine, whatever its name
     if not engine.supports(node.op_type):
@@ -754,8 +826,11 @@ def _check_engine(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1
     for b in buffers.values():
         allowed = engine.writes_levels if b.role == "output" else engine.reads_levels
         if b.level not in allowed:
-            ctx.add(ViolationKind.BUFFER_LEVEL, node.name,
-                    f"buffer {b.name} ({b.role}) is in {b.level}; engine {engine.name} uses {list(allowed)}")
+            ctx.add(
+                ViolationKind.BUFFER_LEVEL,
+                node.name,
+                f"buffer {b.name} ({b.role}) is in {b.level}; engine {engine.name} uses {list(allowed)}",
+            )
     for rule in ENGINE_RULES.get(engine.kind, ()):
         for kind, message in rule(np_, node, ctx.graph, engine):
             ctx.add(kind, node.name, message)
@@ -784,7 +859,7 @@ def _min_runs(region: Region, shape: Sequence[int]) -> tuple[int, int]:
         k -= 1
     if k < 0:
         return 1, _volume(region)
-    return math.prod(n for _, n in region[:k]), region[k][1] * math.prod(shape[k + 1:])
+    return math.prod(n for _, n in region[:k]), region[k][1] * math.prod(shape[k + 1 :])
 
 
 def _check_transfer(ctx: _Ctx, index: int, node: str, t: Transfer, b: L1Buffer | None) -> None:
@@ -803,16 +878,21 @@ def _check_transfer(ctx: _Ctx, index: int, node: str, t: Transfer, b: L1Buffer |
         ctx.add(ViolationKind.UNKNOWN_TENSOR, node, f"{tag}: no such tensor")
         return
     if not _in_bounds(t.region, tensor.shape):
-        ctx.add(ViolationKind.REGION_BOUNDS, node,
-                f"{tag} region {_fmt(t.region)} outside {tensor.name} {tensor.shape}")
+        ctx.add(
+            ViolationKind.REGION_BOUNDS, node, f"{tag} region {_fmt(t.region)} outside {tensor.name} {tensor.shape}"
+        )
         return
     if not _fits(t.region, b.tile_shape):
-        ctx.add(ViolationKind.TILE_SHAPE, node, f"{tag} region {_fmt(t.region)} exceeds buffer {b.name} "
-                f"tile {b.tile_shape}")
+        ctx.add(
+            ViolationKind.TILE_SHAPE, node, f"{tag} region {_fmt(t.region)} exceeds buffer {b.name} tile {b.tile_shape}"
+        )
     nbytes = _volume(t.region) * tensor.dtype.itemsize
     if t.bytes != nbytes:
-        ctx.add(ViolationKind.TRANSFER_BYTES, node, f"{tag} claims {t.bytes} B, region {_fmt(t.region)} of "
-                f"{tensor.dtype.value} is {nbytes} B")
+        ctx.add(
+            ViolationKind.TRANSFER_BYTES,
+            node,
+            f"{tag} claims {t.bytes} B, region {_fmt(t.region)} of {tensor.dtype.value} is {nbytes} B",
+        )
     _check_rows(ctx, node, tag, t, tensor)
     _check_route(ctx, index, node, tag, t, b)
 
@@ -821,9 +901,12 @@ def _check_rows(ctx: _Ctx, node: str, tag: str, t: Transfer, tensor: Tensor) -> 
     runs, run_len = _min_runs(t.region, tensor.shape)
     ok = t.rows >= 1 and (runs == 0 or (t.rows % runs == 0 and run_len % (t.rows // runs) == 0))
     if not ok:
-        ctx.add(ViolationKind.TRANSFER_ROWS, node,
-                f"{tag} claims {t.rows} rows; region {_fmt(t.region)} of {tensor.shape} is {runs} contiguous "
-                f"runs of {run_len} elements")
+        ctx.add(
+            ViolationKind.TRANSFER_ROWS,
+            node,
+            f"{tag} claims {t.rows} rows; region {_fmt(t.region)} of {tensor.shape} is {runs} contiguous "
+            f"runs of {run_len} elements",
+        )
 
 
 def _check_route(ctx: _Ctx, index: int, node: str, tag: str, t: Transfer, b: L1Buffer) -> None:
@@ -838,12 +921,18 @@ def _check_route(ctx: _Ctx, index: int, node: str, tag: str, t: Transfer, b: L1B
         return
     at_home = [p for p in placed if p.level == t.home_level]
     if not at_home:
-        ctx.add(ViolationKind.HOME_LEVEL, node,
-                f"{tag} from {t.home_level}, but {t.tensor} is placed in {sorted({p.level for p in placed})}")
+        ctx.add(
+            ViolationKind.HOME_LEVEL,
+            node,
+            f"{tag} from {t.home_level}, but {t.tensor} is placed in {sorted({p.level for p in placed})}",
+        )
     elif not any(p.start <= index + 1 < p.end for p in at_home):
         p = at_home[0]
-        ctx.add(ViolationKind.MEMORY_LIFETIME, node,
-                f"{tag}: {t.tensor} in {t.home_level} lives over [{p.start}, {p.end}), the node runs at {index + 1}")
+        ctx.add(
+            ViolationKind.MEMORY_LIFETIME,
+            node,
+            f"{tag}: {t.tensor} in {t.home_level} lives over [{p.start}, {p.end}), the node runs at {index + 1}",
+        )
 
 
 def _check_steps(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1Buffer]) -> None:
@@ -852,8 +941,11 @@ def _check_steps(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1B
     if len(np_.tile_shape) != len(out_shape):
         ctx.add(ViolationKind.TILE_SHAPE, name, f"tile_shape {np_.tile_shape} vs output {out_shape}")
     if sorted(np_.loop_order) != list(range(len(out_shape))):
-        ctx.add(ViolationKind.LOOP_ORDER, name, f"loop_order {np_.loop_order} is no permutation of the "
-                f"{len(out_shape)} output dimensions")
+        ctx.add(
+            ViolationKind.LOOP_ORDER,
+            name,
+            f"loop_order {np_.loop_order} is no permutation of the {len(out_shape)} output dimensions",
+        )
     if np_.num_tiles != len(np_.steps):
         ctx.add(ViolationKind.NUM_TILES, name, f"num_tiles is {np_.num_tiles}, the plan has {len(np_.steps)} steps")
     by_tensor: dict[str, list[L1Buffer]] = {}
@@ -865,12 +957,18 @@ def _check_steps(ctx: _Ctx, np_: NodePlan, node: Node, buffers: Mapping[str, L1B
         if not _check_step_buffers(ctx, name, tag, step, buffers):
             continue
         if not _in_bounds(step.output_region, out_shape):
-            ctx.add(ViolationKind.REGION_BOUNDS, name,
-                    f"{tag} output region {_fmt(step.output_region)} outside {np_.output_tensor} {out_shape}")
+            ctx.add(
+                ViolationKind.REGION_BOUNDS,
+                name,
+                f"{tag} output region {_fmt(step.output_region)} outside {np_.output_tensor} {out_shape}",
+            )
             continue
         if not _fits(step.output_region, np_.tile_shape):
-            ctx.add(ViolationKind.TILE_SHAPE, name,
-                    f"{tag} output region {_fmt(step.output_region)} exceeds tile_shape {np_.tile_shape}")
+            ctx.add(
+                ViolationKind.TILE_SHAPE,
+                name,
+                f"{tag} output region {_fmt(step.output_region)} exceeds tile_shape {np_.tile_shape}",
+            )
         _check_step_output(ctx, name, tag, step, by_tensor.get(np_.output_tensor, []))
         _check_step_inputs(ctx, node, tag, step, by_tensor)
 
@@ -899,12 +997,18 @@ def _check_step_buffers(ctx: _Ctx, node: str, tag: str, step: ComputeStep, buffe
             continue
         shape = ctx.graph.tensors[b.tensor].shape
         if not _in_bounds(region, shape):
-            ctx.add(ViolationKind.REGION_BOUNDS, node,
-                    f"{tag} region {_fmt(region)} of buffer {bname} outside {b.tensor} {shape}")
+            ctx.add(
+                ViolationKind.REGION_BOUNDS,
+                node,
+                f"{tag} region {_fmt(region)} of buffer {bname} outside {b.tensor} {shape}",
+            )
             ok = False
         elif not _fits(region, b.tile_shape):
-            ctx.add(ViolationKind.TILE_SHAPE, node,
-                    f"{tag} region {_fmt(region)} exceeds buffer {bname} tile {b.tile_shape}")
+            ctx.add(
+                ViolationKind.TILE_SHAPE,
+                node,
+                f"{tag} region {_fmt(region)} exceeds buffer {bname} tile {b.tile_shape}",
+            )
     return ok
 
 
@@ -914,12 +1018,17 @@ def _check_step_output(ctx: _Ctx, node: str, tag: str, step: ComputeStep, outs: 
         ctx.add(ViolationKind.OUTPUT_REGION, node, f"{tag} names none of the output buffers {[b.name for b in outs]}")
     for b in named:
         if not _contains(step.regions[b.name], step.output_region):
-            ctx.add(ViolationKind.OUTPUT_REGION, node, f"{tag} writes {_fmt(step.output_region)} into buffer "
-                    f"{b.name}, whose slot holds {_fmt(step.regions[b.name])}")
+            ctx.add(
+                ViolationKind.OUTPUT_REGION,
+                node,
+                f"{tag} writes {_fmt(step.output_region)} into buffer "
+                f"{b.name}, whose slot holds {_fmt(step.regions[b.name])}",
+            )
 
 
-def _check_step_inputs(ctx: _Ctx, node: Node, tag: str, step: ComputeStep,
-                       by_tensor: Mapping[str, list[L1Buffer]]) -> None:
+def _check_step_inputs(
+    ctx: _Ctx, node: Node, tag: str, step: ComputeStep, by_tensor: Mapping[str, list[L1Buffer]]
+) -> None:
     try:
         needs = needed_regions(node, ctx.graph, step.output_region)
     except KeyError:
@@ -934,13 +1043,18 @@ def _check_step_inputs(ctx: _Ctx, node: Node, tag: str, step: ComputeStep,
             continue  # no buffer at all: reported once per node (MISSING_BUFFER) unless read in place
         named = [b for b in candidates if b.name in step.regions]
         if not named:
-            ctx.add(ViolationKind.INPUT_REGION, node.name,
-                    f"{tag} needs {_fmt(need)} of {tensor} but names none of its buffers "
-                    f"{[b.name for b in candidates]}")
+            ctx.add(
+                ViolationKind.INPUT_REGION,
+                node.name,
+                f"{tag} needs {_fmt(need)} of {tensor} but names none of its buffers {[b.name for b in candidates]}",
+            )
         elif not any(_contains(step.regions[b.name], need) for b in named):
             held = ", ".join(f"{b.name} {_fmt(step.regions[b.name])}" for b in named)
-            ctx.add(ViolationKind.INPUT_REGION, node.name,
-                    f"{tag} output {_fmt(step.output_region)} needs {_fmt(need)} of {tensor}; the step holds {held}")
+            ctx.add(
+                ViolationKind.INPUT_REGION,
+                node.name,
+                f"{tag} output {_fmt(step.output_region)} needs {_fmt(need)} of {tensor}; the step holds {held}",
+            )
 
 
 def _check_coverage(ctx: _Ctx, np_: NodePlan) -> None:
@@ -954,12 +1068,18 @@ def _check_coverage(ctx: _Ctx, np_: NodePlan) -> None:
     gaps, doubles = int(np.count_nonzero(counter == 0)), int(np.count_nonzero(counter > 1))
     if gaps:
         first = tuple(int(v) for v in np.argwhere(counter == 0)[0])
-        ctx.add(ViolationKind.COVERAGE, np_.name,
-                f"{gaps} element(s) of {np_.output_tensor} {shape} computed by no step (first at {first})")
+        ctx.add(
+            ViolationKind.COVERAGE,
+            np_.name,
+            f"{gaps} element(s) of {np_.output_tensor} {shape} computed by no step (first at {first})",
+        )
     if doubles:
         first = tuple(int(v) for v in np.argwhere(counter > 1)[0])
-        ctx.add(ViolationKind.COVERAGE, np_.name,
-                f"{doubles} element(s) of {np_.output_tensor} {shape} computed by several steps (first at {first})")
+        ctx.add(
+            ViolationKind.COVERAGE,
+            np_.name,
+            f"{doubles} element(s) of {np_.output_tensor} {shape} computed by several steps (first at {first})",
+        )
 
 
 # --- schedule simulation -----------------------------------------------------------------------------------
@@ -980,8 +1100,9 @@ class _Slot:
 class _Simulation:
     """Runs one node's events in order, tracking what every buffer slot holds and which DMAs are in flight."""
 
-    def __init__(self, ctx: _Ctx, np_: NodePlan, buffers: Mapping[str, L1Buffer],
-                 transfers: Mapping[int, Transfer]) -> None:
+    def __init__(
+        self, ctx: _Ctx, np_: NodePlan, buffers: Mapping[str, L1Buffer], transfers: Mapping[int, Transfer]
+    ) -> None:
         self.ctx, self.np, self.buffers, self.transfers = ctx, np_, buffers, transfers
         self.slots: dict[tuple[str, int], _Slot] = {}
         self.started: set[int] = set()
@@ -1008,8 +1129,9 @@ class _Simulation:
                         self.future_writes.setdefault((bname, step.slots[bname]), []).append((pos, region))
 
     @staticmethod
-    def _later(index: Mapping[tuple[str, int], list[tuple[int, Region]]], key: tuple[str, int], pos: int,
-               region: Region) -> bool:
+    def _later(
+        index: Mapping[tuple[str, int], list[tuple[int, Region]]], key: tuple[str, int], pos: int, region: Region
+    ) -> bool:
         entries = index.get(key, [])
         start = bisect.bisect_right([p for p, _ in entries], pos)
         return any(r == region for _, r in entries[start:])
@@ -1045,23 +1167,33 @@ class _Simulation:
         s = self.slot(t.buffer, t.slot)
         where = f"{t.buffer}[{t.slot}]"
         if s.loading is not None:
-            self.add(ViolationKind.HAZARD_DMA_RACE,
-                     f"event {pos}: transfer {t.id} loads into {where} while transfer {s.loading} still loads it")
+            self.add(
+                ViolationKind.HAZARD_DMA_RACE,
+                f"event {pos}: transfer {t.id} loads into {where} while transfer {s.loading} still loads it",
+            )
         if t.direction == "in":
             if s.storing:
-                self.add(ViolationKind.HAZARD_OVERWRITE_WHILE_READ, f"event {pos}: transfer {t.id} loads into "
-                         f"{where} while store {sorted(s.storing)} from it is in flight")
+                self.add(
+                    ViolationKind.HAZARD_OVERWRITE_WHILE_READ,
+                    f"event {pos}: transfer {t.id} loads into "
+                    f"{where} while store {sorted(s.storing)} from it is in flight",
+                )
             s.loading, s.content = t.id, None
             return
         if s.held == t.region and s.written >= _volume(t.region):
             s.unstored = False
         elif self._later(self.future_writes, (t.buffer, t.slot), pos, t.region):
-            self.add(ViolationKind.HAZARD_STORE_BEFORE_COMPUTE, f"event {pos}: transfer {t.id} stores "
-                     f"{_fmt(t.region)} from {where} before the compute that writes it")
+            self.add(
+                ViolationKind.HAZARD_STORE_BEFORE_COMPUTE,
+                f"event {pos}: transfer {t.id} stores {_fmt(t.region)} from {where} before the compute that writes it",
+            )
         else:
             held = "nothing" if s.held is None else _fmt(s.held)
-            self.add(ViolationKind.REGION_MISMATCH, f"event {pos}: transfer {t.id} stores {_fmt(t.region)} from "
-                     f"{where}, which holds {held} ({s.written} elements written)")
+            self.add(
+                ViolationKind.REGION_MISMATCH,
+                f"event {pos}: transfer {t.id} stores {_fmt(t.region)} from "
+                f"{where}, which holds {held} ({s.written} elements written)",
+            )
         s.storing.add(t.id)
 
     def _wait(self, pos: int, t: Transfer) -> None:
@@ -1105,38 +1237,57 @@ class _Simulation:
         if s.loading is not None:
             lt = self.transfers[s.loading]
             if lt.region == region:
-                self.add(ViolationKind.HAZARD_LOAD_BEFORE_COMPUTE, f"event {pos}: step {ref} reads {where} "
-                         f"before the wait of transfer {lt.id} that loads {_fmt(region)}")
+                self.add(
+                    ViolationKind.HAZARD_LOAD_BEFORE_COMPUTE,
+                    f"event {pos}: step {ref} reads {where} "
+                    f"before the wait of transfer {lt.id} that loads {_fmt(region)}",
+                )
             else:
-                self.add(ViolationKind.HAZARD_OVERWRITE_WHILE_READ, f"event {pos}: step {ref} reads {_fmt(region)} "
-                         f"from {where} while transfer {lt.id} overwrites it with {_fmt(lt.region)}")
+                self.add(
+                    ViolationKind.HAZARD_OVERWRITE_WHILE_READ,
+                    f"event {pos}: step {ref} reads {_fmt(region)} "
+                    f"from {where} while transfer {lt.id} overwrites it with {_fmt(lt.region)}",
+                )
             return
         if s.content == region:
             return
         if region in s.history:
-            self.add(ViolationKind.HAZARD_OVERWRITE_WHILE_READ, f"event {pos}: step {ref} reads {_fmt(region)} from "
-                     f"{where}, but transfer {s.last_load} overwrote it before (now {_fmt(s.content or ())})")
+            self.add(
+                ViolationKind.HAZARD_OVERWRITE_WHILE_READ,
+                f"event {pos}: step {ref} reads {_fmt(region)} from "
+                f"{where}, but transfer {s.last_load} overwrote it before (now {_fmt(s.content or ())})",
+            )
         elif self._later(self.future_loads, (bname, slot), pos, region):
-            self.add(ViolationKind.HAZARD_LOAD_BEFORE_COMPUTE,
-                     f"event {pos}: step {ref} reads {_fmt(region)} from {where} before the transfer that loads it")
+            self.add(
+                ViolationKind.HAZARD_LOAD_BEFORE_COMPUTE,
+                f"event {pos}: step {ref} reads {_fmt(region)} from {where} before the transfer that loads it",
+            )
         else:
             held = "nothing" if s.content is None else _fmt(s.content)
-            self.add(ViolationKind.REGION_MISMATCH,
-                     f"event {pos}: step {ref} claims {where} holds {_fmt(region)}; it holds {held}")
+            self.add(
+                ViolationKind.REGION_MISMATCH,
+                f"event {pos}: step {ref} claims {where} holds {_fmt(region)}; it holds {held}",
+            )
 
     def _write(self, pos: int, ref: int, bname: str, slot: int, region: Region, out: Region) -> None:
         s = self.slot(bname, slot)
         where = f"{bname}[{slot}]"
         if s.storing:
-            self.add(ViolationKind.HAZARD_OUTPUT_OVERWRITE, f"event {pos}: step {ref} writes {where} while store "
-                     f"{sorted(s.storing)} from it has not been waited")
+            self.add(
+                ViolationKind.HAZARD_OUTPUT_OVERWRITE,
+                f"event {pos}: step {ref} writes {where} while store {sorted(s.storing)} from it has not been waited",
+            )
         if s.loading is not None:
-            self.add(ViolationKind.HAZARD_DMA_RACE,
-                     f"event {pos}: step {ref} writes {where} while transfer {s.loading} loads into it")
+            self.add(
+                ViolationKind.HAZARD_DMA_RACE,
+                f"event {pos}: step {ref} writes {where} while transfer {s.loading} loads into it",
+            )
         if s.held != region:
             if s.unstored and s.held is not None:
-                self.add(ViolationKind.OUTPUT_NOT_STORED, f"event {pos}: step {ref} overwrites {where}, whose "
-                         f"tile {_fmt(s.held)} was never stored")
+                self.add(
+                    ViolationKind.OUTPUT_NOT_STORED,
+                    f"event {pos}: step {ref} overwrites {where}, whose tile {_fmt(s.held)} was never stored",
+                )
             s.held, s.written = region, 0
         s.written += _volume(out)
         s.unstored = True
@@ -1144,8 +1295,10 @@ class _Simulation:
     def _finish(self) -> None:
         for tid, t in self.transfers.items():
             if tid not in self.started:
-                self.add(ViolationKind.TRANSFER_NOT_STARTED,
-                         f"transfer {tid} ({t.direction} {t.tensor} {_fmt(t.region)}) has no dma_start")
+                self.add(
+                    ViolationKind.TRANSFER_NOT_STARTED,
+                    f"transfer {tid} ({t.direction} {t.tensor} {_fmt(t.region)}) has no dma_start",
+                )
             elif tid not in self.waited:
                 self.add(ViolationKind.UNWAITED_TRANSFER, f"transfer {tid} ({t.direction} {t.tensor}) is never waited")
         for i in range(len(self.np.steps)):
@@ -1201,17 +1354,22 @@ def _npu_operand_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEn
     if rules.requires_constant_weights and not w.is_constant:
         yield ViolationKind.NPU_RULE, f"{engine.name} needs constant weights, {w.name} is computed at run time"
     if w.dtype.itemsize * 8 > rules.weight_bits:
-        yield (ViolationKind.NPU_RULE,
-               f"{engine.name} takes {rules.weight_bits}-bit weights, {w.name} is {w.dtype.value}")
+        yield (
+            ViolationKind.NPU_RULE,
+            f"{engine.name} takes {rules.weight_bits}-bit weights, {w.name} is {w.dtype.value}",
+        )
     x = graph.tensors[node.inputs[0]]
     if x.dtype.itemsize * 8 > rules.activation_bits:
-        yield (ViolationKind.NPU_RULE,
-               f"{engine.name} takes {rules.activation_bits}-bit activations, {x.name} is {x.dtype.value}")
+        yield (
+            ViolationKind.NPU_RULE,
+            f"{engine.name} takes {rules.activation_bits}-bit activations, {x.name} is {x.dtype.value}",
+        )
     y = graph.tensors[node.outputs[0]]
     if y.dtype.itemsize * 8 > rules.activation_bits and (node.requant is not None or y.dtype is not DType.INT32):
         yield ViolationKind.NPU_RULE, f"{engine.name} writes 8-bit or int32 outputs, {y.name} is {y.dtype.value}"
-    if node.op_type == "Gemm" and (int(node.attr("transA", 0)) or float(node.attr("alpha", 1.0)) != 1.0
-                                   or float(node.attr("beta", 1.0)) != 1.0):
+    if node.op_type == "Gemm" and (
+        int(node.attr("transA", 0)) or float(node.attr("alpha", 1.0)) != 1.0 or float(node.attr("beta", 1.0)) != 1.0
+    ):
         yield ViolationKind.NPU_RULE, f"{engine.name} runs Gemm with transA 0, alpha = beta = 1 only"
     if node.op_type == "MatMul" and (len(x.shape) < 2 or len(w.shape) < 2 or math.prod(w.shape[:-2]) != 1):
         yield ViolationKind.NPU_RULE, f"{engine.name} needs rows x K times one K x N matrix, got {x.shape} x {w.shape}"
@@ -1257,14 +1415,23 @@ def _npu_tile_rule(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngin
         for bname, region in step.regions.items():
             t = names.get(bname)
             if t == node.inputs[0] and x_dim is not None and x_dim < len(region) and region[x_dim] != (0, xs[x_dim]):
-                yield (ViolationKind.NPU_RULE, f"step {step.tile}: input {t} rows {region[x_dim]} of {xs[x_dim]} "
-                       f"channels; {engine.name} needs all input channels in every tile")
+                yield (
+                    ViolationKind.NPU_RULE,
+                    f"step {step.tile}: input {t} rows {region[x_dim]} of {xs[x_dim]} "
+                    f"channels; {engine.name} needs all input channels in every tile",
+                )
             if t == node.inputs[1] and any(d < len(region) and region[d] != (0, ws[d]) for d in w_dims):
-                yield (ViolationKind.NPU_RULE, f"step {step.tile}: weight tile {region} splits the reduction; "
-                       f"{engine.name} needs the full weights of its output channels")
+                yield (
+                    ViolationKind.NPU_RULE,
+                    f"step {step.tile}: weight tile {region} splits the reduction; "
+                    f"{engine.name} needs the full weights of its output channels",
+                )
         if ch_dim < len(step.output_region) and step.output_region[ch_dim][0] % width:
-            yield (ViolationKind.NPU_RULE, f"step {step.tile}: output channels start at "
-                   f"{step.output_region[ch_dim][0]}, not on a {width}-channel pass of {engine.name}")
+            yield (
+                ViolationKind.NPU_RULE,
+                f"step {step.tile}: output channels start at "
+                f"{step.output_region[ch_dim][0]}, not on a {width}-channel pass of {engine.name}",
+            )
 
 
 # Rules per engine kind; each yields (kind, message) for one node.
@@ -1310,8 +1477,13 @@ def _check_weight_memory(ctx: _Ctx, placed: list[PlacedBuffer]) -> None:
         for node in ctx.graph.consumers(p.tensor):
             np_ = plans.get(node.name)
             engine = next((e for e in ctx.hw.engines if np_ is not None and e.name == np_.engine), None)
-            if (np_ is None or engine is None or engine.npu is None or p.level not in engine.reads_levels
-                    or any(b.tensor == p.tensor for b in np_.buffers)):
+            if (
+                np_ is None
+                or engine is None
+                or engine.npu is None
+                or p.level not in engine.reads_levels
+                or any(b.tensor == p.tensor for b in np_.buffers)
+            ):
                 continue
             readers.append((node, engine))
         if not readers:
@@ -1321,8 +1493,11 @@ def _check_weight_memory(ctx: _Ctx, placed: list[PlacedBuffer]) -> None:
             if node.inputs[1] == p.tensor and node.op_type in ("Conv", "Gemm", "MatMul"):
                 need = _npu_packed_bytes(node, ctx.graph, engine)
                 if p.size < need:
-                    ctx.add(ViolationKind.MEMORY_SIZE, node.name, f"{p.tensor} gets {p.size} B in {p.level}; "
-                            f"{engine.name}'s packed layout needs {need} B")
+                    ctx.add(
+                        ViolationKind.MEMORY_SIZE,
+                        node.name,
+                        f"{p.tensor} gets {p.size} B in {p.level}; {engine.name}'s packed layout needs {need} B",
+                    )
 
 
 # --- whole-network memory ----------------------------------------------------------------------------------
@@ -1332,8 +1507,11 @@ def _check_memory(ctx: _Ctx) -> None:
     plan = ctx.plan
     if not plan.memory:
         if plan.levels:
-            ctx.add(ViolationKind.MEMORY_MISSING, None, f"plan reports usage of {[u.level for u in plan.levels]} "
-                    "but places no buffer (plan.memory is empty)")
+            ctx.add(
+                ViolationKind.MEMORY_MISSING,
+                None,
+                f"plan reports usage of {[u.level for u in plan.levels]} but places no buffer (plan.memory is empty)",
+            )
         return
     known = [p for p in plan.memory if _check_placement(ctx, p)]
     _check_aliases(ctx, known)
@@ -1345,8 +1523,9 @@ def _check_memory(ctx: _Ctx) -> None:
         _check_level_overlap(ctx, level, group)
         extent = max(p.offset + p.size for p in group)
         if extent > ctx.budget(level):
-            ctx.add(ViolationKind.BUDGET, None,
-                    f"{level} placements reach {extent} B, the budget is {ctx.budget(level)} B")
+            ctx.add(
+                ViolationKind.BUDGET, None, f"{level} placements reach {extent} B, the budget is {ctx.budget(level)} B"
+            )
     _check_level_usage(ctx, by_level)
     _check_required_placements(ctx)
 
@@ -1363,22 +1542,33 @@ def _check_placement(ctx: _Ctx, p: PlacedBuffer) -> bool:
     if p.size < tensor.nbytes:
         ctx.add(ViolationKind.MEMORY_SIZE, None, f"{p.tensor} gets {p.size} B in {p.level}, it has {tensor.nbytes} B")
     if p.offset % mem.alignment_bytes:
-        ctx.add(ViolationKind.ALIGNMENT, None,
-                f"{p.tensor} at {p.level}+{p.offset} is not {mem.alignment_bytes}-byte aligned")
+        ctx.add(
+            ViolationKind.ALIGNMENT,
+            None,
+            f"{p.tensor} at {p.level}+{p.offset} is not {mem.alignment_bytes}-byte aligned",
+        )
     if p.offset + p.size > mem.usable_bytes:
-        ctx.add(ViolationKind.LEVEL_CAPACITY, None, f"{p.tensor} spans [{p.offset}, {p.offset + p.size}) of "
-                f"{p.level}, which has {mem.usable_bytes} usable bytes")
+        ctx.add(
+            ViolationKind.LEVEL_CAPACITY,
+            None,
+            f"{p.tensor} spans [{p.offset}, {p.offset + p.size}) of "
+            f"{p.level}, which has {mem.usable_bytes} usable bytes",
+        )
     if p.start >= p.end:
         ctx.add(ViolationKind.MEMORY_LIFETIME, None, f"{p.tensor} in {p.level} has empty lifetime [{p.start}, {p.end})")
     if mem.weights_only and not tensor.is_constant:
         ctx.add(ViolationKind.HOME_LEVEL, None, f"activation {p.tensor} placed in weights-only {p.level}")
     last = len(ctx.graph.nodes) + 1
     if p.tensor in ctx.graph.input_names and p.start > 0:
-        ctx.add(ViolationKind.MEMORY_LIFETIME, None,
-                f"graph input {p.tensor} placed from t={p.start}, not before the run")
+        ctx.add(
+            ViolationKind.MEMORY_LIFETIME, None, f"graph input {p.tensor} placed from t={p.start}, not before the run"
+        )
     if p.tensor in ctx.graph.output_names and p.end <= last:
-        ctx.add(ViolationKind.MEMORY_LIFETIME, None, f"graph output {p.tensor} freed at t={p.end}, before the "
-                f"run ends (t={last})")
+        ctx.add(
+            ViolationKind.MEMORY_LIFETIME,
+            None,
+            f"graph output {p.tensor} freed at t={p.end}, before the run ends (t={last})",
+        )
     return True
 
 
@@ -1390,8 +1580,11 @@ def _check_aliases(ctx: _Ctx, placed: list[PlacedBuffer]) -> None:
         root = where.get((p.alias_of, p.level))
         if root is None or root.offset != p.offset:
             at = "not placed there" if root is None else f"at {root.offset}"
-            ctx.add(ViolationKind.MEMORY_ALIAS, None,
-                    f"{p.tensor} aliases {p.alias_of} at {p.level}+{p.offset}, but {p.alias_of} is {at}")
+            ctx.add(
+                ViolationKind.MEMORY_ALIAS,
+                None,
+                f"{p.tensor} aliases {p.alias_of} at {p.level}+{p.offset}, but {p.alias_of} is {at}",
+            )
 
 
 def _family(p: PlacedBuffer) -> str:
@@ -1406,9 +1599,12 @@ def _check_level_overlap(ctx: _Ctx, level: str, group: list[PlacedBuffer]) -> No
             if _family(a) == _family(p) or p.start >= p.end or not (p.size and a.size):
                 continue
             if a.offset < p.offset + p.size and p.offset < a.offset + a.size:
-                ctx.add(ViolationKind.MEMORY_OVERLAP, None,
-                        f"{a.tensor} [{a.offset}, {a.offset + a.size}) t[{a.start}, {a.end}) and {p.tensor} "
-                        f"[{p.offset}, {p.offset + p.size}) t[{p.start}, {p.end}) overlap in {level}")
+                ctx.add(
+                    ViolationKind.MEMORY_OVERLAP,
+                    None,
+                    f"{a.tensor} [{a.offset}, {a.offset + a.size}) t[{a.start}, {a.end}) and {p.tensor} "
+                    f"[{p.offset}, {p.offset + p.size}) t[{p.start}, {p.end}) overlap in {level}",
+                )
         active.append(p)
 
 
@@ -1421,11 +1617,15 @@ def _check_level_usage(ctx: _Ctx, by_level: Mapping[str, list[PlacedBuffer]]) ->
         group = by_level.get(u.level, [])
         extent = max((p.offset + p.size for p in group), default=0)
         if u.peak < extent:
-            ctx.add(ViolationKind.LEVEL_USAGE, None,
-                    f"{u.level} usage reports peak {u.peak} B, placements reach {extent} B")
+            ctx.add(
+                ViolationKind.LEVEL_USAGE, None, f"{u.level} usage reports peak {u.peak} B, placements reach {extent} B"
+            )
         if u.capacity > mem.usable_bytes:
-            ctx.add(ViolationKind.LEVEL_CAPACITY, None,
-                    f"{u.level} usage reports capacity {u.capacity} B > {mem.usable_bytes} usable bytes")
+            ctx.add(
+                ViolationKind.LEVEL_CAPACITY,
+                None,
+                f"{u.level} usage reports capacity {u.capacity} B > {mem.usable_bytes} usable bytes",
+            )
 
 
 def _check_required_placements(ctx: _Ctx) -> None:
@@ -1437,5 +1637,8 @@ def _check_required_placements(ctx: _Ctx) -> None:
                 continue
             if not ctx.placed(t.tensor):
                 reported.add((t.tensor, t.home_level))
-                ctx.add(ViolationKind.MEMORY_MISSING, np_.name,
-                        f"transfer {t.id} moves {t.tensor} to/from {t.home_level}, but plan.memory does not place it")
+                ctx.add(
+                    ViolationKind.MEMORY_MISSING,
+                    np_.name,
+                    f"transfer {t.id} moves {t.tensor} to/from {t.home_level}, but plan.memory does not place it",
+                )

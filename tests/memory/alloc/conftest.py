@@ -24,8 +24,10 @@ def minimalloc_dir() -> Path | None:
 def challenging_dir() -> Path:
     d = minimalloc_dir()
     if d is None:
-        msg = ("MiniMalloc challenging instances not found: set DEEPLOY_TILER_MINIMALLOC_DIR or place them "
-               "in ../shared/data/minimalloc-challenging")
+        msg = (
+            "MiniMalloc challenging instances not found: set DEEPLOY_TILER_MINIMALLOC_DIR or place them "
+            "in ../shared/data/minimalloc-challenging"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(msg)
         pytest.skip(msg)
@@ -33,8 +35,9 @@ def challenging_dir() -> Path:
 
 
 @st.composite
-def buffer_lists(draw: st.DrawFn, max_buffers: int = 12, max_time: int = 12, max_size: int = 16,
-                 aligned: bool = False) -> list[Buffer]:
+def buffer_lists(
+    draw: st.DrawFn, max_buffers: int = 12, max_time: int = 12, max_size: int = 16, aligned: bool = False
+) -> list[Buffer]:
     n = draw(st.integers(0, max_buffers))
     out = []
     for i in range(n):

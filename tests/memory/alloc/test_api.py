@@ -100,8 +100,7 @@ def test_deterministic() -> None:
         assert dict(a.offsets) == dict(b.offsets) and a.solved == b.solved, strategy
 
 
-@given(buffer_lists(max_buffers=12, aligned=True), st.integers(0, 6),
-       st.sampled_from(["greedy", "search", "auto"]))
+@given(buffer_lists(max_buffers=12, aligned=True), st.integers(0, 6), st.sampled_from(["greedy", "search", "auto"]))
 @settings(max_examples=60, deadline=None)
 def test_results_always_validate(bufs: list[Buffer], slack: int, strategy: str) -> None:
     lb = lower_bound(bufs)

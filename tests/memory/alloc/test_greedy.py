@@ -29,8 +29,12 @@ def test_every_order_packs_validly(bufs: list[Buffer]) -> None:
 
 def test_best_fit_uses_the_tightest_gap() -> None:
     # Pinned buffers leave a 6-byte gap [4, 10) and a 2-byte gap [14, 16); "e" (2 bytes) takes the tight one.
-    bufs = [Buffer("a", 0, 10, 4, fixed_offset=0), Buffer("b", 0, 10, 4, fixed_offset=10),
-            Buffer("c", 0, 10, 4, fixed_offset=16), Buffer("e", 5, 10, 2)]
+    bufs = [
+        Buffer("a", 0, 10, 4, fixed_offset=0),
+        Buffer("b", 0, 10, 4, fixed_offset=10),
+        Buffer("c", 0, 10, 4, fixed_offset=16),
+        Buffer("e", 5, 10, 2),
+    ]
     inst = Instance.build(bufs, 100)
     for order in GREEDY_ORDERS:
         assert inst.to_offsets(greedy_pack(inst, order, "best").offsets_u)["e"] == 14

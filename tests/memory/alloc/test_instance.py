@@ -7,19 +7,22 @@ from deeploy_tiler.memory.alloc import Buffer
 from deeploy_tiler.memory.alloc.instance import Instance
 
 
-@pytest.mark.parametrize(("buffers", "capacity", "name", "text"), [
-    ([Buffer("big", 0, 1, 65)], 64, "big", "exceeds the capacity"),
-    ([Buffer("z", 0, 1, 0)], 64, "z", "size must be positive"),
-    ([Buffer("neg", 0, 1, -4)], 64, "neg", "size must be positive"),
-    ([Buffer("e", 3, 3, 4)], 64, "e", "empty lifetime"),
-    ([Buffer("r", 5, 2, 4)], 64, "r", "empty lifetime"),
-    ([Buffer("d", 0, 1, 4), Buffer("d", 1, 2, 4)], 64, "d", "duplicate"),
-    ([Buffer("a3", 0, 1, 4, alignment=3)], 64, "a3", "power of two"),
-    ([Buffer("a0", 0, 1, 4, alignment=0)], 64, "a0", "power of two"),
-    ([Buffer("f", 0, 1, 8, fixed_offset=60)], 64, "f", "exceeds the capacity"),
-    ([Buffer("m", 0, 1, 8, alignment=8, fixed_offset=4)], 64, "m", "multiple of its alignment"),
-    ([Buffer("p", 0, 4, 8, fixed_offset=0), Buffer("q", 2, 6, 8, fixed_offset=4)], 64, "q", "overlap"),
-])
+@pytest.mark.parametrize(
+    ("buffers", "capacity", "name", "text"),
+    [
+        ([Buffer("big", 0, 1, 65)], 64, "big", "exceeds the capacity"),
+        ([Buffer("z", 0, 1, 0)], 64, "z", "size must be positive"),
+        ([Buffer("neg", 0, 1, -4)], 64, "neg", "size must be positive"),
+        ([Buffer("e", 3, 3, 4)], 64, "e", "empty lifetime"),
+        ([Buffer("r", 5, 2, 4)], 64, "r", "empty lifetime"),
+        ([Buffer("d", 0, 1, 4), Buffer("d", 1, 2, 4)], 64, "d", "duplicate"),
+        ([Buffer("a3", 0, 1, 4, alignment=3)], 64, "a3", "power of two"),
+        ([Buffer("a0", 0, 1, 4, alignment=0)], 64, "a0", "power of two"),
+        ([Buffer("f", 0, 1, 8, fixed_offset=60)], 64, "f", "exceeds the capacity"),
+        ([Buffer("m", 0, 1, 8, alignment=8, fixed_offset=4)], 64, "m", "multiple of its alignment"),
+        ([Buffer("p", 0, 4, 8, fixed_offset=0), Buffer("q", 2, 6, 8, fixed_offset=4)], 64, "q", "overlap"),
+    ],
+)
 def test_bad_input_names_the_buffer(buffers: list[Buffer], capacity: int, name: str, text: str) -> None:
     with pytest.raises(AllocationError, match=text) as ei:
         Instance.build(buffers, capacity)
@@ -28,8 +31,14 @@ def test_bad_input_names_the_buffer(buffers: list[Buffer], capacity: int, name: 
 
 
 def test_fixed_offsets_that_do_not_collide_are_fine() -> None:
-    Instance.build([Buffer("p", 0, 4, 8, fixed_offset=0), Buffer("q", 4, 6, 8, fixed_offset=0),
-                    Buffer("r", 0, 6, 8, fixed_offset=8)], 16)
+    Instance.build(
+        [
+            Buffer("p", 0, 4, 8, fixed_offset=0),
+            Buffer("q", 4, 6, 8, fixed_offset=0),
+            Buffer("r", 0, 6, 8, fixed_offset=8),
+        ],
+        16,
+    )
 
 
 def test_bad_capacity() -> None:

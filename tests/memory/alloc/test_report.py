@@ -16,8 +16,9 @@ def test_summary_text_mentions_the_essentials() -> None:
     assert "fits" in text and "16 B" in text and "optimal" in text and r.strategy in text
     over = allocate(BUFS, 100, strategy="greedy")
     assert "lower bound" in summary_text(over)
-    assert "DOES NOT FIT" in summary_text(allocate([Buffer("p", 0, 2, 1, fixed_offset=1), Buffer("x", 0, 2, 3)],
-                                                   4, strategy="search"))
+    assert "DOES NOT FIT" in summary_text(
+        allocate([Buffer("p", 0, 2, 1, fixed_offset=1), Buffer("x", 0, 2, 3)], 4, strategy="search")
+    )
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg"])

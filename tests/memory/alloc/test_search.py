@@ -17,8 +17,7 @@ from .conftest import buffer_lists
 
 def brute_force_fits(bufs: list[Buffer], cap: int) -> bool:
     """Tiny exhaustive check: try every offset for every buffer (only for a handful of small buffers)."""
-    ranges = [range(0, cap - b.size + 1, b.alignment) if b.fixed_offset is None else [b.fixed_offset]
-              for b in bufs]
+    ranges = [range(0, cap - b.size + 1, b.alignment) if b.fixed_offset is None else [b.fixed_offset] for b in bufs]
     for offs in itertools.product(*ranges):
         m = {b.id: o for b, o in zip(bufs, offs, strict=True)}
         if not check_allocation(bufs, m, cap):
@@ -42,13 +41,16 @@ def test_search_agrees_with_brute_force(bufs: list[Buffer]) -> None:
         assert (out.status == "feasible") == brute_force_fits(bufs, cap)
 
 
-@given(buffer_lists(max_buffers=5, max_time=6, max_size=3), st.lists(st.integers(0, 4), min_size=5, max_size=5),
-       st.integers(0, 3))
+@given(
+    buffer_lists(max_buffers=5, max_time=6, max_size=3),
+    st.lists(st.integers(0, 4), min_size=5, max_size=5),
+    st.integers(0, 3),
+)
 @settings(max_examples=120, deadline=None)
-def test_search_with_pinned_buffers_agrees_with_brute_force(bufs: list[Buffer], pins: list[int],
-                                                            slack: int) -> None:
-    bufs = [Buffer(b.id, b.start, b.end, b.size, fixed_offset=pins[i] if pins[i] < 3 else None)
-            for i, b in enumerate(bufs)]
+def test_search_with_pinned_buffers_agrees_with_brute_force(bufs: list[Buffer], pins: list[int], slack: int) -> None:
+    bufs = [
+        Buffer(b.id, b.start, b.end, b.size, fixed_offset=pins[i] if pins[i] < 3 else None) for i, b in enumerate(bufs)
+    ]
     cap = lower_bound(bufs) + slack
     try:
         inst = Instance.build(bufs, cap)
@@ -63,8 +65,7 @@ def test_search_with_pinned_buffers_agrees_with_brute_force(bufs: list[Buffer], 
 
 
 def test_fixed_buffers_in_search() -> None:
-    bufs = [Buffer("p", 0, 4, 4, fixed_offset=4), Buffer("a", 0, 2, 4), Buffer("b", 2, 4, 4),
-            Buffer("c", 1, 3, 4)]
+    bufs = [Buffer("p", 0, 4, 4, fixed_offset=4), Buffer("a", 0, 2, 4), Buffer("b", 2, 4, 4), Buffer("c", 1, 3, 4)]
     inst = Instance.build(bufs, 12)
     out = canonical_search(inst)
     assert out.status == "feasible" and out.offsets_u is not None

@@ -18,11 +18,20 @@ def test_valid_allocation_has_no_violation() -> None:
 
 
 def test_catches_each_kind() -> None:
-    bufs = [Buffer("a", 0, 2, 4), Buffer("b", 1, 3, 4, alignment=4), Buffer("c", 0, 4, 4, fixed_offset=8),
-            Buffer("d", 5, 6, 4)]
+    bufs = [
+        Buffer("a", 0, 2, 4),
+        Buffer("b", 1, 3, 4, alignment=4),
+        Buffer("c", 0, 4, 4, fixed_offset=8),
+        Buffer("d", 5, 6, 4),
+    ]
     v = check_allocation(bufs, {"a": 2, "b": 3, "c": 4, "zz": 0}, 8)
-    assert kinds(v) == {ViolationKind.UNKNOWN, ViolationKind.MISSING, ViolationKind.MISALIGNED,
-                        ViolationKind.FIXED_MOVED, ViolationKind.OVERLAP}
+    assert kinds(v) == {
+        ViolationKind.UNKNOWN,
+        ViolationKind.MISSING,
+        ViolationKind.MISALIGNED,
+        ViolationKind.FIXED_MOVED,
+        ViolationKind.OVERLAP,
+    }
     overlap = [x for x in v if x.kind is ViolationKind.OVERLAP]
     assert {x.buffers for x in overlap} == {("a", "b"), ("a", "c"), ("b", "c")}
     assert [x.buffers for x in v if x.kind is ViolationKind.MISSING] == [("d",)]

@@ -47,7 +47,10 @@ def _check_capacity(buffers: Sequence[Buffer], capacity: int) -> None:
         raise AllocationError(
             f"infeasible capacity: at time {lb.time} the live buffers need {lb.bytes} B, "
             f"{lb.bytes - capacity} B more than the capacity of {capacity} B (live: {shown})",
-            buffer=live[0].id, time=lb.time, excess_bytes=lb.bytes - capacity)
+            buffer=live[0].id,
+            time=lb.time,
+            excess_bytes=lb.bytes - capacity,
+        )
 
 
 def _left(t0: float, limit: float | None, share: float = 1.0) -> float | None:
@@ -56,8 +59,9 @@ def _left(t0: float, limit: float | None, share: float = 1.0) -> float | None:
     return max(0.0, (limit - (time.perf_counter() - t0)) * share)
 
 
-def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
-             time_limit: float | None = None, seed: int = 0) -> AllocationResult:
+def allocate(
+    buffers: Sequence[Buffer], capacity: int, strategy: str = "auto", time_limit: float | None = None, seed: int = 0
+) -> AllocationResult:
     """Place every buffer at an offset so that buffers live at the same time never share addresses.
 
     See the module documentation for strategies, errors and the meaning of the result.
@@ -72,44 +76,67 @@ def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
     _check_capacity(bufs, capacity)
     lb = lower_bound(bufs)
     if inst.n == 0:
-        return AllocationResult({}, 0, 0, capacity, True, strategy,
-                                AllocStats(time.perf_counter() - t0, "empty"))
+        return AllocationResult({}, 0, 0, capacity, True, strategy, AllocStats(time.perf_counter() - t0, "empty"))
 
-    def finish(offsets_u: Sequence[int], used: str, status: str, nodes: int = 0, backtracks: int = 0,
-               attempts: Sequence[str] = (), detail: str = "") -> AllocationResult:
+    def finish(
+        offsets_u: Sequence[int],
+        used: str,
+        status: str,
+        nodes: int = 0,
+        backtracks: int = 0,
+        attempts: Sequence[str] = (),
+        detail: str = "",
+    ) -> AllocationResult:
         offsets = inst.to_offsets(offsets_u)
         peak = max(o + b.size for b, o in zip(bufs, (offsets[b.id] for b in bufs), strict=True))
         solved = peak <= capacity
         bad = check_allocation(bufs, offsets, capacity if solved else peak)
         if bad:  # pragma: no cover - would be a solver bug; never hand out an invalid allocation
             raise RuntimeError(f"internal error: strategy {used!r} produced an invalid allocation: {bad[0]}")
-        return AllocationResult(offsets, peak, lb, capacity, solved, used,
-                                AllocStats(time.perf_counter() - t0, status, nodes, backtracks,
-                                           tuple(attempts), detail))
+        return AllocationResult(
+            offsets,
+            peak,
+            lb,
+            capacity,
+            solved,
+            used,
+            AllocStats(time.perf_counter() - t0, status, nodes, backtracks, tuple(attempts), detail),
+        )
 
     greedy = greedy_best(inst)
     g_fits = greedy.peak_u <= inst.capacity_u
     attempts = [f"greedy:{greedy.order}:{'feasible' if g_fits else 'overflow'}"]
     if strategy == "greedy" or (strategy == "auto" and g_fits):
-        return finish(greedy.offsets_u, "greedy", "feasible" if g_fits else "overflow", attempts=attempts,
-                      detail=f"order {greedy.order}")
+        return finish(
+            greedy.offsets_u,
+            "greedy",
+            "feasible" if g_fits else "overflow",
+            attempts=attempts,
+            detail=f"order {greedy.order}",
+        )
 
     nodes = backtracks = 0
     status = "timeout"
     if strategy in ("search", "auto"):
         share = 0.5 if strategy == "auto" else 1.0
-        out = canonical_search(inst, time_limit=_left(t0, time_limit, share),
-                               max_nodes=AUTO_SEARCH_NODES if strategy == "auto" else None)
+        out = canonical_search(
+            inst, time_limit=_left(t0, time_limit, share), max_nodes=AUTO_SEARCH_NODES if strategy == "auto" else None
+        )
         nodes, backtracks = out.nodes, out.backtracks
         attempts.append(f"search:{out.order}:{out.status}")
         if out.offsets_u is not None:
-            return finish(out.offsets_u, "search", "feasible", nodes, backtracks, attempts,
-                          f"order {out.order}")
+            return finish(out.offsets_u, "search", "feasible", nodes, backtracks, attempts, f"order {out.order}")
         status = out.status
         if status == "infeasible" or strategy == "search":
-            return finish(greedy.offsets_u, "greedy", status, nodes, backtracks, attempts,
-                          "search proved that no allocation fits" if status == "infeasible" else
-                          "search gave up")
+            return finish(
+                greedy.offsets_u,
+                "greedy",
+                status,
+                nodes,
+                backtracks,
+                attempts,
+                "search proved that no allocation fits" if status == "infeasible" else "search gave up",
+            )
     left = _left(t0, time_limit)
     if left is not None and left <= 0:
         attempts.append("cpsat:skipped")
@@ -118,5 +145,12 @@ def allocate(buffers: Sequence[Buffer], capacity: int, strategy: str = "auto",
     attempts.append(f"cpsat:{cp.status}")
     if cp.offsets_u is not None:
         return finish(cp.offsets_u, "cpsat", "feasible", nodes + cp.branches, backtracks, attempts)
-    return finish(greedy.offsets_u, "greedy", cp.status, nodes + cp.branches, backtracks, attempts,
-                  "CP-SAT proved that no allocation fits" if cp.status == "infeasible" else cp.detail)
+    return finish(
+        greedy.offsets_u,
+        "greedy",
+        cp.status,
+        nodes + cp.branches,
+        backtracks,
+        attempts,
+        "CP-SAT proved that no allocation fits" if cp.status == "infeasible" else cp.detail,
+    )

@@ -38,8 +38,9 @@ class CpsatOutcome:
     detail: str
 
 
-def partitions(lo: np.ndarray[Any, np.dtype[np.int64]], hi: np.ndarray[Any, np.dtype[np.int64]],
-               count: int) -> list[list[int]]:
+def partitions(
+    lo: np.ndarray[Any, np.dtype[np.int64]], hi: np.ndarray[Any, np.dtype[np.int64]], count: int
+) -> list[list[int]]:
     """Groups of buffer indices that share no section boundary with other groups, in time order."""
     if len(lo) == 0:
         return []
@@ -50,8 +51,16 @@ def partitions(lo: np.ndarray[Any, np.dtype[np.int64]], hi: np.ndarray[Any, np.d
     return [np.flatnonzero(piece == p).tolist() for p in np.unique(piece).tolist()]
 
 
-def _solve_part(inst: Instance, part: list[int], lo: list[int], hi: list[int], hint: Sequence[int] | None,
-                time_limit: float | None, seed: int, workers: int) -> tuple[str, dict[int, int], int, str]:
+def _solve_part(
+    inst: Instance,
+    part: list[int],
+    lo: list[int],
+    hi: list[int],
+    hint: Sequence[int] | None,
+    time_limit: float | None,
+    seed: int,
+    workers: int,
+) -> tuple[str, dict[int, int], int, str]:
     C = inst.capacity_u
     size = inst.size_u.tolist()
     align = inst.align_u.tolist()
@@ -101,8 +110,14 @@ def _solve_part(inst: Instance, part: list[int], lo: list[int], hi: list[int], h
     return "timeout", {}, int(solver.num_branches), solver.status_name(st)
 
 
-def cpsat_solve(inst: Instance, *, time_limit: float | None = None, seed: int = 0, workers: int = 1,
-                hint: Sequence[int] | None = None) -> CpsatOutcome:
+def cpsat_solve(
+    inst: Instance,
+    *,
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    hint: Sequence[int] | None = None,
+) -> CpsatOutcome:
     """Solve ``inst`` within ``inst.capacity_u``: offsets in units, or a proof of infeasibility, or timeout."""
     t0 = time.perf_counter()
     secs = sections(inst.start, inst.end)

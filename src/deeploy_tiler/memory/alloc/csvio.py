@@ -38,8 +38,9 @@ def _int(path: Path, line: int, field: str, text: str | None, bid: str) -> int:
     try:
         return int(str(text).strip())
     except ValueError:
-        raise AllocationError(f"{path}:{line}: buffer {bid!r}: {field} {text!r} is not an integer",
-                              buffer=bid) from None
+        raise AllocationError(
+            f"{path}:{line}: buffer {bid!r}: {field} {text!r} is not an integer", buffer=bid
+        ) from None
 
 
 def read_csv(path: str | Path) -> CsvProblem:

@@ -91,8 +91,9 @@ def greedy_pack(inst: Instance, order: str = "size", fit: str = "best") -> Greed
     return GreedyPacking(f"{order}/{fit}", offs, peak)
 
 
-def greedy_best(inst: Instance, orders: Sequence[str] = GREEDY_ORDERS,
-                fits: Sequence[str] = GREEDY_FITS) -> GreedyPacking:
+def greedy_best(
+    inst: Instance, orders: Sequence[str] = GREEDY_ORDERS, fits: Sequence[str] = GREEDY_FITS
+) -> GreedyPacking:
     """The lowest-peak packing over ``orders`` x ``fits`` (the first on ties)."""
     best: GreedyPacking | None = None
     for o in orders:

@@ -46,40 +46,54 @@ def check_buffers(buffers: Sequence[Buffer], capacity: int) -> None:
             raise AllocationError(f"buffer {b.id!r}: size must be positive, got {b.size}", buffer=b.id)
         if b.end <= b.start:
             raise AllocationError(
-                f"buffer {b.id!r}: empty lifetime [{b.start}, {b.end}) (end must be > start)", buffer=b.id)
+                f"buffer {b.id!r}: empty lifetime [{b.start}, {b.end}) (end must be > start)", buffer=b.id
+            )
         if not _is_pow2(b.alignment):
             raise AllocationError(
-                f"buffer {b.id!r}: alignment must be a positive power of two, got {b.alignment}", buffer=b.id)
+                f"buffer {b.id!r}: alignment must be a positive power of two, got {b.alignment}", buffer=b.id
+            )
         if b.size > capacity:
             raise AllocationError(
                 f"buffer {b.id!r}: size {b.size} B exceeds the capacity {capacity} B by {b.size - capacity} B",
-                buffer=b.id, time=b.start, excess_bytes=b.size - capacity)
+                buffer=b.id,
+                time=b.start,
+                excess_bytes=b.size - capacity,
+            )
         if b.fixed_offset is not None:
             f = b.fixed_offset
             if isinstance(f, bool) or not isinstance(f, int) or f < 0:
-                raise AllocationError(f"buffer {b.id!r}: fixed offset must be a non-negative integer, got {f!r}",
-                                      buffer=b.id)
+                raise AllocationError(
+                    f"buffer {b.id!r}: fixed offset must be a non-negative integer, got {f!r}", buffer=b.id
+                )
             if f % b.alignment:
                 raise AllocationError(
-                    f"buffer {b.id!r}: fixed offset {f} is not a multiple of its alignment {b.alignment}",
-                    buffer=b.id)
+                    f"buffer {b.id!r}: fixed offset {f} is not a multiple of its alignment {b.alignment}", buffer=b.id
+                )
             if f + b.size > capacity:
                 raise AllocationError(
                     f"buffer {b.id!r}: fixed offset {f} + size {b.size} exceeds the capacity {capacity} B "
-                    f"by {f + b.size - capacity} B", buffer=b.id, time=b.start,
-                    excess_bytes=f + b.size - capacity)
+                    f"by {f + b.size - capacity} B",
+                    buffer=b.id,
+                    time=b.start,
+                    excess_bytes=f + b.size - capacity,
+                )
     fixed = sorted((b for b in buffers if b.fixed_offset is not None), key=lambda b: (b.start, b.id))
     for i, a in enumerate(fixed):
-        for b in fixed[i + 1:]:
+        for b in fixed[i + 1 :]:
             if b.start >= a.end:
                 break
             assert a.fixed_offset is not None and b.fixed_offset is not None
-            if conflicts(a, b) and a.fixed_offset < b.fixed_offset + b.size and \
-                    b.fixed_offset < a.fixed_offset + a.size:
+            if (
+                conflicts(a, b)
+                and a.fixed_offset < b.fixed_offset + b.size
+                and b.fixed_offset < a.fixed_offset + a.size
+            ):
                 raise AllocationError(
                     f"buffers {a.id!r} and {b.id!r} have fixed offsets {a.fixed_offset} and {b.fixed_offset} "
                     f"that overlap in memory while both are live (from t={max(a.start, b.start)})",
-                    buffer=b.id, time=max(a.start, b.start))
+                    buffer=b.id,
+                    time=max(a.start, b.start),
+                )
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,16 +124,24 @@ class Instance:
         bs = tuple(buffers)
         g = 0
         for b in bs:
-            g = math.gcd(g, b.size, b.alignment if b.alignment > 1 else 0,
-                         b.fixed_offset if b.fixed_offset else 0)
+            g = math.gcd(g, b.size, b.alignment if b.alignment > 1 else 0, b.fixed_offset if b.fixed_offset else 0)
         g = max(g, 1)
         start = np.array([b.start for b in bs], dtype=np.int64)
         end = np.array([b.end for b in bs], dtype=np.int64)
         size = np.array([b.size // g for b in bs], dtype=np.int64)
         align = np.array([max(b.alignment // g, 1) for b in bs], dtype=np.int64)
         fixed = np.array([-1 if b.fixed_offset is None else b.fixed_offset // g for b in bs], dtype=np.int64)
-        return Instance(buffers=bs, capacity=capacity, unit=g, start=start, end=end, size_u=size,
-                        align_u=align, fixed_u=fixed, capacity_u=capacity // g)
+        return Instance(
+            buffers=bs,
+            capacity=capacity,
+            unit=g,
+            start=start,
+            end=end,
+            size_u=size,
+            align_u=align,
+            fixed_u=fixed,
+            capacity_u=capacity // g,
+        )
 
     def overlap_matrix(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         """``ov[i, j]`` iff buffers i and j conflict in time (i != j)."""

@@ -22,8 +22,7 @@ def summary_text(result: AllocationResult) -> str:
         f"  lower bound {_kib(r.lower_bound)}"
         + (" (peak is optimal)" if r.optimal else f" (gap {r.peak - r.lower_bound} B)"),
         f"  strategy    {r.strategy}" + (f" (tried {', '.join(st.attempts)})" if st.attempts else ""),
-        f"  time        {st.seconds:.3f} s" + (f", {st.nodes} nodes, {st.backtracks} backtracks"
-                                             if st.nodes else ""),
+        f"  time        {st.seconds:.3f} s" + (f", {st.nodes} nodes, {st.backtracks} backtracks" if st.nodes else ""),
     ]
     if not r.solved and r.peak > cap:
         lines.append(f"  overflow    {r.peak - cap} B over capacity")

@@ -82,12 +82,42 @@ class SearchOutcome:
 class _Sub:
     """A sub-problem: buffers ``gidx`` (indices into the instance) over local sections ``[0, S)``."""
 
-    __slots__ = ("S", "align", "align_m1", "ar", "fixed", "fixed_idx", "gidx", "has_align", "has_fixed",
-                 "hi", "hi_l", "incsz", "lo", "lo_l", "movable", "n", "ov", "ovi", "pairbuf", "secstart",
-                 "size", "width")
+    __slots__ = (
+        "S",
+        "align",
+        "align_m1",
+        "ar",
+        "fixed",
+        "fixed_idx",
+        "gidx",
+        "has_align",
+        "has_fixed",
+        "hi",
+        "hi_l",
+        "incsz",
+        "lo",
+        "lo_l",
+        "movable",
+        "n",
+        "ov",
+        "ovi",
+        "pairbuf",
+        "secstart",
+        "size",
+        "width",
+    )
 
-    def __init__(self, gidx: IntArray, size: IntArray, lo: IntArray, hi: IntArray, ov: BoolArray,
-                 width: IntArray, align: IntArray, fixed: IntArray) -> None:
+    def __init__(
+        self,
+        gidx: IntArray,
+        size: IntArray,
+        lo: IntArray,
+        hi: IntArray,
+        ov: BoolArray,
+        width: IntArray,
+        align: IntArray,
+        fixed: IntArray,
+    ) -> None:
         self.gidx = gidx
         self.n = n = len(gidx)
         self.size = size
@@ -115,8 +145,16 @@ class _Sub:
         self.movable = fixed < 0
 
     def restrict(self, li: IntArray, a: int, b: int) -> _Sub:
-        return _Sub(self.gidx[li], self.size[li], self.lo[li] - a, self.hi[li] - a, self.ov[np.ix_(li, li)],
-                    self.width[li], self.align[li], self.fixed[li])
+        return _Sub(
+            self.gidx[li],
+            self.size[li],
+            self.lo[li] - a,
+            self.hi[li] - a,
+            self.ov[np.ix_(li, li)],
+            self.width[li],
+            self.align[li],
+            self.fixed[li],
+        )
 
 
 def _rank(order: str, width: IntArray, size: IntArray, tmax: IntArray, n: int) -> IntArray:
@@ -175,8 +213,9 @@ class _Engine:
         return (yield from self.dfs(P, pre, eff, total, cuts, -1, remaining))
 
     # -- the search node -------------------------------------------------------------------------
-    def dfs(self, P: _Sub, pre: IntArray, eff: IntArray, total: IntArray, cuts: IntArray, lastkey: int,
-            remaining: int) -> _Run:
+    def dfs(
+        self, P: _Sub, pre: IntArray, eff: IntArray, total: IntArray, cuts: IntArray, lastkey: int, remaining: int
+    ) -> _Run:
         self.nodes += 1
         while self.nodes > self.limit:
             yield  # node budget spent: suspend until the round robin grants more
@@ -210,8 +249,8 @@ class _Engine:
         pairbuf = P.pairbuf
         secstart = P.secstart
         while first < k:
-            cc = c[first:first + step]
-            kk = kc[first:first + step].tolist()
+            cc = c[first : first + step]
+            kk = kc[first : first + step].tolist()
             q = len(cc)
             # Exact section test of placing each candidate at its floor. The threshold above already
             # guarantees floor + (unplaced bytes) <= C in every section, so only the lowest floor of the
@@ -258,7 +297,7 @@ class _Engine:
                 hi = P.hi_l[j]
                 if hi - lo > 1:
                     nc = cuts.copy()
-                    seg = nc[lo:hi - 1]
+                    seg = nc[lo : hi - 1]
                     seg -= 1
                     if seg.all():
                         r = yield from self.dfs(P, pre, VT[i], Tt[i], nc, kk[i], remaining - 1)
@@ -279,8 +318,13 @@ class _Engine:
         return False
 
 
-def canonical_search(inst: Instance, *, time_limit: float | None = None, max_nodes: int | None = None,
-                     orders: Sequence[str] = DEFAULT_ORDERS) -> SearchOutcome:
+def canonical_search(
+    inst: Instance,
+    *,
+    time_limit: float | None = None,
+    max_nodes: int | None = None,
+    orders: Sequence[str] = DEFAULT_ORDERS,
+) -> SearchOutcome:
     """Find offsets (in units) that fit ``inst.capacity_u``, prove that none exist, or give up.
 
     Gives up (status ``"timeout"``) after ``time_limit`` seconds or, deterministically, once the round
@@ -295,8 +339,16 @@ def canonical_search(inst: Instance, *, time_limit: float | None = None, max_nod
         if not o or set(o) - set("WATZ"):
             raise ValueError(f"unknown search order {o!r} (letters W, A, T, Z)")
     secs = sections(inst.start, inst.end)
-    root = _Sub(np.arange(n), inst.size_u.copy(), secs.lo, secs.hi, inst.overlap_matrix(),
-                inst.end - inst.start, inst.align_u.copy(), inst.fixed_u.copy())
+    root = _Sub(
+        np.arange(n),
+        inst.size_u.copy(),
+        secs.lo,
+        secs.hi,
+        inst.overlap_matrix(),
+        inst.end - inst.start,
+        inst.align_u.copy(),
+        inst.fixed_u.copy(),
+    )
     eff0 = np.where(inst.fixed_u >= 0, inst.fixed_u, 0).astype(np.int64)
     total0 = root.incsz.sum(axis=0)
 
@@ -324,8 +376,9 @@ def canonical_search(inst: Instance, *, time_limit: float | None = None, max_nod
                         return SearchOutcome("feasible", [int(x) for x in eng.sol], spent, backs, eng.order)
                     return SearchOutcome("infeasible", None, spent, backs, eng.order)
                 except _Timeout:
-                    return SearchOutcome("timeout", None, sum(e.nodes for e in engines),
-                                         sum(e.backtracks for e in engines), eng.order)
+                    return SearchOutcome(
+                        "timeout", None, sum(e.nodes for e in engines), sum(e.backtracks for e in engines), eng.order
+                    )
 
     old_limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old_limit, 8 * n + 1000))

@@ -49,15 +49,28 @@ def check_allocation(buffers: Sequence[Buffer], offsets: Mapping[str, int], capa
             continue
         o = offsets[b.id]
         if o < 0 or o + b.size > capacity:
-            out.append(Violation(
-                ViolationKind.OUT_OF_RANGE, (b.id,),
-                f"buffer {b.id!r} occupies [{o}, {o + b.size}), outside [0, {capacity})", b.start))
+            out.append(
+                Violation(
+                    ViolationKind.OUT_OF_RANGE,
+                    (b.id,),
+                    f"buffer {b.id!r} occupies [{o}, {o + b.size}), outside [0, {capacity})",
+                    b.start,
+                )
+            )
         if b.alignment > 0 and o % b.alignment:
-            out.append(Violation(ViolationKind.MISALIGNED, (b.id,),
-                                 f"buffer {b.id!r} offset {o} is not a multiple of {b.alignment}"))
+            out.append(
+                Violation(
+                    ViolationKind.MISALIGNED, (b.id,), f"buffer {b.id!r} offset {o} is not a multiple of {b.alignment}"
+                )
+            )
         if b.fixed_offset is not None and o != b.fixed_offset:
-            out.append(Violation(ViolationKind.FIXED_MOVED, (b.id,),
-                                 f"buffer {b.id!r} is pinned at {b.fixed_offset} but placed at {o}"))
+            out.append(
+                Violation(
+                    ViolationKind.FIXED_MOVED,
+                    (b.id,),
+                    f"buffer {b.id!r} is pinned at {b.fixed_offset} but placed at {o}",
+                )
+            )
         placed.append((b.start, b.end, o, o + b.size, b.id))
     # Sweep over time: compare each buffer with the ones still live when it starts.
     placed.sort()
@@ -68,9 +81,14 @@ def check_allocation(buffers: Sequence[Buffer], offsets: Mapping[str, int], capa
         for x in live:
             if lo < x[3] and x[2] < hi:
                 a, b2 = sorted((x[4], bid))
-                out.append(Violation(
-                    ViolationKind.OVERLAP, (a, b2),
-                    f"buffers {a!r} and {b2!r} are both live at t={s} and share addresses "
-                    f"[{max(lo, x[2])}, {min(hi, x[3])})", s))
+                out.append(
+                    Violation(
+                        ViolationKind.OVERLAP,
+                        (a, b2),
+                        f"buffers {a!r} and {b2!r} are both live at t={s} and share addresses "
+                        f"[{max(lo, x[2])}, {min(hi, x[3])})",
+                        s,
+                    )
+                )
         live.append(cur)
     return out

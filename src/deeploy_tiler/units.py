@@ -1,8 +1,17 @@
-"""Byte sizes as people write them: `64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`."""
+"""Byte sizes as people write them (`64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`) and the exact integer
+rounding every stage shares (`ceil_div`, `align_up`; also elementwise over int64 numpy arrays)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["align_up", "ceil_div", "format_bytes", "parse_bytes"]
+
+_IntArray = npt.NDArray[np.int64]
 
 _UNITS = {
     "": 1,
@@ -41,3 +50,23 @@ def format_bytes(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.1f} KiB"
     return f"{n} B"
+
+
+@overload
+def ceil_div(n: int, d: int) -> int: ...
+@overload
+def ceil_div(n: _IntArray, d: int) -> _IntArray: ...
+def ceil_div(n: Any, d: int) -> Any:
+    """ceil(n / d) in exact integer arithmetic (no float rounding), for d > 0; n may be an int64 array."""
+    if d <= 0:
+        raise ValueError(f"ceil_div needs a positive divisor, got {d}")
+    return -(-n // d)
+
+
+@overload
+def align_up(n: int, alignment: int) -> int: ...
+@overload
+def align_up(n: _IntArray, alignment: int) -> _IntArray: ...
+def align_up(n: Any, alignment: int) -> Any:
+    """The smallest multiple of `alignment` (> 0) that is >= n; n may be an int64 array."""
+    return ceil_div(n, alignment) * alignment

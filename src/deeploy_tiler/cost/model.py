@@ -56,9 +56,9 @@ from ..hw.spec import ComputeEngine, HwSpec
 from ..ops.geometry import Follow, Full, Geometry, OperandMap
 from ..ops.policy import KernelPolicy
 from ..plan import CycleBreakdown
+from ..units import align_up, ceil_div
 from .npu import npu_compute_poly
 from .tilespace import (
-    IntArray,
     Poly,
     TileSpace,
     View,
@@ -77,14 +77,6 @@ _RATE_DENOMINATOR = 10**6  # rates given as floats are read as fractions with at
 
 def _frac(x: float) -> Fraction:
     return Fraction(x).limit_denominator(_RATE_DENOMINATOR)
-
-
-def align_up(n: int, a: int) -> int:
-    return -(-n // a) * a
-
-
-def align_up_array(n: IntArray, a: int) -> IntArray:
-    return -(-n // a) * a
 
 
 @dataclass(frozen=True)
@@ -142,7 +134,7 @@ class CostParams:
         return self.scale * (self.setup * hw_transfers + self.per_row * rows) + self.byte_cost * nbytes
 
     def to_cycles(self, scaled: int) -> int:
-        return -(-scaled // self.scale)
+        return ceil_div(scaled, self.scale)
 
 
 def compute_work_cycles(policy: KernelPolicy, engine: ComputeEngine) -> int:
@@ -208,13 +200,16 @@ class NodeCost:
 
     @property
     def total(self) -> int:
-        return -(-self.total_scaled // self.scale)
+        return ceil_div(self.total_scaled, self.scale)
 
     @property
     def breakdown(self) -> CycleBreakdown:
         total = self.total
         return CycleBreakdown(
-            compute=self.compute, dma=-(-self.dma_scaled // self.scale), exposed_dma=total - self.compute, total=total
+            compute=self.compute,
+            dma=ceil_div(self.dma_scaled, self.scale),
+            exposed_dma=total - self.compute,
+            total=total,
         )
 
 
@@ -320,7 +315,7 @@ class NodeCostModel:
         slots = []
         for b in self.buffers:
             dma += b.dma(p).grid(shape)
-            slot = align_up_array(self.slot_bytes(b).grid(shape), p.alignment)
+            slot = align_up(self.slot_bytes(b).grid(shape), p.alignment)
             slots.append(slot)
             l1 += slot
         steady_g = [steady[i].grid(shape) for i in dbl]

@@ -22,6 +22,7 @@ from ..hw.spec import HwSpec
 from ..ir import Graph, TensorKind
 from ..ops.npu import NpuUnsupported, npu_weight_bytes
 from ..plan import LevelUsage, PlacedBuffer, Plan
+from ..units import align_up
 from .alloc import AllocationResult, Buffer, allocate
 
 
@@ -35,10 +36,6 @@ class HomeBuffer:
     start: int
     end: int
     constant: bool
-
-
-def _align(n: int, a: int) -> int:
-    return -(-n // a) * a
 
 
 def network_buffers(graph: Graph) -> list[HomeBuffer]:
@@ -95,8 +92,8 @@ def _live_peak(buffers: list[HomeBuffer], align: int) -> tuple[int, int]:
     """(max live bytes, time where it occurs): the allocator's lower bound."""
     events: dict[int, int] = {}
     for b in buffers:
-        events[b.start] = events.get(b.start, 0) + _align(b.size, align)
-        events[b.end] = events.get(b.end, 0) - _align(b.size, align)
+        events[b.start] = events.get(b.start, 0) + align_up(b.size, align)
+        events[b.end] = events.get(b.end, 0) - align_up(b.size, align)
     live = peak = 0
     at = 0
     for t in sorted(events):
@@ -150,7 +147,7 @@ def _place_in_place(
         for t in sorted(w for w, (lv, _) in weights.items() if lv == level):
             size = weights[t][1]
             placed.append(PlacedBuffer(tensor=t, level=level, offset=offset, size=size, start=0, end=n_steps + 2))
-            offset = _align(offset + size, mem.alignment_bytes)
+            offset = align_up(offset + size, mem.alignment_bytes)
         if offset > capacity:
             raise InfeasibleBudget(
                 level, capacity, [(next(iter(weights)), offset, f"weights read in place from {level}")]
@@ -192,7 +189,7 @@ def plan_memory(
         key=lambda b: (-b.size, b.root),
     )
     act_peak, at = _live_peak(activations, l2.alignment_bytes)
-    resident = act_peak + sum(_align(b.size, l2.alignment_bytes) for b in constants)
+    resident = act_peak + sum(align_up(b.size, l2.alignment_bytes) for b in constants)
     if not constants_to_l3 and resident > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget(
@@ -212,15 +209,15 @@ def plan_memory(
         raise InfeasibleBudget("L2", l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
     in_l2 = list(constants)
     in_l3: list[HomeBuffer] = []
-    const_bytes = sum(_align(b.size, l2.alignment_bytes) for b in in_l2)
+    const_bytes = sum(align_up(b.size, l2.alignment_bytes) for b in in_l2)
     while in_l2 and act_peak + const_bytes > l2_budget:
         moved = in_l2.pop(0)
         in_l3.append(moved)
-        const_bytes -= _align(moved.size, l2.alignment_bytes)
+        const_bytes -= align_up(moved.size, l2.alignment_bytes)
     if in_l3 and l3 is None:
         # Constants live for the whole run, so the binding moment is the activations' peak.
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
-        total_const = sum(_align(b.size, l2.alignment_bytes) for b in constants)
+        total_const = sum(align_up(b.size, l2.alignment_bytes) for b in constants)
         raise InfeasibleBudget(
             "L2",
             l2_budget,

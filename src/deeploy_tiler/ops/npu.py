@@ -43,6 +43,7 @@ from typing import Literal
 from ..errors import PlanError
 from ..hw.spec import ComputeEngine
 from ..ir import DType, Graph, Node
+from ..units import ceil_div
 from .geometry import Geometry
 from .policy import KernelPolicy
 
@@ -114,7 +115,7 @@ class NpuTask:
     @property
     def blocks(self) -> int:
         """Input-channel blocks per pass (depthwise: 1, each block of channels is its own pass)."""
-        return 1 if self.mode == "dw3x3" else ceil(self.in_channels / self.ci_pass)
+        return 1 if self.mode == "dw3x3" else ceil_div(self.in_channels, self.ci_pass)
 
     @property
     def load_cycles(self) -> int:
@@ -140,7 +141,7 @@ class NpuTask:
 
     def out_words(self, k: int) -> int:
         """32-byte words of `k` outputs of one pixel (streamout cycles per pixel and pass)."""
-        return ceil(k * self.out_bytes / WEIGHT_WORD_BYTES)
+        return ceil_div(k * self.out_bytes, WEIGHT_WORD_BYTES)
 
     def passes(self, k: int) -> list[int]:
         """Channel counts of the passes over a tile of `k` output channels."""
@@ -150,7 +151,7 @@ class NpuTask:
     def subtiles(self, extents: Sequence[int]) -> int:
         """Spatial subtiles of one tile with these extents on `spatial`."""
         if len(extents) == 2:
-            return ceil(extents[0] / self.pe_h) * ceil(extents[1] / self.pe_w)
+            return ceil_div(extents[0], self.pe_h) * ceil_div(extents[1], self.pe_w)
         return best_row_subtiles(self.row_batch, extents[0], self.pe_h, self.pe_w)
 
 
@@ -159,13 +160,13 @@ def best_row_subtiles(batch: int, rows: int, pe_h: int, pe_w: int) -> int:
     to the factorization a * b = rows with the fewest ceil(a / pe_h) * ceil(b / pe_w) subtiles (Deeploy's
     NeurekaReshapePointwiseConvolutionPass); otherwise the (batch, rows) grid as it is."""
     if batch > 1:
-        return ceil(batch / pe_h) * ceil(rows / pe_w)
-    best = ceil(rows / pe_w)
+        return ceil_div(batch, pe_h) * ceil_div(rows, pe_w)
+    best = ceil_div(rows, pe_w)
     a = 1
     while a * a <= rows:
         if rows % a == 0:
             b = rows // a
-            best = min(best, ceil(a / pe_h) * ceil(b / pe_w), ceil(b / pe_h) * ceil(a / pe_w))
+            best = min(best, ceil_div(a, pe_h) * ceil_div(b, pe_w), ceil_div(b, pe_h) * ceil_div(a, pe_w))
         a += 1
     return best
 
@@ -299,11 +300,11 @@ def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     else:
         c_out, c_in = w[0], w[1]
     if mode == "1x1":
-        words = c_out * ceil(c_in / rules.input_channels_per_pass_1x1)
+        words = c_out * ceil_div(c_in, rules.input_channels_per_pass_1x1)
     elif mode == "3x3":
-        words = c_out * ceil(c_in / rules.input_channels_per_pass_3x3) * rules.weight_bits
+        words = c_out * ceil_div(c_in, rules.input_channels_per_pass_3x3) * rules.weight_bits
     else:
-        words = ceil(c_out / rules.input_channels_per_pass_3x3) * rules.weight_bits
+        words = ceil_div(c_out, rules.input_channels_per_pass_3x3) * rules.weight_bits
     return words * WEIGHT_WORD_BYTES
 
 

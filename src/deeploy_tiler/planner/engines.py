@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from ..cost.model import CostParams, align_up
+from ..cost.model import CostParams
 from ..errors import InfeasibleBudget
 from ..hw.spec import HwSpec
 from ..ir import Graph, Node
@@ -18,6 +18,7 @@ from ..plan import EngineAlternative, NodePlan, Plan
 from ..solver import ChoiceProblem, EngineChoice, EngineOption, EngineOptions, TilingResult
 from ..solver.engine_choice import OptionKind
 from ..solver.engine_choice import solve as solve_choice
+from ..units import align_up
 from .nodes import (
     Context,
     How,

@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from ..cost.model import Choice, NodeCost, NodeCostModel
 from ..cost.tilespace import Poly, Table
 from ..plan import SolveStats
+from ..units import align_up, ceil_div
 from .options import SolverOptions, cp_solver
 from .problem import TilingProblem, early_exit
 
@@ -111,7 +112,7 @@ class _GridCompiler:
         l1 = np.full(self.shape, model.fixed_l1_bytes, dtype=np.int64)
         for b in model.buffers:
             raw = model.slot_bytes(b).grid(self.shape)
-            l1 += -(-raw // p.alignment) * p.alignment
+            l1 += align_up(raw, p.alignment)
         self.kept = np.flatnonzero(l1.ravel() <= problem.budget)
         self.g = [m.new_bool_var(f"g{k}") for k in self.kept.tolist()]
         m.add_exactly_one(self.g)
@@ -162,7 +163,7 @@ def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpMo
         steady = comp.expr(steady_p)
         steadies.append(steady)
         raw_lo, raw_hi = model.slot_bytes(b).bounds()
-        slot_q = m.new_int_var(-(-raw_lo // p.alignment), -(-raw_hi // p.alignment), f"q{i}")
+        slot_q = m.new_int_var(ceil_div(raw_lo, p.alignment), ceil_div(raw_hi, p.alignment), f"q{i}")
         raw = comp.expr(model.slot_bytes(b))
         m.add(p.alignment * slot_q >= raw)
         m.add(p.alignment * slot_q <= raw + p.alignment - 1)
@@ -176,7 +177,7 @@ def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpMo
         m.add(sd == steady).only_enforce_if(dbl)
         m.add(sd == 0).only_enforce_if(~dbl)
         overlapped.append(sd)
-        dslot = m.new_int_var(0, -(-raw_hi // p.alignment) * p.alignment, f"ds{i}")
+        dslot = m.new_int_var(0, align_up(raw_hi, p.alignment), f"ds{i}")
         m.add(dslot == p.alignment * slot_q).only_enforce_if(dbl)
         m.add(dslot == 0).only_enforce_if(~dbl)
         l1_terms.append(dslot + p.descriptor_slot_bytes * dbl)

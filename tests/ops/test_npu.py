@@ -3,6 +3,7 @@ weight sizes, and hand-computed task cycles."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import product
 
 import pytest
@@ -25,8 +26,8 @@ from tests.solver.graphs import conv, gemm, matmul, single_node
 
 HW = load_hw("siracusa_neureka")
 NPU = HW.engine("neureka")
-L1 = WeightSource("L1", False, 32.0)
-WMEM = WeightSource("WMEM", True, 32.0)
+L1 = WeightSource("L1", False, Fraction(32))
+WMEM = WeightSource("WMEM", True, Fraction(32))
 
 
 def _npu(graph: Graph, source: WeightSource = L1):  # type: ignore[no-untyped-def]

@@ -53,6 +53,7 @@ import numpy as np
 
 from ..errors import PlanError
 from ..hw.spec import ComputeEngine, HwSpec
+from ..hw.target import EngineTarget, exact_rate, target_of
 from ..ops.geometry import Follow, Full, Geometry, OperandMap
 from ..ops.policy import KernelPolicy
 from ..plan import CycleBreakdown
@@ -72,11 +73,6 @@ from .tilespace import (
 
 DESCRIPTOR_BYTES = 32  # bytes of one DMA descriptor; one per buffer slot the DMA reads or writes
 GRID_BOUND_LIMIT = 1_000_000  # tile spaces up to this many choices are enumerated for the bound
-_RATE_DENOMINATOR = 10**6  # rates given as floats are read as fractions with at most this denominator
-
-
-def _frac(x: float) -> Fraction:
-    return Fraction(x).limit_denominator(_RATE_DENOMINATOR)
 
 
 @dataclass(frozen=True)
@@ -94,26 +90,24 @@ class CostParams:
     alignment: int  # L1 buffer alignment, bytes
 
     @staticmethod
-    def from_hw(hw: HwSpec, engine: str | None = None, home_level: str | None = None) -> CostParams:
-        eng = hw.engine(engine) if engine is not None else hw.cluster_engine
-        l1 = eng.reads_levels[0]
-        if home_level is None:
-            homes = [d.src if d.dst == l1 else d.dst for d in hw.dmas if l1 in (d.src, d.dst)]
-            if not homes:
-                raise PlanError(f"spec {hw.name}: no DMA reaches {l1}, the local memory of engine {eng.name}")
-            home_level = homes[0]
-        dma = hw.dma(home_level, l1)
+    def from_target(target: EngineTarget) -> CostParams:
+        """The figures of one engine of a target view (hw.target): its local level, home DMA, overhead."""
         return CostParams(
-            engine=eng.name,
-            l1_level=l1,
-            home_level=home_level,
-            setup=dma.setup_latency_cycles,
-            per_row=dma.per_row_cycles,
-            bandwidth=_frac(dma.bandwidth_bytes_per_cycle),
-            max_dims=dma.max_dims,
-            call_overhead=eng.call_overhead_cycles,
-            alignment=hw.memory(l1).alignment_bytes,
+            engine=target.name,
+            l1_level=target.local.name,
+            home_level=target.home.name,
+            setup=target.dma.setup_cycles,
+            per_row=target.dma.per_row_cycles,
+            bandwidth=target.dma.bandwidth,
+            max_dims=target.dma.max_dims,
+            call_overhead=target.call_overhead,
+            alignment=target.local.alignment,
         )
+
+    @staticmethod
+    def from_hw(hw: HwSpec, engine: str | None = None) -> CostParams:
+        """`from_target` of engine `engine` (None: the cluster) of `hw`'s target view."""
+        return CostParams.from_target(target_of(hw).engine(engine))
 
     @property
     def scale(self) -> int:
@@ -144,11 +138,11 @@ def compute_work_cycles(policy: KernelPolicy, engine: ComputeEngine) -> int:
         rate = engine.macs_per_cycle(policy.mac_dtype or "int8")
         if rate is None:
             raise PlanError(f"engine {engine.name} has no MAC rate for {policy.mac_dtype}")
-        work += Fraction(policy.macs) / _frac(rate)
+        work += Fraction(policy.macs) / exact_rate(rate)
     if policy.elementwise_ops:
         if engine.elementwise_ops_per_cycle is None:
             raise PlanError(f"engine {engine.name} runs no standalone elementwise operations")
-        work += Fraction(policy.elementwise_ops) / _frac(engine.elementwise_ops_per_cycle)
+        work += Fraction(policy.elementwise_ops) / exact_rate(engine.elementwise_ops_per_cycle)
     return ceil(work)
 
 

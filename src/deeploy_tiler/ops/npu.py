@@ -37,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from math import ceil, prod
 from typing import Literal
 
@@ -89,7 +90,7 @@ class WeightSource:
 
     level: str
     in_place: bool
-    bytes_per_cycle: float
+    bytes_per_cycle: Fraction  # exact (hw.target), so word_cycles is an exact ceiling
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from ..cost.model import CostParams
 from ..errors import InfeasibleBudget
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph, Node
 from ..ops.npu import WEIGHT_WORD_BYTES, NpuUnsupported, WeightSource, npu_weight_bytes
 from ..plan import EngineAlternative, NodePlan, Plan
@@ -37,7 +39,7 @@ __all__ = ["plan_heterogeneous"]
 
 _DESCRIBE: dict[OptionKind, str] = {
     "cluster": "portable C kernels on the cluster",
-    "npu_l1": "weights DMA'd from L2 into L1",
+    "npu_l1": "weights DMA'd from {home} into {local}",
     "npu_wmem": "weights read in place from {level}",
 }
 
@@ -64,16 +66,15 @@ class _Entry:
 def _variants(hw: HwSpec, ctx: Context, weight_memory: bool) -> list[_Variant]:
     """The cluster, the NPU with weights in L1 (read through its 256-bit L1 port), and the NPU reading
     its weights in place from its weight memory (when the spec has one and it is enabled)."""
-    npu = hw.npu_engine
-    assert npu is not None and npu.npu is not None
-    params = CostParams.from_hw(hw, npu.name)
-    l1_port = hw.memory(params.l1_level).port_bandwidth_bytes_per_cycle or WEIGHT_WORD_BYTES
-    l1 = WeightSource(params.l1_level, in_place=False, bytes_per_cycle=min(l1_port, WEIGHT_WORD_BYTES))
+    npu = target_of(hw).npu
+    assert npu is not None
+    params = CostParams.from_target(npu)
+    l1_port = npu.local.port_bandwidth or Fraction(WEIGHT_WORD_BYTES)
+    l1 = WeightSource(npu.local.name, in_place=False, bytes_per_cycle=min(l1_port, Fraction(WEIGHT_WORD_BYTES)))
     out = [_Variant("cluster", ctx), _Variant("npu_l1", replace(ctx, params=params, weights=l1))]
-    level = npu.npu.weight_memory_level
-    if weight_memory and level is not None:
-        port = hw.memory(level).port_bandwidth_bytes_per_cycle or WEIGHT_WORD_BYTES
-        wmem = WeightSource(level, in_place=True, bytes_per_cycle=port)
+    if weight_memory and npu.weight is not None:
+        port = npu.weight.port_bandwidth or Fraction(WEIGHT_WORD_BYTES)
+        wmem = WeightSource(npu.weight.name, in_place=True, bytes_per_cycle=port)
         out.append(_Variant("npu_wmem", replace(ctx, params=params, weights=wmem)))
     return out
 
@@ -153,7 +154,8 @@ def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
 
 def _describe(v: _Variant, opt: EngineOption) -> str:
     level = v.ctx.weights.level if v.ctx.weights is not None else ""
-    text = _DESCRIBE[v.kind].format(level=level)
+    p = v.ctx.params
+    text = _DESCRIBE[v.kind].format(level=level, home=p.home_level, local=p.l1_level)
     return f"{text} ({opt.wmem_bytes} B packed)" if opt.kind == "npu_wmem" else text
 
 
@@ -194,8 +196,9 @@ _ORDER: dict[OptionKind, int] = {"cluster": 0, "npu_l1": 1, "npu_wmem": 2}
 def plan_heterogeneous(
     graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *, forced: bool, engine_options: EngineOptions, t0: float
 ) -> tuple[Plan, PlanTimings]:
-    npu = hw.npu_engine
-    assert npu is not None and npu.npu is not None
+    target = target_of(hw)
+    npu = target.npu
+    assert npu is not None
     variants = _variants(hw, ctx, engine_options.weight_memory)
     entries = _setups(graph, variants, forced)
     bad = _infeasible(entries, ctx)
@@ -203,12 +206,11 @@ def plan_heterogeneous(
         raise bad
     t_check = time.perf_counter() - t0
     _solve(entries, graph, hw)
-    level = npu.npu.weight_memory_level if engine_options.weight_memory else None
-    capacity = hw.budget_bytes(level) if level is not None else 0
+    weight = npu.weight if engine_options.weight_memory else None
+    level = weight.name if weight is not None else None
+    capacity = weight.budget_bytes if weight is not None else 0
     handover = (
-        engine_options.handover_cycles
-        if engine_options.handover_cycles is not None
-        else hw.cluster_engine.call_overhead_cycles
+        engine_options.handover_cycles if engine_options.handover_cycles is not None else target.cluster.call_overhead
     )
     problem = ChoiceProblem(options=tuple(tuple(e.options) for e in entries), wmem_capacity=capacity, handover=handover)
     choice = solve_choice(problem, ctx.options)

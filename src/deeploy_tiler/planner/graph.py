@@ -16,6 +16,7 @@ import time
 
 from ..errors import PlanError
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph, Node
 from ..plan import NodePlan, Plan
 from ..solver import EngineOptions, SolverOptions
@@ -40,10 +41,11 @@ __all__ = ["NodeTiming", "PlanTimings", "l1_requirements", "plan_graph", "plan_g
 
 def _engine_mode(hw: HwSpec, engine: str | None) -> str | None:
     """None: cluster only; else "auto" (choose by cost) or the NPU's name (forced where legal)."""
-    npu = hw.npu_engine
+    target = target_of(hw)
+    npu = target.npu
     if engine is None:
         return "auto" if npu is not None else None
-    if engine == "cluster" or engine == hw.cluster_engine.name:
+    if engine == "cluster" or engine == target.cluster.name:
         return None
     if npu is not None and engine == npu.name:
         return engine
@@ -101,7 +103,7 @@ def plan_graph_timed(
     t0 = time.perf_counter()
     mode = _engine_mode(hw, engine)
     ctx = make_context(hw, None, l1, double_buffer, options)
-    l2_budget = hw.budget_bytes(ctx.params.home_level) if l2 is None else l2
+    l2_budget = ctx.target.home.budget_bytes if l2 is None else l2
     if mode is None:
         return _plan_single(graph, hw, ctx, l2_budget, t0)
     return plan_heterogeneous(

@@ -9,6 +9,7 @@ from typing import Literal
 from ..cost.model import CostParams
 from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import ComputeEngine, HwSpec
+from ..hw.target import EngineTarget, target_of
 from ..ir import Graph, Node
 from ..ops.npu import WeightSource
 from ..plan import CycleBreakdown, EngineAlternative, NodePlan, SolveStats
@@ -56,6 +57,10 @@ class Context:
     def engine(self) -> ComputeEngine:
         return self.hw.engine(self.params.engine)
 
+    @property
+    def target(self) -> EngineTarget:
+        return target_of(self.hw).engine(self.params.engine)
+
 
 def make_context(
     hw: HwSpec,
@@ -66,9 +71,10 @@ def make_context(
     weights: WeightSource | None = None,
     memo: ModelMemo | None = None,
 ) -> Context:
-    params = CostParams.from_hw(hw, engine)
-    budget = hw.budget_bytes(params.l1_level) if l1 is None else l1
-    usable = hw.memory(params.l1_level).usable_bytes
+    target = target_of(hw).engine(engine)
+    params = CostParams.from_target(target)
+    budget = target.local.budget_bytes if l1 is None else l1
+    usable = target.local.usable_bytes
     if not 0 <= budget <= usable:
         raise PlanError(
             f"{params.l1_level} budget {budget} B outside [0, {usable}] (size minus reserved bytes "

@@ -7,6 +7,7 @@ DMA schedules) gives a tiled plan; the whole-network memory plan places its buff
 from __future__ import annotations
 
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph
 from ..memory.network import plan_memory
 from ..plan import Plan
@@ -44,8 +45,9 @@ def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None
     """Stage 2: the static memory map of a tiled plan (raises for an infeasible L2 / L3 / WMEM).
 
     Tiles stream between L2 and L1 only, so every weight they read stays resident in L2."""
-    budget = tiled.budgets["L2"] if l2 is None else l2
-    at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, "L2": l2}})
+    home = target_of(hw).home.name  # where activations (and streamed weights) live: the L2 budget's key
+    budget = tiled.budgets[home] if l2 is None else l2
+    at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, home: l2}})
     memory = plan_memory(graph, hw, l2_budget=budget, plan=at)
     return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
 

@@ -5,6 +5,7 @@ needs (computed directly, no search) with the constraint that binds; and the pro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..cost.model import CostParams, NodeCostModel, build_cost_model
 from ..cost.tilespace import TileSpace
@@ -111,7 +112,7 @@ def prepare(
     geom = node_geometry(node, graph)
     if engine.kind == "npu":
         source = weights or WeightSource(
-            level=params.l1_level, in_place=False, bytes_per_cycle=float(WEIGHT_WORD_BYTES)
+            level=params.l1_level, in_place=False, bytes_per_cycle=Fraction(WEIGHT_WORD_BYTES)
         )
         geom, policy = npu_policy(node, graph, geom, engine, source)
     else:

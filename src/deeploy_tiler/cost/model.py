@@ -7,8 +7,9 @@ Per node, for a choice of tile sizes and a buffering mode (single / double) per 
 
 * compute   C = ceil(MACs / effective MAC rate + non-MAC ops / elementwise rate) + N * call_overhead
   (N = number of tiles; the work itself does not depend on the tiling: every output is computed once)
-  on a cluster; on an NPU the task model of ops.npu summed over the tiles (PE-array subtiles, output
-  channel passes, input-channel blocks, per-task setup), which does depend on the tile shapes.
+  on a cluster; on an accelerator its task model (registry cost.tasks; ops.npu for the NPU) summed over
+  the tiles (NPU: PE-array subtiles, output channel passes, input-channel blocks, per-task setup), which
+  does depend on the tile shapes.
 * weights an NPU reads in place from its weight memory are no buffer: no DMA, no L1; their words are
   consumed by the task model at the memory's port bandwidth.
 * one DMA transfer of `bytes` over a region with `rows` contiguous runs issued as `hw` strided
@@ -58,7 +59,7 @@ from ..ops.geometry import Follow, Full, Geometry, OperandMap
 from ..ops.policy import KernelPolicy
 from ..plan import CycleBreakdown
 from ..units import align_up, ceil_div
-from .npu import npu_compute_poly
+from .tasks import task_compute_poly
 from .tilespace import (
     Poly,
     TileSpace,
@@ -215,7 +216,7 @@ class NodeCostModel:
     work_cycles: int
     scratch_bytes: int  # aligned
     no_gaps: bool  # no access map skips operand indices (stride <= window everywhere)
-    compute_cycles: Poly | None = None  # engine task model summed over tiles (NPU); None: work + N * overhead
+    compute_cycles: Poly | None = None  # task model summed over tiles (cost.tasks); None: work + N * overhead
     num_tiles: Poly = field(init=False)
 
     def __post_init__(self) -> None:
@@ -472,7 +473,7 @@ def build_cost_model(
         )
     )
     no_gaps = all(not (isinstance(m, Follow) and m.has_gaps) for op in geom.operands for m in op.dims)
-    if policy.npu is not None:
+    if policy.task is not None:
         return NodeCostModel(
             space=space,
             buffers=tuple(buffers),
@@ -480,7 +481,7 @@ def build_cost_model(
             work_cycles=0,
             scratch_bytes=align_up(policy.scratch_bytes, params.alignment),
             no_gaps=no_gaps,
-            compute_cycles=npu_compute_poly(policy.npu, space),
+            compute_cycles=task_compute_poly(policy.task, space),
         )
     return NodeCostModel(
         space=space,

@@ -15,6 +15,7 @@ placed bytes within the level's capacity.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import InfeasibleBudget, PlanError
@@ -111,9 +112,13 @@ class MemoryPlan:
     home_level: dict[str, str]  # tensor -> level name
 
 
-def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[str, int]]:
+def in_place_weights(
+    plan: Plan, graph: Graph, hw: HwSpec, packed: Mapping[str, int] | None = None
+) -> dict[str, tuple[str, int]]:
     """Constants some node reads in place from a weights-only level: tensor -> (level, bytes to place,
-    the NPU's packed size when the reader is an NPU)."""
+    the NPU's packed size when the reader is an NPU). `packed` is the tiling stage's record (node ->
+    packed weight bytes, from its task model); a node missing from it (a plan read back from JSON) has
+    the size derived again by the same ops function."""
     target = target_of(hw)
     names = {e.name for e in target.engines}
     out: dict[str, tuple[str, int]] = {}
@@ -132,8 +137,11 @@ def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[st
                 continue
             size = graph.tensors[t].nbytes
             if engine.npu is not None and node.inputs[1] == t:
-                with contextlib.suppress(NpuUnsupported):
-                    size = max(size, npu_weight_bytes(node, graph, engine))
+                if packed is not None and node.name in packed:
+                    size = max(size, packed[node.name])
+                else:
+                    with contextlib.suppress(NpuUnsupported):
+                        size = max(size, npu_weight_bytes(node, graph, engine))
             out[t] = (level, max(size, out.get(t, (level, 0))[1]))
     return out
 
@@ -171,6 +179,7 @@ def plan_memory(
     time_limit: float | None = 10.0,
     plan: Plan | None = None,
     constants_to_l3: bool = False,
+    packed_weights: Mapping[str, int] | None = None,
 ) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
     read in place go to their weight memory (see the module docstring).
@@ -184,7 +193,7 @@ def plan_memory(
     target = target_of(hw)
     l2, l3 = target.home, target.backing  # activations' level; where constants may spill (None: nowhere)
     buffers = network_buffers(graph)
-    in_place = in_place_weights(plan, graph, hw) if plan is not None else {}
+    in_place = in_place_weights(plan, graph, hw, packed_weights) if plan is not None else {}
     dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
     wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
     activations = [b for b in buffers if not b.constant]

@@ -46,13 +46,15 @@ from ..hw.spec import ComputeEngine
 from ..ir import DType, Graph, Node
 from ..units import ceil_div
 from .geometry import Geometry
-from .policy import KernelPolicy
+from .policy import KernelPolicy, WeightSource
 
 __all__ = [
     "NpuTask",
     "NpuUnsupported",
     "WeightSource",
     "best_row_subtiles",
+    "in_place_weight_source",
+    "local_weight_source",
     "npu_policy",
     "npu_support",
     "npu_task_cycles",
@@ -84,16 +86,6 @@ class NpuUnsupported(PlanError):
 
 
 @dataclass(frozen=True)
-class WeightSource:
-    """Where an NPU node reads its weights from: L1 (DMA'd from L2 like any operand) or in place from a
-    weight memory; `bytes_per_cycle` is the port the NPU reads them through."""
-
-    level: str
-    in_place: bool
-    bytes_per_cycle: Fraction  # exact (hw.target), so word_cycles is an exact ceiling
-
-
-@dataclass(frozen=True)
 class NpuTask:
     """How one node maps onto N-EUREKA tasks (hashable: part of the kernel policy and the model cache key)."""
 
@@ -112,6 +104,7 @@ class NpuTask:
     ci_pass: int  # input channels per block
     weight_bits: int
     setup: int  # cycles to program and launch one task
+    packed_weight_bytes: int  # the weights in the NPU's packed layout (npu_weight_bytes), computed once
 
     @property
     def blocks(self) -> int:
@@ -289,9 +282,13 @@ def npu_support(node: Node, graph: Graph, engine: ComputeEngine) -> NpuMode:
 def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     """Bytes of a node's weights in the NPU's packed layout (Deeploy's _weightEncode): 1x1
     c_out * ceil(c_in / 32) words, 3x3 c_out * ceil(c_in / 28) * bits words, depthwise ceil(C / 28) * bits
-    words of 32 B. Raises NpuUnsupported when the NPU cannot run the node."""
+    words of 32 B. Raises NpuUnsupported when the NPU cannot run the node. The planner reads the size from
+    the node's task (`NpuTask.packed_weight_bytes`), built once by `npu_policy`."""
+    return _packed_weight_bytes(node, graph, engine, npu_support(node, graph, engine))
+
+
+def _packed_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine, mode: NpuMode) -> int:
     rules = engine.npu
-    mode = npu_support(node, graph, engine)
     assert rules is not None
     w = graph.tensor(node.inputs[1]).shape
     if node.op_type == "Gemm":
@@ -307,6 +304,18 @@ def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     else:
         words = ceil_div(c_out, rules.input_channels_per_pass_3x3) * rules.weight_bits
     return words * WEIGHT_WORD_BYTES
+
+
+def local_weight_source(level: str, port: Fraction | None = None) -> WeightSource:
+    """Weights DMA'd into the NPU's local level `level`, read through its port (`port` bytes per cycle,
+    at most one 256-bit word per cycle; None: one word per cycle)."""
+    word = Fraction(WEIGHT_WORD_BYTES)
+    return WeightSource(level, in_place=False, bytes_per_cycle=min(port or word, word))
+
+
+def in_place_weight_source(level: str, port: Fraction | None) -> WeightSource:
+    """Weights read in place from the weight memory `level` through its port (None: one word per cycle)."""
+    return WeightSource(level, in_place=True, bytes_per_cycle=port or Fraction(WEIGHT_WORD_BYTES))
 
 
 def _task(
@@ -344,6 +353,7 @@ def _task(
         ci_pass=ci_pass,
         weight_bits=rules.weight_bits,
         setup=rules.task_setup_cycles,
+        packed_weight_bytes=_packed_weight_bytes(node, graph, engine, mode),
     )
     required = ((ch, co_pass),) if geom.tileable(ch) else ()
     if len(spatial) == 2:
@@ -377,6 +387,6 @@ def npu_policy(
         mac_dtype="int8",
         elementwise_ops=0,
         required_multiples=required,
-        npu=task,
+        task=task,
     )
     return geom, policy

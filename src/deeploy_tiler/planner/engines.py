@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
 from ..cost.model import CostParams
-from ..errors import InfeasibleBudget
+from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
 from ..hw.target import target_of
 from ..ir import Graph, Node
-from ..ops.npu import WEIGHT_WORD_BYTES, NpuUnsupported, WeightSource, npu_weight_bytes
+from ..ops.npu import NpuUnsupported, in_place_weight_source, local_weight_source
 from ..plan import EngineAlternative, NodePlan, Plan
 from ..solver import ChoiceProblem, EngineChoice, EngineOption, EngineOptions, TilingResult
 from ..solver.engine_choice import OptionKind
@@ -27,9 +26,11 @@ from .nodes import (
     NodeTiming,
     PlanTimings,
     SolveCache,
+    TiledGraph,
     alias_plan,
     l1_need,
     node_plan,
+    packed_weights,
     setup_node,
     solve_cached,
 )
@@ -69,12 +70,10 @@ def _variants(hw: HwSpec, ctx: Context, weight_memory: bool) -> list[_Variant]:
     npu = target_of(hw).npu
     assert npu is not None
     params = CostParams.from_target(npu)
-    l1_port = npu.local.port_bandwidth or Fraction(WEIGHT_WORD_BYTES)
-    l1 = WeightSource(npu.local.name, in_place=False, bytes_per_cycle=min(l1_port, Fraction(WEIGHT_WORD_BYTES)))
+    l1 = local_weight_source(npu.local.name, npu.local.port_bandwidth)
     out = [_Variant("cluster", ctx), _Variant("npu_l1", replace(ctx, params=params, weights=l1))]
     if weight_memory and npu.weight is not None:
-        port = npu.weight.port_bandwidth or Fraction(WEIGHT_WORD_BYTES)
-        wmem = WeightSource(npu.weight.name, in_place=True, bytes_per_cycle=port)
+        wmem = in_place_weight_source(npu.weight.name, npu.weight.port_bandwidth)
         out.append(_Variant("npu_wmem", replace(ctx, params=params, weights=wmem)))
     return out
 
@@ -125,13 +124,16 @@ def _infeasible(entries: list[_Entry], ctx: Context) -> InfeasibleBudget | None:
     return InfeasibleBudget(ctx.params.l1_level, ctx.l1, needs) if needs else None
 
 
-def _wmem_bytes(node: Node, graph: Graph, hw: HwSpec, level: str) -> int:
-    npu = hw.npu_engine
-    assert npu is not None
-    return align_up(npu_weight_bytes(node, graph, npu), hw.memory(level).alignment_bytes)
+def _wmem_bytes(setup: NodeSetup, hw: HwSpec, level: str) -> int:
+    """The weights' bytes in the weight memory: the task's packed size (computed once, with the task)."""
+    task = setup.policy.task
+    packed = task.packed_weight_bytes if task is not None else None
+    if packed is None:
+        raise PlanError(f"node {setup.node}: reads weights in place but its task model has no packed size")
+    return align_up(packed, target_of(hw).level(level).alignment)
 
 
-def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
+def _solve(entries: list[_Entry], hw: HwSpec) -> None:
     cache: SolveCache = {}
     for e in entries:
         for v, s in e.setups:
@@ -147,7 +149,7 @@ def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
                     engine=v.ctx.params.engine,
                     cycles=result.cost.total,
                     wmem_tensor=e.node.inputs[1] if wmem else None,
-                    wmem_bytes=_wmem_bytes(e.node, graph, hw, level) if wmem else 0,
+                    wmem_bytes=_wmem_bytes(s, hw, level) if wmem else 0,
                 )
             )
 
@@ -195,7 +197,7 @@ _ORDER: dict[OptionKind, int] = {"cluster": 0, "npu_l1": 1, "npu_wmem": 2}
 
 def plan_heterogeneous(
     graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *, forced: bool, engine_options: EngineOptions, t0: float
-) -> tuple[Plan, PlanTimings]:
+) -> TiledGraph:
     target = target_of(hw)
     npu = target.npu
     assert npu is not None
@@ -205,7 +207,7 @@ def plan_heterogeneous(
     if bad is not None:
         raise bad
     t_check = time.perf_counter() - t0
-    _solve(entries, graph, hw)
+    _solve(entries, hw)
     weight = npu.weight if engine_options.weight_memory else None
     level = weight.name if weight is not None else None
     capacity = weight.budget_bytes if weight is not None else 0
@@ -217,6 +219,7 @@ def plan_heterogeneous(
     by_name = {e.node.name: (i, e) for i, e in enumerate(entries)}
     plans: list[NodePlan] = []
     timings: list[NodeTiming] = []
+    packed: dict[str, int] = {}
     for node in graph.nodes:
         if node.is_alias:
             plans.append(alias_plan(node, graph, ctx.params.engine))
@@ -225,6 +228,8 @@ def plan_heterogeneous(
         i, e = by_name[node.name]
         k = choice.picks[i]
         v, s, result, how = e.solved[k]
+        if (size := packed_weights(s)) is not None:
+            packed[node.name] = size
         plans.append(
             node_plan(
                 node,
@@ -256,4 +261,5 @@ def plan_heterogeneous(
         total_cycles=sum(p.cycles.total for p in plans),
         lower_bound_cycles=sum(p.lower_bound_cycles for p in plans),
     )
-    return plan, PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    timed = PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    return TiledGraph(plan, timed, packed)

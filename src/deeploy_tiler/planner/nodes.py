@@ -12,7 +12,7 @@ from ..hw.spec import ComputeEngine, HwSpec
 from ..hw.target import EngineTarget, target_of
 from ..ir import Graph, Node
 from ..ops.npu import WeightSource
-from ..plan import CycleBreakdown, EngineAlternative, NodePlan, SolveStats
+from ..plan import CycleBreakdown, EngineAlternative, NodePlan, Plan, SolveStats
 from ..solver import SolverOptions, TilingProblem, TilingResult, solve
 from .schedule import build_schedule
 from .setup import ModelMemo, NodeSetup, binding_constraint, prepare
@@ -38,6 +38,22 @@ class PlanTimings:
 
     def count(self, how: How) -> int:
         return sum(1 for n in self.nodes if n.how == how)
+
+
+@dataclass(frozen=True)
+class TiledGraph:
+    """The tiling stage's result: the plan, its timings, and what the memory stage reads besides the plan:
+    `packed_weights`, node -> bytes of its weights in its engine's own layout (from the node's task
+    model, computed once when the task was built), for nodes whose task model packs them."""
+
+    plan: Plan
+    timings: PlanTimings
+    packed_weights: dict[str, int] = field(default_factory=dict)
+
+
+def packed_weights(setup: NodeSetup) -> int | None:
+    task = setup.policy.task
+    return task.packed_weight_bytes if task is not None else None
 
 
 @dataclass(frozen=True)

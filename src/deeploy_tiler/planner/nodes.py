@@ -206,7 +206,9 @@ def solve_cached(setup: NodeSetup, ctx: Context, cache: SolveCache) -> tuple[Til
     if hit is not None:
         stats = SolveStats(status="CACHED", objective=hit.stats.objective, best_bound=hit.stats.best_bound)
         return TilingResult(hit.choice, hit.cost, stats), "cached"
-    result = solve(setup.problem, ctx.options)
+    geom = setup.geometry
+    labels = [*(f"{op.role} {op.tensor}" for op in geom.operands), f"output {geom.output}"]
+    result = solve(setup.problem, ctx.options, name=setup.node, labels=labels)
     if result is None:
         raise infeasible(ctx, [setup])
     cache[key] = result

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from deeploy_tiler.ir import Graph, Node
-from deeploy_tiler.validator import validate
+from collections.abc import Iterable
+from typing import get_args
 
-from .builders import NPU_HW, K, assert_clean, conv_graph, kinds, single_plan, with_node
-from .cases import RQ8, W3, conv1x1_passes, conv_plan, matmul_tiles, maxpool_tiles
+import pytest
+
+from deeploy_tiler.hw.spec import ComputeEngine
+from deeploy_tiler.ir import DType, Graph, Node
+from deeploy_tiler.plan import NodePlan
+from deeploy_tiler.validator import ENGINE_RULES, validate
+from deeploy_tiler.validator.engines import Finding, npu_packed_bytes
+
+from .builders import (
+    HW,
+    NPU_HW,
+    K,
+    assert_clean,
+    constant,
+    conv_graph,
+    graph_input,
+    kinds,
+    one_node_graph,
+    single_plan,
+    with_node,
+)
+from .cases import RQ8, W3, conv1x1_passes, conv_plan, gemm_tiles, matmul_tiles, maxpool_tiles
 
 
 def test_engine_rules() -> None:
@@ -88,3 +108,38 @@ def test_npu_operator_rules() -> None:
         }
     ]
     assert kinds(with_node(single_plan(k5, tiles5, hw=NPU_HW), engine="neureka"), k5, NPU_HW) == {K.NPU_RULE}
+
+
+def test_every_engine_kind_has_a_rule_table() -> None:
+    kinds_in_spec = set(get_args(ComputeEngine.model_fields["kind"].annotation))
+    assert set(ENGINE_RULES) == kinds_in_spec == {"cluster", "npu"}
+    assert ENGINE_RULES["cluster"] == ()
+
+
+def test_an_added_engine_rule_reports_through_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extension point: a rule registered for an engine kind runs for every node on such an engine."""
+    graph, plan = conv_plan()
+
+    def no_conv(np_: NodePlan, node: Node, graph: Graph, engine: ComputeEngine) -> Iterable[Finding]:
+        if node.op_type == "Conv":
+            yield K.ENGINE_OP, f"{engine.name} refuses {node.name}"
+
+    monkeypatch.setitem(ENGINE_RULES, "cluster", (no_conv,))
+    found = validate(plan, graph, HW)
+    assert [(v.kind, v.node, v.message) for v in found] == [(K.ENGINE_OP, "n", "cluster refuses n")]
+
+
+def test_npu_packed_weight_bytes() -> None:
+    """N-EUREKA packs weights in 32 B words: 1x1 per output channel ceil(c_in / 32) words, 3x3 ceil(c_in / 28)
+    x 8 bits, depthwise ceil(C / 28) x 8 bits; Gemm / MatMul as 1x1."""
+    npu = NPU_HW.engine("neureka")
+    one = conv_graph(40, 64, 4, 1)
+    assert npu_packed_bytes(one.nodes[0], one, npu) == 64 * 2 * 32
+    three = conv_graph(4, 8, 8, 3)
+    assert npu_packed_bytes(three.nodes[0], three, npu) == 8 * 1 * 8 * 32
+    dw = conv_graph(30, 30, 6, 3, group=30)
+    assert npu_packed_bytes(dw.nodes[0], dw, npu) == 2 * 8 * 32
+    gemm, _ = gemm_tiles()  # b is (6, 8) with transB: 6 output channels of 8 inputs
+    assert npu_packed_bytes(gemm.nodes[0], gemm, npu) == 6 * 1 * 32
+    mm = one_node_graph("MatMul", [graph_input((4, 40), "a"), constant((40, 5), "b")], (4, 5), DType.INT32)
+    assert npu_packed_bytes(mm.nodes[0], mm, npu) == 5 * 2 * 32

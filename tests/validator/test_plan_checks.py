@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .builders import K, assert_clean, kinds, with_node
+from deeploy_tiler.plan import SCHEMA_VERSION
+from deeploy_tiler.validator import validate
+
+from .builders import HW, K, assert_clean, kinds, with_node
 from .cases import two_node
 
 
@@ -20,3 +23,26 @@ def test_node_list_defects() -> None:
     assert kinds(with_node(plan, 0, alias_of="x"), graph) == {K.ALIAS}
     assert kinds(plan.model_copy(update={"model": "other"}), graph) == {K.PLAN_HEADER}
     assert kinds(plan.model_copy(update={"hw": "rv32_mcu"}), graph) == {K.PLAN_HEADER}
+
+
+def test_header_and_budget_violations_are_plan_wide_and_name_both_sides() -> None:
+    graph, plan = two_node()
+    bad = plan.model_copy(update={"model": "other", "schema_version": "0.0"})
+    assert [(v.kind, v.node, v.message) for v in validate(bad, graph, HW)] == [
+        (K.PLAN_HEADER, None, f"schema_version '0.0', this validator checks {SCHEMA_VERSION!r}"),
+        (K.PLAN_HEADER, None, "plan is for model 'other', graph is 'two'"),
+    ]
+    l1 = HW.l1
+    budgets = {**plan.budgets, "L9": 4, l1.name: l1.size_bytes}  # reported in level-name order
+    found = validate(plan.model_copy(update={"budgets": budgets}), graph, HW)
+    assert [(v.kind, v.node) for v in found] == [(K.LEVEL_CAPACITY, None), (K.UNKNOWN_LEVEL, None)]
+    assert f"reserved {l1.reserved_bytes} B" in found[0].message and "'L9'" in found[1].message
+
+
+def test_node_order_names_the_first_node_out_of_place() -> None:
+    graph, plan = two_node()
+    a, b = plan.nodes
+    found = validate(plan.model_copy(update={"nodes": (b, a)}), graph, HW)
+    assert [(v.kind, v.node, v.message) for v in found] == [
+        (K.NODE_ORDER, "r2", "planned at position 0, where the graph runs r1")
+    ]

@@ -7,6 +7,7 @@ import pytest
 
 from deeploy_tiler.errors import PlanError
 from deeploy_tiler.validator import PlanValidationError, Violation, assert_valid, validate
+from deeploy_tiler.validator.violations import MAX_PER_KIND, Report
 
 from .builders import HW, K, with_node
 from .cases import conv_plan, two_node
@@ -33,3 +34,26 @@ def test_floods_are_summarized() -> None:
     found = validate(many, graph, HW)
     bounds = [v for v in found if v.kind is K.REGION_BOUNDS]
     assert len(bounds) == 21 and "more like the above" in bounds[-1].message
+
+
+def test_report_keeps_the_first_messages_per_node_and_kind_then_one_summary() -> None:
+    report = Report()
+    for i in range(MAX_PER_KIND + 3):
+        report.add(K.SLOT, "a", f"a{i}")
+    report.add(K.SLOT, "b", "b0")  # another node: its own count
+    report.add(K.DTYPE, "a", "d0")  # another kind: its own count
+    found = report.finish()
+    assert [v.message for v in found] == [
+        *(f"a{i}" for i in range(MAX_PER_KIND)),
+        "b0",
+        "d0",
+        "... and 3 more like the above",
+    ]
+    assert found[-1].kind is K.SLOT and found[-1].node == "a"
+
+
+def test_validation_error_shows_a_bounded_list() -> None:
+    violations = [Violation(K.SLOT, "n", f"m{i}") for i in range(5)]
+    err = PlanValidationError(violations, shown=2)
+    assert err.violations == tuple(violations)
+    assert str(err) == "invalid plan: 5 violation(s)\n  SLOT: node n: m0\n  SLOT: node n: m1\n  ... and 3 more"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .builders import K, edit, kinds, with_node
-from .cases import conv_plan
+from deeploy_tiler.validator import validate
+
+from .builders import HW, K, edit, kinds, with_node
+from .cases import conv_plan, two_node
 
 
 def test_transfer_defects() -> None:
@@ -24,3 +26,15 @@ def test_transfer_defects() -> None:
     # siracusa has no L3 <-> L1 DMA; the tensor also does not live in L3
     assert kinds(with_node(plan, transfers=edit(tr, 0, home_level="L3")), graph) == {K.DMA_ROUTE, K.HOME_LEVEL}
     assert kinds(with_node(plan, transfers=edit(tr, 0, home_level="L7")), graph) == {K.UNKNOWN_LEVEL}
+
+
+def test_transfer_from_a_placement_not_alive_when_the_node_runs() -> None:
+    """r2 runs at t = 2 and loads h from L2, but h's placement ends at t = 2 (half-open)."""
+    graph, plan = two_node()
+    mem = list(plan.memory)
+    h = next(i for i, p in enumerate(mem) if p.tensor == "h")
+    short = plan.model_copy(update={"memory": edit(mem, h, start=1, end=2)})
+    found = validate(short, graph, HW)
+    assert {(v.kind, v.node) for v in found} == {(K.MEMORY_LIFETIME, "r2")}
+    assert "lives over [1, 2), the node runs at 2" in found[0].message
+    assert kinds(plan.model_copy(update={"memory": edit(mem, h, start=1, end=3)}), graph) == set()

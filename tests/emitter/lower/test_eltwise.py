@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from deeploy_tiler.emitter.lower import RequantArgs
-from deeploy_tiler.emitter.lower.eltwise import EW_OPS, lower_eltwise
+from deeploy_tiler.emitter.lower.eltwise import EW_COPY, EW_FILL, EW_OPS, lower_eltwise
 from deeploy_tiler.errors import EmitError
 from deeploy_tiler.ir import DType
+from deeploy_tiler.resources import emit_c_dir
 
 from .steps import Step, fields, ptr
 
@@ -55,3 +58,11 @@ def test_requant_shift_node_strides_follow_its_operands() -> None:
     assert (rq.shift, rq.lo, rq.hi) == (3, 0, 255)
     assert rq.mul_s == (0, 0, 0, 1) and rq.add_s == (0, 0, 0, 0)  # per column / scalar
     assert rq.wide == 1  # an int32 input times mul can exceed int32
+
+
+def test_op_codes_match_the_c_enum() -> None:
+    header = (emit_c_dir() / "kernels" / "dt_kernels.h").read_text()
+    enum = {name: int(v) for name, v in re.findall(r"DT_EW_(\w+) = (\d+)", header)}
+    c_name = {"RequantShift": "COPY", "Identity": "COPY", "TrueIntegerDiv": "TRUEDIV"}
+    assert {op: enum[c_name.get(op, op.upper())] for op in EW_OPS} == EW_OPS
+    assert (enum["COPY"], enum["FILL"]) == (EW_COPY, EW_FILL)

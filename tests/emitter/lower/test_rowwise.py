@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from deeploy_tiler.emitter.lower.rowwise import ROW_OPS, lower_rowwise
 from deeploy_tiler.errors import EmitError, UnsupportedOperatorError
 from deeploy_tiler.ir import DType
+from deeploy_tiler.resources import emit_c_dir
 
 from .steps import Step, fields, ptr
 
@@ -39,3 +42,9 @@ def test_partial_rows_and_other_axes_are_rejected() -> None:
         lower_rowwise(s.context("ITAMax", [x], (2, 8), out_box=((0, 2), (0, 4))))
     with pytest.raises(UnsupportedOperatorError):
         lower_rowwise(s.context("ITAMax", [x], (2, 8), axis=0))
+
+
+def test_op_codes_match_the_c_enum() -> None:
+    header = (emit_c_dir() / "kernels" / "dt_kernels.h").read_text()
+    enum = {name: int(v) for name, v in re.findall(r"DT_ROW_(\w+) = (\d+)", header)}
+    assert {op: enum[op.upper()] for op in ROW_OPS} == ROW_OPS

@@ -12,6 +12,7 @@ from ..views import Ptr, broadcast_operand, collapse, split_leading
 from .call import Fields, KernelCall, RequantArgs, StepContext, kernel_call
 from .requant import RequantSpec, abs_bound, requant_of, wide_flag
 
+# op_type -> op code of the kernel (enum DT_EW_* in c/kernels/dt_kernels.h)
 EW_OPS = {
     "Add": 0,
     "Sub": 1,

@@ -8,6 +8,7 @@ from ...ir import Node
 from ..views import Ptr, collapse, split_leading
 from .call import Fields, KernelCall, StepContext, kernel_call
 
+# op_type -> op code of the kernel (enum DT_ROW_* in c/kernels/dt_kernels.h)
 ROW_OPS = {"iSoftmax": 0, "ITAMax": 1, "iRMSNorm": 2, "iLayerNorm": 3}
 
 

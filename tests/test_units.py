@@ -30,20 +30,33 @@ def test_format() -> None:
     assert format_bytes(512) == "512 B" and format_bytes(2048) == "2.0 KiB" and format_bytes(2 * 1024**2) == "2.00 MiB"
 
 
-@pytest.mark.parametrize(("n", "d"), [(0, 1), (1, 1), (7, 2), (8, 2), (9, 4), (-5, 4), (10**30 + 1, 10**15)])
-def test_ceil_div_is_exact(n: int, d: int) -> None:
-    q = ceil_div(n, d)
-    assert (q - 1) * d < n <= q * d  # the defining inequality, exact even where n / d rounds as a float
+@pytest.mark.parametrize(
+    ("a", "b", "q"),
+    [(0, 4, 0), (1, 4, 1), (4, 4, 1), (5, 4, 2), (7, 1, 7), (-1, 4, 0), (-5, 4, -1), (10**20 + 1, 10**10, 10**10 + 1)],
+)
+def test_ceil_div(a: int, b: int, q: int) -> None:
+    assert ceil_div(a, b) == q
+    assert (q - 1) * b < a <= q * b  # the defining property, checked independently of the formula
 
 
-def test_align_up_and_arrays() -> None:
-    assert [align_up(n, 8) for n in (0, 1, 8, 9, 31)] == [0, 8, 8, 16, 32]
-    arr = np.array([0, 1, 8, 9, 31], dtype=np.int64)
-    assert align_up(arr, 8).tolist() == [0, 8, 8, 16, 32]
-    assert ceil_div(arr, 4).tolist() == [0, 1, 2, 3, 8]
+@pytest.mark.parametrize(
+    ("n", "a", "up"), [(0, 64, 0), (1, 64, 64), (64, 64, 64), (65, 64, 128), (13, 1, 13), (5, 3, 6)]
+)
+def test_align_up(n: int, a: int, up: int) -> None:
+    assert align_up(n, a) == up
+    assert up % a == 0 and n <= up < n + a
 
 
-@pytest.mark.parametrize("d", [0, -3])
-def test_ceil_div_rejects_non_positive_divisors(d: int) -> None:
-    with pytest.raises(ValueError, match="positive divisor"):
-        ceil_div(5, d)
+@pytest.mark.parametrize("b", [0, -4])
+def test_rounding_rejects_non_positive_divisor(b: int) -> None:
+    with pytest.raises(ValueError, match="divisor must be positive"):
+        ceil_div(3, b)
+    with pytest.raises(ValueError, match="divisor must be positive"):
+        align_up(3, b)
+
+
+def test_rounding_over_int64_arrays() -> None:
+    """The same rounding elementwise (the cost model aligns whole grids of slot sizes at once)."""
+    arr = np.array([0, 1, 8, 9, 31, -5], dtype=np.int64)
+    assert align_up(arr, 8).tolist() == [align_up(int(n), 8) for n in arr] == [0, 8, 8, 16, 32, 0]
+    assert ceil_div(arr, 4).tolist() == [ceil_div(int(n), 4) for n in arr] == [0, 1, 2, 3, 8, -1]

@@ -53,20 +53,20 @@ def format_bytes(n: int) -> str:
 
 
 @overload
-def ceil_div(n: int, d: int) -> int: ...
+def ceil_div(a: int, b: int) -> int: ...
 @overload
-def ceil_div(n: _IntArray, d: int) -> _IntArray: ...
-def ceil_div(n: Any, d: int) -> Any:
-    """ceil(n / d) in exact integer arithmetic (no float rounding), for d > 0; n may be an int64 array."""
-    if d <= 0:
-        raise ValueError(f"ceil_div needs a positive divisor, got {d}")
-    return -(-n // d)
+def ceil_div(a: _IntArray, b: int) -> _IntArray: ...
+def ceil_div(a: Any, b: int) -> Any:
+    """The ceiling of a / b in exact integer arithmetic (b > 0; a may be negative, or an int64 array)."""
+    if b <= 0:
+        raise ValueError(f"ceil_div by {b}: the divisor must be positive")
+    return -(-a // b)
 
 
 @overload
-def align_up(n: int, alignment: int) -> int: ...
+def align_up(n: int, a: int) -> int: ...
 @overload
-def align_up(n: _IntArray, alignment: int) -> _IntArray: ...
-def align_up(n: Any, alignment: int) -> Any:
-    """The smallest multiple of `alignment` (> 0) that is >= n; n may be an int64 array."""
-    return ceil_div(n, alignment) * alignment
+def align_up(n: _IntArray, a: int) -> _IntArray: ...
+def align_up(n: Any, a: int) -> Any:
+    """The smallest multiple of `a` (> 0) that is >= n (elementwise for an int64 array)."""
+    return ceil_div(n, a) * a

@@ -11,7 +11,7 @@ it (not merely list its name):
 * reference kernels (reference.registry.KERNELS), run on the sample, except the float-only operators,
   which must be listed in FLOAT_ONLY_OPS (with the integer operator to use instead);
 * validator rules: `validator.needed_regions` on the whole output, a box inside each operand;
-* emitter lowerings: the emitter's table `emitter.lower.LOWERINGS` (imported read-only) for every
+* emitter lowerings: the emitter's table `emitter.lower.registry.LOWERINGS` (imported read-only) for every
   operator that is neither an alias (no code) nor float-only (refused before emission).
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from deeploy_tiler.emitter.lower import LOWERINGS
+from deeploy_tiler.emitter.lower.registry import LOWERINGS
 from deeploy_tiler.frontend.dtypes import output_dtype
 from deeploy_tiler.frontend.shapes import SHAPE_RULES
 from deeploy_tiler.hw import load_hw

@@ -48,3 +48,16 @@ def test_unregistered_task_model_is_named() -> None:
     geom, policy = engine_policy(graph.nodes[0], graph, HW.engine("cluster"), "L1")
     with pytest.raises(PlanError, match=r"no compute model registered for task model _OtherAccelerator"):
         task_compute_poly(task, tile_space(geom, policy, preferred=False))
+
+
+def test_packed_weight_registry_agrees_with_the_task() -> None:
+    from deeploy_tiler.ops.engines import packed_weight_bytes
+
+    for graph in (conv(16, 64, 12, 12, 3, 1, 1), conv(8, 40, 13, 7, 1, 1, 0)):
+        node = graph.nodes[0]
+        _, policy = engine_policy(node, graph, HW.engine("neureka"), "L1")
+        assert isinstance(policy.task, NpuTask)
+        assert packed_weight_bytes(node, graph, HW.engine("neureka")) == policy.task.packed_weight_bytes
+        assert packed_weight_bytes(node, graph, HW.engine("cluster")) is None  # plain tensors
+    unsupported = conv(16, 64, 12, 12, 5, 1, 2)  # a 5x5 kernel: the NPU cannot run it
+    assert packed_weight_bytes(unsupported.nodes[0], unsupported, HW.engine("neureka")) is None

@@ -14,7 +14,6 @@ placed bytes within the level's capacity.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
 from ..hw.target import target_of
 from ..ir import Graph, TensorKind
-from ..ops.npu import NpuUnsupported, npu_weight_bytes
+from ..ops.engines import packed_weight_bytes
 from ..plan import LevelUsage, PlacedBuffer, Plan
 from ..units import align_up
 from .alloc import AllocationResult, Buffer, allocate
@@ -136,12 +135,13 @@ def in_place_weights(
             if not t or t in held or not graph.tensors[t].is_constant or graph.tensors[t].numel == 0:
                 continue
             size = graph.tensors[t].nbytes
-            if engine.npu is not None and node.inputs[1] == t:
-                if packed is not None and node.name in packed:
-                    size = max(size, packed[node.name])
-                else:
-                    with contextlib.suppress(NpuUnsupported):
-                        size = max(size, npu_weight_bytes(node, graph, engine))
+            # the weight operand: in the engine's own layout, if it packs weights
+            if len(node.inputs) > 1 and node.inputs[1] == t:
+                own = packed.get(node.name) if packed is not None else None
+                if own is None:
+                    own = packed_weight_bytes(node, graph, engine)
+                if own is not None:
+                    size = max(size, own)
             out[t] = (level, max(size, out.get(t, (level, 0))[1]))
     return out
 

@@ -11,7 +11,7 @@ from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import ComputeEngine, HwSpec
 from ..hw.target import EngineTarget, target_of
 from ..ir import Graph, Node
-from ..ops.npu import WeightSource
+from ..ops.policy import WeightSource
 from ..plan import CycleBreakdown, EngineAlternative, NodePlan, Plan, SolveStats
 from ..solver import SolverOptions, TilingProblem, TilingResult, solve
 from .schedule import build_schedule

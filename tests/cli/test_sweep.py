@@ -12,6 +12,7 @@ import pytest
 from deeploy_tiler.cli import app, main
 from deeploy_tiler.cli.common import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from deeploy_tiler.cli.sweep import sweep_command
+from deeploy_tiler.explore import points
 from deeploy_tiler.explore import sweep as sw
 
 if not any(c.name == "sweep" for c in app.registered_commands):  # until cli.py registers it itself
@@ -165,7 +166,7 @@ def test_all_infeasible_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _stop_at_third_point(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    real = sw._run_point
+    real = points._run_point
     calls: list[int] = []
 
     def run_point(ctx: Any, task: Any) -> sw.SweepPoint:
@@ -174,7 +175,7 @@ def _stop_at_third_point(monkeypatch: pytest.MonkeyPatch, exc: BaseException) ->
             raise exc
         return real(ctx, task)
 
-    monkeypatch.setattr(sw, "_run_point", run_point)
+    monkeypatch.setattr(points, "_run_point", run_point)
 
 
 @pytest.mark.parametrize(
@@ -219,7 +220,7 @@ def test_sidecar_holds_each_point_as_it_finishes(
     # Seen from inside: when the third point starts, the first two are already on disk.
     out_csv, out_json = tmp_path / "s.csv", tmp_path / "s.json"
     sidecar = tmp_path / "s.json.points.jsonl"
-    real = sw._run_point
+    real = points._run_point
     seen: list[tuple[int, int]] = []
 
     def run_point(ctx: Any, task: Any) -> sw.SweepPoint:
@@ -227,7 +228,7 @@ def test_sidecar_holds_each_point_as_it_finishes(
             seen.append((len(_csv(out_csv)), len(sidecar.read_text().splitlines())))
         return real(ctx, task)
 
-    monkeypatch.setattr(sw, "_run_point", run_point)
+    monkeypatch.setattr(points, "_run_point", run_point)
     code, _, err = _run(
         capsys,
         "--l1",

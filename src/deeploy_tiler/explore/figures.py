@@ -1,14 +1,14 @@
-"""Pictures, tables and a self-contained HTML page for sweeps and plans.
+"""Static pictures of sweeps and plans, for notebooks and papers.
 
 Figures are plain `matplotlib.figure.Figure` objects (no pyplot, no global backend change, nothing to
 close): save them with `save_figure` (PNG or SVG by suffix; SVG bytes are reproducible) or show them in
-a notebook. matplotlib is imported when a figure is made, so table and CSV helpers stay light.
+a notebook. matplotlib is imported when a figure is made. The sweep tables are re-exported from
+`tables` for callers that know them from here.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..plan import NodePlan, Plan
-from .sweep import MinFeasible, SweepPoint, SweepResult
+from .points import SweepPoint
+from .sweep import SweepResult
+from .tables import (
+    CSV_FIELDS,
+    MIN_FEASIBLE_HEADERS,
+    POINT_HEADERS,
+    _ov,
+    csv_row,
+    min_feasible_rows,
+    point_rows,
+    visible_columns,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,7 +46,6 @@ __all__ = [
     "csv_row",
     "double_buffer_figure",
     "figure_data_uri",
-    "html_report",
     "latency_figure",
     "memory_map_figure",
     "min_feasible_rows",
@@ -47,131 +57,6 @@ __all__ = [
 ]
 
 Metric = Literal["cycles", "latency_ms", "tokens_per_s"]
-
-# --- tables (shared by the CLI, the CSV and the HTML page) ----------------------------------------------------
-
-CSV_FIELDS: tuple[str, ...] = tuple(SweepPoint.model_fields)
-
-POINT_HEADERS: tuple[str, ...] = (
-    "#",
-    "L1 B",
-    "L2 B",
-    "double buffer",
-    "overrides",
-    "status",
-    "cycles",
-    "latency us",
-    "tokens/s",
-    "tiles",
-    "DMA B",
-    "L1 used B",
-    "L2 used B",
-    "Pareto",
-    "s",
-)
-
-
-def csv_row(point: SweepPoint) -> dict[str, Any]:
-    """One CSV row: every field of the point, the overrides as JSON, missing values empty."""
-    row = point.model_dump(mode="json")
-    row["overrides"] = json.dumps(row["overrides"], sort_keys=True) if row["overrides"] else ""
-    return {k: "" if row[k] is None else row[k] for k in CSV_FIELDS}
-
-
-def _n(v: int | None) -> str:
-    return "-" if v is None else f"{v:,}"
-
-
-def _ov(overrides: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "-"
-
-
-def point_rows(points: Sequence[SweepPoint], pareto: Sequence[SweepPoint] = ()) -> list[list[str]]:
-    """Display rows (strings) in `POINT_HEADERS` order."""
-    front = {p.index for p in pareto}
-    rows = []
-    for p in points:
-        status = (
-            p.status
-            if p.feasible or p.required_bytes is None
-            else f"{p.status} ({p.infeasible_level} needs {p.required_bytes:,} B)"
-        )
-        if not p.within_capacity:
-            status += ", beyond the usable memory"
-        rows.append(
-            [
-                str(p.index),
-                f"{p.l1:,}",
-                f"{p.l2:,}",
-                "on" if p.double_buffer else "off",
-                _ov(p.overrides),
-                status,
-                _n(p.total_cycles),
-                "-" if p.latency_s is None else f"{1e6 * p.latency_s:,.1f}",
-                "-" if p.tokens_per_s is None else f"{p.tokens_per_s:,.1f}",
-                _n(p.tiles),
-                _n(p.dma_bytes),
-                _n(p.l1_used),
-                _n(p.l2_used),
-                "*" if p.index in front else "",
-                f"{p.seconds:.2f}",
-            ]
-        )
-    return rows
-
-
-def visible_columns(result: SweepResult) -> list[int]:
-    """Indices of `POINT_HEADERS` worth showing for this result: columns that never vary are left out."""
-    grid = result.grid
-    varied = {
-        "L2 B": len(grid.get("l2", [])) > 1,
-        "double buffer": len(grid.get("double_buffer", [])) > 1,
-        "overrides": any(grid.get("overrides", [])),
-        "tokens/s": result.tokens_per_step is not None,
-    }
-    return [i for i, h in enumerate(POINT_HEADERS) if varied.get(h, True)]
-
-
-MIN_FEASIBLE_HEADERS: tuple[str, ...] = (
-    "double buffer",
-    "overrides",
-    "min L1 B",
-    "min L2 B",
-    "verified",
-    "= lower bound",
-    "probes",
-    "notes",
-)
-
-
-def min_feasible_rows(found: Sequence[MinFeasible]) -> list[list[str]]:
-    rows = []
-    for m in found:
-
-        def cell(level: str, m: MinFeasible = m) -> str:
-            v = m.budgets.get(level)
-            return f"none within {m.capacity.get(level, 0):,}" if v is None else f"{v:,}"
-
-        verified = ", ".join(f"{lv} {'yes' if ok else 'NO'}" for lv, ok in m.verified.items())
-        exact = ", ".join(
-            f"{lv} {'yes' if m.budgets.get(lv) == b else 'no'}"
-            for lv, b in m.lower_bounds.items()
-            if m.budgets.get(lv) is not None
-        )
-        rows.append(
-            [
-                "on" if m.double_buffer else "off",
-                _ov(m.overrides),
-                cell("L1"),
-                cell("L2"),
-                verified,
-                exact or "-",
-                str(m.probes),
-                "; ".join(f"{k}: {v}" for k, v in m.notes.items()),
-            ]
-        )
-    return rows
-
 
 # --- figures -------------------------------------------------------------------------------------------------
 
@@ -489,73 +374,3 @@ def sweep_figures(result: SweepResult, plan: Plan | None = None, hw: HwSpec | No
         figs["breakdown"] = breakdown_figure(plan, hw)
         figs["memory_map"] = memory_map_figure(plan)
     return figs
-
-
-# --- the HTML page -------------------------------------------------------------------------------------------
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], keep: Sequence[int] | None = None) -> str:
-    if keep is not None:
-        headers = [headers[i] for i in keep]
-        rows = [[r[i] for i in keep] for r in rows]
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _img(fig: Figure, alt: str) -> str:
-    return f'<figure><img alt="{html.escape(alt)}" src="{figure_data_uri(fig)}"></figure>'
-
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
-    "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
-    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
-    "img{max-width:100%;height:auto}figure{margin:1em 0}p.meta{color:#555;font-size:13px}"
-)
-
-
-def html_report(
-    result: SweepResult, plan: Plan | None = None, hw: HwSpec | None = None, *, plan_note: str | None = None
-) -> str:
-    """One self-contained page: summary, smallest feasible budgets, the latency picture, every point,
-    the Pareto front, and for `plan` its per-node breakdown and memory map; pictures are inlined PNGs."""
-    esc = html.escape
-    feasible = len(result.feasible_points)
-    meta = (
-        f"{len(result.points)} points ({feasible} feasible) on the {esc(result.executor)} executor with "
-        f"{result.workers} worker(s), {result.seconds:.1f} s"
-        + ("" if result.complete else " &mdash; <strong>incomplete: the sweep was stopped early</strong>")
-        + (f"; {result.tokens_per_step} token(s) per run (decode step)" if result.tokens_per_step else "")
-    )
-    s = [
-        f"<h1>{esc(result.model)} on {esc(result.hw)}</h1>",
-        f"<p class='meta'>{meta}</p>",
-        "<h2>Smallest feasible budgets (by search)</h2>",
-        _table(MIN_FEASIBLE_HEADERS, min_feasible_rows(result.min_feasible))
-        if result.min_feasible
-        else "<p>not searched</p>",
-        "<h2>Latency against the L1 budget</h2>",
-        _img(latency_figure(result), "latency against the L1 budget"),
-    ]
-    if result.tokens_per_step:
-        s.append(_img(latency_figure(result, metric="tokens_per_s"), "tokens per second against the L1 budget"))
-    keep = visible_columns(result)
-    s += [
-        "<h2>Pareto front (L1, L2, latency)</h2>",
-        _table(POINT_HEADERS, point_rows(result.pareto, result.pareto), keep),
-        "<h2>Every point</h2>",
-        _table(POINT_HEADERS, point_rows(result.points, result.pareto), keep),
-    ]
-    if plan is not None:
-        s += [
-            f"<h2>Plan at L1 {plan.budgets.get('L1', 0):,} B, L2 {plan.budgets.get('L2', 0):,} B</h2>",
-            f"<p class='meta'>{esc(plan_note)}</p>" if plan_note else "",
-            _img(breakdown_figure(plan, hw), "per-node cycle breakdown"),
-            _img(memory_map_figure(plan), "memory map over time"),
-        ]
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(result.model)} on "
-        f"{esc(result.hw)}: memory budgets</title><style>{_STYLE}</style></head><body>{''.join(s)}"
-        "</body></html>\n"
-    )

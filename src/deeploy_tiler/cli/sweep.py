@@ -198,7 +198,7 @@ def _write_pictures(
     graph: Graph, spec: HwSpec, result: SweepResult, html_out: Path | None, png_dir: Path | None
 ) -> list[Path]:
     from ..explore.figures import save_figures, sweep_figures
-    from ..explore.page import html_report
+    from ..explore.page import sweep_report
 
     detail = _detail_plan(graph, spec, result)
     plan, hw, note = detail if detail else (None, spec, None)
@@ -207,7 +207,7 @@ def _write_pictures(
         written += save_figures(sweep_figures(result, plan, hw), png_dir)
     if html_out:
         html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(html_report(result, plan, hw, plan_note=note))
+        html_out.write_text(sweep_report(result, plan, hw, graph, plan_note=note))
         written.append(html_out)
     return written
 

@@ -1,0 +1,447 @@
+"""Interactive charts of plans and sweeps as plotly figure specs (plain JSON-able dicts: `data` and
+`layout`), drawn in the page by plotly.js. Every axis gets an explicit range that holds all its data
+(with a margin), so nothing is clipped and the browser test can check it.
+
+Charts: per-node stacked cycles (every node, blocks shaded), engine alternatives per node, a memory map
+per level (time x address rectangles with a tooltip each), and budget curves of a sweep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .plandata import MemRect, NodeRow
+from .points import SweepPoint
+from .sweep import SweepResult
+
+__all__ = ["budget_chart", "cycles_chart", "engines_chart", "memory_chart"]
+
+Spec = dict[str, Any]
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22")
+ROLE_COLORS = {
+    "input": "#4c78a8",
+    "weight": "#f58518",
+    "output": "#54a24b",
+    "scratch": "#b279a2",
+    "descriptors": "#9d9d9d",
+    "activation": "#4c78a8",
+    "network input": "#72b7b2",
+}
+BLOCK_COLORS = ("#f58518", "#e45756", "#eeca3b", "#ff9da6", "#9d755d", "#f2b880")
+_FONT = {"family": "system-ui, sans-serif", "size": 12}
+
+
+def _layout(title: str, height: int, **extra: Any) -> Spec:
+    return {
+        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+        "height": height,
+        "margin": {"l": 80, "r": 20, "t": 60, "b": 60},
+        "font": _FONT,
+        "legend": {"x": 1.01, "y": 1, "xanchor": "left", "font": {"size": 11}},
+        "hoverlabel": {"align": "left", "font": {"size": 12}},
+        "plot_bgcolor": "white",
+        **extra,
+    }
+
+
+def _span(lo: float, hi: float, pad: float = 0.05, *, floor: float | None = None) -> list[float]:
+    """[lo, hi] widened by `pad` of its width on each side (never below `floor`)."""
+    width = hi - lo or abs(hi) or 1.0
+    a, b = lo - pad * width, hi + pad * width
+    return [a if floor is None else max(floor, a), b]
+
+
+def _axis(title: str, rng: Sequence[float], **extra: Any) -> Spec:
+    return {
+        "title": {"text": title},
+        "range": list(rng),
+        "autorange": False,
+        "showgrid": True,
+        "gridcolor": "#eee",
+        "zeroline": False,
+        "linecolor": "#999",
+        "showline": True,
+        **extra,
+    }
+
+
+def _node_axis(rows: Sequence[NodeRow]) -> list[str]:
+    return [f"#{r.index} {r.short}" for r in rows]
+
+
+def _block_bands(rows: Sequence[NodeRow]) -> tuple[list[Spec], list[Spec]]:
+    """Shaded bands and labels of the blocks (layers) along a node axis."""
+    shapes: list[Spec] = []
+    notes: list[Spec] = []
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i].block != rows[start].block:
+            k = len(shapes)
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": start - 0.5,
+                    "x1": i - 0.5,
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": "#f4f4f4" if k % 2 == 0 else "#ffffff",
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            )
+            notes.append(
+                {
+                    "x": (start + i - 1) / 2,
+                    "y": 1.0,
+                    "xref": "x",
+                    "yref": "paper",
+                    "yanchor": "bottom",
+                    "text": rows[start].block,
+                    "showarrow": False,
+                    "font": {"size": 10, "color": "#555"},
+                }
+            )
+            start = i
+    return (shapes, notes) if len(shapes) > 1 else ([], [])
+
+
+def cycles_chart(rows: Sequence[NodeRow], *, title: str) -> Spec:
+    """Per-node modeled cycles of every node, stacked (compute, call overhead, exposed DMA), with the
+    lower bound and the DMA hidden behind compute as markers; blocks shaded; full names on hover."""
+    x = _node_axis(rows)
+    info = [
+        [r.name, r.op_type, r.engine, r.block, r.total, r.lower_bound, round(100 * r.gap, 1), r.num_tiles] for r in rows
+    ]
+    hover = (
+        "<b>%{customdata[0]}</b><br>%{customdata[1]} on %{customdata[2]}, block %{customdata[3]}, "
+        "%{customdata[7]} tile(s)<br>%{fullData.name}: %{y:,} cycles<br>total %{customdata[4]:,}, "
+        "lower bound %{customdata[5]:,} (gap %{customdata[6]}%)<extra></extra>"
+    )
+    bar = {"type": "bar", "x": x, "customdata": info, "hovertemplate": hover}
+    data: list[Spec] = [
+        {**bar, "name": "compute", "y": [r.work for r in rows], "marker": {"color": "#4c78a8"}},
+        {**bar, "name": "call overhead (per tile)", "y": [r.overhead for r in rows], "marker": {"color": "#f58518"}},
+        {**bar, "name": "exposed DMA", "y": [r.exposed_dma for r in rows], "marker": {"color": "#e45756"}},
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "lower bound",
+            "x": x,
+            "y": [r.lower_bound for r in rows],
+            "marker": {"symbol": "line-ew-open", "size": 10, "color": "black", "line": {"width": 2}},
+            "customdata": info,
+            "hovertemplate": hover,
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "DMA hidden by overlap",
+            "x": x,
+            "y": [r.hidden_dma for r in rows],
+            "marker": {"symbol": "circle", "size": 4, "color": "#333"},
+            "customdata": info,
+            "hovertemplate": hover,
+            "visible": "legendonly",
+        },
+    ]
+    top = max([r.total for r in rows] + [r.lower_bound for r in rows] + [r.hidden_dma for r in rows] + [1])
+    shapes, notes = _block_bands(rows)
+    layout = _layout(
+        title,
+        460,
+        barmode="stack",
+        bargap=0.15,
+        shapes=shapes,
+        annotations=notes,
+        xaxis=_axis("node (graph order; zoom with a drag, double-click to reset)", [-0.5, len(rows) - 0.5])
+        | {"type": "category", "tickangle": -60, "tickfont": {"size": 9}, "automargin": True, "nticks": 80},
+        yaxis=_axis("modeled cycles", _span(0, top, floor=0)),
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def engines_chart(rows: Sequence[NodeRow], *, title: str) -> Spec | None:
+    """For each node that had a choice: the modeled cycles of every alternative, the chosen one ringed,
+    the impossible ones as crosses on the axis with the reason on hover. None when no node had a choice."""
+    chosen_rows = [r for r in rows if len(r.alternatives) > 1]
+    if not chosen_rows:
+        return None
+    x = _node_axis(chosen_rows)
+    by_engine: dict[str, tuple[list[str], list[int], list[str]]] = {}
+    illegal: tuple[list[str], list[int], list[str]] = ([], [], [])
+    ring: tuple[list[str], list[int], list[str]] = ([], [], [])
+    top = 1
+    for label, r in zip(x, chosen_rows, strict=True):
+        for a in r.alternatives:
+            text = f"<b>{r.name}</b><br>{a.engine}: {a.reason}"
+            if a.cycles is None:
+                illegal[0].append(label)
+                illegal[1].append(0)
+                illegal[2].append(text)
+                continue
+            top = max(top, a.cycles)
+            xs, ys, ts = by_engine.setdefault(a.engine, ([], [], []))
+            xs.append(label)
+            ys.append(a.cycles)
+            ts.append(f"{text}<br>{a.cycles:,} cycles")
+            if a.reason.startswith("chosen"):
+                ring[0].append(label)
+                ring[1].append(a.cycles)
+                ring[2].append(f"{text}<br>{a.cycles:,} cycles")
+    data: list[Spec] = []
+    for k, (engine, (xs, ys, ts)) in enumerate(sorted(by_engine.items())):
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": engine,
+                "x": xs,
+                "y": ys,
+                "text": ts,
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"size": 8, "color": PALETTE[k % len(PALETTE)]},
+            }
+        )
+    data.append(
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "chosen",
+            "x": ring[0],
+            "y": ring[1],
+            "text": ring[2],
+            "hovertemplate": "%{text}<extra></extra>",
+            "marker": {"size": 16, "symbol": "circle-open", "color": "black", "line": {"width": 2}},
+        }
+    )
+    if illegal[0]:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "not possible (hover: why)",
+                "x": illegal[0],
+                "y": illegal[1],
+                "text": illegal[2],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"size": 9, "symbol": "x", "color": "#999"},
+            }
+        )
+    layout = _layout(
+        title,
+        420,
+        xaxis=_axis("node", [-0.5, len(chosen_rows) - 0.5])
+        | {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": x,
+            "tickangle": -60,
+            "tickfont": {"size": 9},
+            "automargin": True,
+        },
+        yaxis=_axis("modeled cycles on that engine", _span(0, top)),
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def memory_chart(
+    rects: Sequence[MemRect], *, level: str, steps: int, peak: int | None, capacity: int | None, title: str
+) -> Spec:
+    """A memory map: time (node steps) x address, one bar per rectangle (from `base` = its offset),
+    colored by kind (weights by block); the peak and, when on scale, the budget as lines."""
+    groups: dict[str, list[MemRect]] = {}
+    for r in rects:
+        groups.setdefault(r.group, []).append(r)
+    data: list[Spec] = []
+    weight_k = 0
+    for key, members in sorted(groups.items()):
+        if members[0].kind == "weights":
+            color = BLOCK_COLORS[weight_k % len(BLOCK_COLORS)]
+            weight_k += 1
+        else:
+            color = ROLE_COLORS.get(key, "#888")
+        total = sum(m.size for m in members)
+        data.append(
+            {
+                "type": "bar",
+                "name": f"{key} ({len(members)}, {total:,} B)",
+                "x": [(m.x0 + m.x1) / 2 for m in members],
+                "width": [m.x1 - m.x0 for m in members],
+                "base": [m.offset for m in members],
+                "y": [m.size for m in members],
+                "hovertext": [m.hover for m in members],
+                "text": [f"{m.label} {m.size:,} B" for m in members],
+                "textposition": "inside",
+                "insidetextanchor": "middle",
+                "textfont": {"size": 10, "color": "black"},
+                "hovertemplate": "%{hovertext}<extra></extra>",
+                "marker": {"color": color, "line": {"width": 0.5, "color": "rgba(0,0,0,0.35)"}},
+                "opacity": 0.9,
+            }
+        )
+    top = max([r.offset + r.size for r in rects] + [peak or 0, 1])
+    lines: list[tuple[str, int, str]] = []
+    if peak:
+        lines.append((f"peak {peak:,} B", peak, "black"))
+    if capacity and capacity <= 2 * top:  # a budget far above the peak would squash the map: named only
+        lines.append((f"budget {capacity:,} B", capacity, "crimson"))
+        top = max(top, capacity)
+    for name, y, color in lines:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": name,
+                "x": [0, steps],
+                "y": [y, y],
+                "line": {"color": color, "dash": "dot" if color == "black" else "dash", "width": 1.5},
+                "hoverinfo": "name",
+            }
+        )
+    note = "" if not capacity or capacity <= 2 * top else f" (budget {capacity:,} B, off scale)"
+    layout = _layout(
+        title + note,
+        440,
+        barmode="overlay",
+        bargap=0,
+        uniformtext={"mode": "hide", "minsize": 9},  # a name shows where its rectangle is big enough: zoom in
+        xaxis=_axis("time (node step; node i runs at step i + 1)", [0, steps]),
+        yaxis=_axis(f"{level} address (bytes)", _span(0, top, 0.04, floor=0)),
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def _latency_ms(p: SweepPoint) -> float | None:
+    return None if p.latency_s is None else 1e3 * p.latency_s
+
+
+def _tokens_per_s(p: SweepPoint) -> float | None:
+    return p.tokens_per_s
+
+
+def _cycles(p: SweepPoint) -> float | None:
+    return None if p.total_cycles is None else float(p.total_cycles)
+
+
+_METRICS: dict[str, tuple[str, Callable[[SweepPoint], float | None]]] = {
+    "latency_ms": ("modeled latency (ms)", _latency_ms),
+    "tokens_per_s": ("tokens / s", _tokens_per_s),
+    "cycles": ("modeled cycles", _cycles),
+}
+
+
+def _config(p: SweepPoint, vary_l2: bool) -> str:
+    parts = [f"{'double' if p.double_buffer else 'single'} buffering"]
+    if vary_l2:
+        parts.append(f"L2 {p.l2:,} B")
+    parts += [f"{k}={v}" for k, v in p.overrides.items()]
+    return ", ".join(parts)
+
+
+def budget_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
+    """The metric against the L1 budget (log axis), one curve per configuration, the Pareto points
+    ringed, infeasible budgets as crosses on the axis, the smallest feasible L1 per configuration as a
+    dashed line; both axes hold all of it."""
+    label, value = _METRICS[metric]
+    vary_l2 = len({p.l2 for p in result.points}) > 1
+    groups: dict[str, list[SweepPoint]] = {}
+    for p in result.points:
+        groups.setdefault(_config(p, vary_l2), []).append(p)
+    ys = [v for p in result.points if p.feasible and (v := value(p)) is not None]
+    y_hi = max(ys, default=1.0)
+    y_rng = _span(0, y_hi)
+    xs = [p.l1 for p in result.points] + [v for m in result.min_feasible if (v := m.budgets.get("L1"))]
+    x_lo, x_hi = min(xs, default=1), max(xs, default=2)
+    data: list[Spec] = []
+    for k, (name, pts) in enumerate(sorted(groups.items())):
+        color = PALETTE[k % len(PALETTE)]
+        good = sorted((p.l1, v, p) for p in pts if p.feasible and (v := value(p)) is not None)
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": name,
+                "x": [g[0] for g in good],
+                "y": [g[1] for g in good],
+                "text": [_point_text(g[2]) for g in good],
+                "hovertemplate": "%{text}<extra></extra>",
+                "line": {"color": color},
+                "marker": {"size": 8},
+            }
+        )
+        bad = sorted(pts, key=lambda p: p.l1)
+        bad = [p for p in bad if not p.feasible]
+        if bad:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"infeasible ({name})",
+                    "x": [p.l1 for p in bad],
+                    "y": [0] * len(bad),
+                    "text": [_point_text(p) for p in bad],
+                    "hovertemplate": "%{text}<extra></extra>",
+                    "marker": {"symbol": "x", "size": 10, "color": color},
+                }
+            )
+    front = [(p.l1, v, p) for p in result.pareto if (v := value(p)) is not None]
+    if front:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "Pareto front",
+                "x": [f[0] for f in front],
+                "y": [f[1] for f in front],
+                "text": [_point_text(f[2]) for f in front],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"symbol": "circle-open", "size": 18, "color": "crimson", "line": {"width": 2}},
+            }
+        )
+    for m in result.min_feasible:
+        v = m.budgets.get("L1")
+        if v:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "name": f"min feasible L1 {v:,} B ({'double' if m.double_buffer else 'single'} buffering)",
+                    "x": [v, v],
+                    "y": y_rng,
+                    "line": {"color": "crimson", "dash": "dash", "width": 1},
+                    "hoverinfo": "name",
+                }
+            )
+    pad = 0.06 * max(math.log10(x_hi) - math.log10(x_lo), 0.3)
+    x_rng = [math.log10(x_lo) - pad, math.log10(x_hi) + pad]
+    layout = _layout(
+        f"{label} against the L1 budget",
+        430,
+        xaxis=_axis("L1 budget (bytes, log scale)", x_rng) | {"type": "log"},
+        yaxis=_axis(label, y_rng),
+        hovermode="closest",
+    )
+    return {"data": data, "layout": layout}
+
+
+def _point_text(p: SweepPoint) -> str:
+    head = (
+        f"<b>point #{p.index}</b>: L1 {p.l1:,} B, L2 {p.l2:,} B, {'double' if p.double_buffer else 'single'} buffering"
+    )
+    if not p.feasible:
+        need = f" ({p.infeasible_level} needs {p.required_bytes:,} B)" if p.required_bytes is not None else ""
+        return f"{head}<br>{p.status}{need}"
+    lat = f"{1e3 * p.latency_s:,.3f} ms" if p.latency_s is not None else "-"
+    tps = f", {p.tokens_per_s:,.1f} tokens/s" if p.tokens_per_s is not None else ""
+    return (
+        f"{head}<br>{p.total_cycles or 0:,} cycles, {lat}{tps}<br>{p.tiles or 0:,} tiles, {p.dma_bytes or 0:,} B DMA, "
+        f"L1 used {p.l1_used or 0:,} B, L2 used {p.l2_used or 0:,} B"
+    )

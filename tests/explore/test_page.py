@@ -113,3 +113,18 @@ def test_the_network_check_sees_a_request_the_page_makes(tmp_path: Path) -> None
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert page_requests(netlog) == ["http://127.0.0.1:9/x.png"]
+
+
+def test_the_clip_check_in_the_browser_finds_a_clipped_chart(
+    tmp_path: Path, mnv2: tuple[dt.Graph, dt.HwSpec, dt.Plan]
+) -> None:
+    graph, hw, plan = mnv2
+    page = rp.plan_report(plan, hw, graph)
+    spec = _specs(page)["cycles"]
+    text = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    assert text in page
+    spec["layout"]["yaxis"]["range"] = [0, 100]  # far below the tallest bar
+    page = page.replace(text, json.dumps(spec, separators=(",", ":")).replace("</", "<\\/"))
+    found, _ = inspect_page(page, tmp_path)
+    cycles = next(c for c in found["charts"] if c["name"] == "cycles")
+    assert cycles["drawn"] and any(" y " in c for c in cycles["clipped"]), cycles

@@ -30,7 +30,18 @@ ROLE_COLORS = {
     "activation": "#4c78a8",
     "network input": "#72b7b2",
 }
-BLOCK_COLORS = ("#f58518", "#e45756", "#eeca3b", "#ff9da6", "#9d755d", "#f2b880")
+BLOCK_COLORS = (
+    "#f58518",
+    "#e45756",
+    "#eeca3b",
+    "#ff9da6",
+    "#9d755d",
+    "#f2b880",
+    "#b279a2",
+    "#d6616b",
+    "#bcbd22",
+    "#e7ba52",
+)
 _FONT = {"family": "system-ui, sans-serif", "size": 12}
 
 

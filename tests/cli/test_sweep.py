@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,8 @@ def test_bundled_default_every_output(capsys: pytest.CaptureFixture[str], tmp_pa
     assert [int(r["index"]) for r in rows] == list(range(6)) and rows[0]["status"] == "infeasible"
     assert not (tmp_path / "out.json.points.jsonl").exists()  # the sidecar goes once the JSON is whole
     page = files["html"].read_text()
-    assert page.count("data:image/png;base64,") == 3
+    charts = re.findall(r'<div class="dt-chart" id="[^"]+" data-chart="([^"]+)">', page)  # interactive, inlined
+    assert charts == ["budget-latency", "cycles", "memory-L1", "memory-L2"] and "<script src" not in page
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "breakdown.png",
         "breakdown.svg",

@@ -104,6 +104,9 @@ def node_blocks(plan: Plan) -> dict[str, str]:
             if w.role == "weight" and w.tensor:
                 readers[w.tensor] = readers.get(w.tensor, 0) + 1
     depth = _block_depth(list(readers), len(plan.nodes))
+    # Weights read by one node are the evidence when there are any: a shared constant's name may come
+    # from any layer that uses it.
+    exclusive = any(c == 1 and _block_of(t, depth) for t, c in readers.items())
     blocks: dict[str, str] = {}
     seen: set[str] = set()
     current = "prologue"
@@ -113,7 +116,7 @@ def node_blocks(plan: Plan) -> dict[str, str]:
             for w in n.buffers
             if w.role == "weight" and w.tensor and (b := _block_of(w.tensor, depth))
         ]
-        fewest = min((c for c, _ in named), default=0)
+        fewest = 1 if exclusive else min((c for c, _ in named), default=0)
         fresh = sorted(b for c, b in named if c == fewest and b not in seen)
         if fresh:  # only a block not seen before starts a new one: stray reads of shared constants do not
             current = fresh[0]

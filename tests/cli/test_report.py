@@ -42,7 +42,7 @@ def test_report_of_a_model_with_what_if_budgets(
     )
     assert code == EXIT_OK, capsys.readouterr().err
     page = out.read_text()
-    assert _charts(page) == ["cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"]
+    assert _charts(page) == ["ops", "cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"]
     plan = dt.Plan.from_json(plan_json.read_text())
     assert plan.budgets["L1"] == 32 * 1024 and f"{plan.total_cycles:,}" in page
     for label in ("L1 x2 (65,536 B)", "L1 x4 (131,072 B)", "L1 x1/2 (16,384 B)", "L2 x2"):
@@ -63,7 +63,7 @@ def test_report_of_a_saved_plan_with_and_without_its_model(
     args = ["report", str(saved), "--hw", "siracusa_neureka", "--model", str(mnv2_model), "--no-what-if"]
     assert main([*args, "--html", str(with_model)]) == EXIT_OK
     a, b = alone.read_text(), with_model.read_text()
-    assert _charts(a) == _charts(b) == ["cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"]
+    assert _charts(a) == _charts(b) == ["ops", "cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"]
     assert "no model given" in a and "128,512" in b and "128,512" not in a  # the model adds the MACs
     assert "L1 x2" not in a and "L1 x2" not in b
 

@@ -72,7 +72,7 @@ def test_bundled_default_every_output(capsys: pytest.CaptureFixture[str], tmp_pa
     assert not (tmp_path / "out.json.points.jsonl").exists()  # the sidecar goes once the JSON is whole
     page = files["html"].read_text()
     charts = re.findall(r'<div class="dt-chart" id="[^"]+" data-chart="([^"]+)">', page)  # interactive, inlined
-    assert charts == ["budget-latency", "cycles", "memory-L1", "memory-L2"] and "<script src" not in page
+    assert charts == ["budget-latency", "ops", "cycles", "memory-L1", "memory-L2"] and "<script src" not in page
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "breakdown.png",
         "breakdown.svg",

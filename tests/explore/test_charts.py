@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
 
 import deeploy_tiler as dt
-from deeploy_tiler.explore import charts
+from deeploy_tiler.explore import charts, curves
 from deeploy_tiler.explore import sweep as sw
 from deeploy_tiler.explore.plandata import memory_levels, memory_rects, node_rows
 
-
-def _extent(values: list[Any]) -> list[float]:
-    nums = [float(v) for v in values if v is not None and not isinstance(v, str)]
-    return [min(nums), max(nums)] if nums else []
-
-
-def _clipped(spec: dict[str, Any]) -> list[str]:
-    """Traces whose data leave an axis range (numeric axes; a category axis holds indices 0..n-1)."""
-    layout = spec["layout"]
-    problems = []
-    for t in spec["data"]:
-        for axis, key in (("xaxis", "x"), ("yaxis", "y")):
-            ax = layout[axis]
-            lo, hi = ax["range"]
-            values = t.get(key, [])
-            if ax.get("type") == "category" or (values and isinstance(values[0], str)):
-                cats = ax.get("categoryarray") or list(dict.fromkeys(values))
-                data = [cats.index(v) for v in values]
-                data = [min(data) - 0.5, max(data) + 0.5] if data else []
-            elif t["type"] == "bar" and key == "y":
-                base = t.get("base") or [0] * len(values)
-                data = _extent([b + v for b, v in zip(base, values, strict=True)] + list(base))
-            elif t["type"] == "bar" and key == "x" and "width" in t:
-                data = _extent([x - w / 2 for x, w in zip(values, t["width"], strict=True)])
-                data += _extent([x + w / 2 for x, w in zip(values, t["width"], strict=True)])
-            else:
-                data = _extent(values)
-            if not data:
-                continue
-            if ax.get("type") == "log":
-                data = [math.log10(v) for v in data]
-            if min(data) < lo - 1e-9 or max(data) > hi + 1e-9:
-                problems.append(f"{t.get('name')}: {key} {min(data)}..{max(data)} outside {lo}..{hi}")
-    return problems
+from .specs import clipped
 
 
 def _stacked_tops(spec: dict[str, Any]) -> list[float]:
@@ -59,7 +25,7 @@ def test_cycles_chart_has_every_node_and_adds_up(ml64: tuple[dt.Graph, dt.HwSpec
     spec = charts.cycles_chart(rows, title="t")
     assert len(spec["data"][0]["x"]) == len(plan.nodes) == 385
     assert _stacked_tops(spec) == [n.cycles.total for n in plan.nodes]
-    assert _clipped(spec) == []
+    assert clipped(spec) == []
     blocks = [a["text"] for a in spec["layout"]["annotations"]]
     assert blocks == [f"layers.{k}" for k in range(8)]  # one band per decoder layer, in order
     assert all(len(x) <= 34 for x in spec["data"][0]["x"])  # readable short names; the full one is on hover
@@ -79,7 +45,7 @@ def test_memory_charts_hold_every_tensor(ml64: tuple[dt.Graph, dt.HwSpec, dt.Pla
             capacity=plan.budgets.get(level),
             title=level,
         )
-        assert _clipped(spec) == [], level
+        assert clipped(spec) == [], level
         drawn = sum(len(t["y"]) for t in spec["data"] if t["type"] == "bar")
         assert drawn == len(rects)
         texts = " ".join(h for t in spec["data"] if t["type"] == "bar" for h in t["hovertext"])
@@ -89,35 +55,11 @@ def test_memory_charts_hold_every_tensor(ml64: tuple[dt.Graph, dt.HwSpec, dt.Pla
             assert all(b.tensor in texts for b in placed if not b.tensor.startswith(("MatMul_12", "layers")))
 
 
-@pytest.mark.parametrize("metric", ["latency_ms", "cycles"])
-def test_budget_chart_axes_hold_all_their_data(result: sw.SweepResult, metric: str) -> None:
-    spec = charts.budget_chart(result, metric=metric)
-    assert _clipped(spec) == []
-    names = [t["name"] for t in spec["data"]]
-    assert any(n.startswith("min feasible L1 300 B") for n in names) and "Pareto front" in names
-    infeasible = [t for t in spec["data"] if t["name"].startswith("infeasible")]
-    assert [t["x"] for t in infeasible] == [[256], [256]]  # both configurations, on the axis at 0
-
-
-def test_tokens_per_second_of_a_decode_sweep(ml8_sweep: tuple[dt.Graph, dt.HwSpec, sw.SweepResult, dt.Plan]) -> None:
-    _, _, result, _ = ml8_sweep
-    spec = charts.budget_chart(result, metric="tokens_per_s")
-    assert _clipped(spec) == []
-    curve = spec["data"][0]
-    assert curve["x"] == [4096, 16384, 65536] and curve["y"] == [p.tokens_per_s for p in result.points]
-
-
-def test_the_clip_check_finds_a_clipped_axis(result: sw.SweepResult) -> None:
-    spec = charts.budget_chart(result)
-    spec["layout"]["yaxis"]["range"] = [0, 1e-6]
-    assert _clipped(spec)
-
-
 def test_engines_chart_rings_the_chosen_alternative(mnv2: tuple[dt.Graph, dt.HwSpec, dt.Plan]) -> None:
     graph, hw, plan = mnv2
     rows = node_rows(plan, hw, graph)
     spec = charts.engines_chart(rows, title="t")
-    assert spec is not None and _clipped(spec) == []
+    assert spec is not None and clipped(spec) == []
     chosen = next(t for t in spec["data"] if t["name"] == "chosen")
     with_choice = [n for n in plan.nodes if len(n.alternatives) > 1]
     assert len(chosen["x"]) == len(with_choice)
@@ -132,7 +74,7 @@ def test_specs_are_valid_plotly_figures(
     go = pytest.importorskip("plotly.graph_objects")
     graph, hw, plan = mnv2
     rows = node_rows(plan, hw, graph)
-    specs = [charts.cycles_chart(rows, title="t"), charts.engines_chart(rows, title="t"), charts.budget_chart(result)]
+    specs = [charts.cycles_chart(rows, title="t"), charts.engines_chart(rows, title="t"), curves.budget_chart(result)]
     specs += [
         charts.memory_chart(memory_rects(plan, lv, graph), level=lv, steps=17, peak=1, capacity=None, title=lv)
         for lv in memory_levels(plan)
@@ -140,3 +82,28 @@ def test_specs_are_valid_plotly_figures(
     for spec in specs:
         assert spec is not None
         go.Figure(spec)  # raises ValueError for any property plotly does not know
+
+
+def test_ops_chart_adds_up_to_the_plan(ml64: tuple[dt.Graph, dt.HwSpec, dt.Plan]) -> None:
+    graph, hw, plan = ml64
+    spec = charts.ops_chart(node_rows(plan, hw, graph), title="t")
+    assert clipped(spec) == []
+    tops = [sum(t["y"][i] for t in spec["data"]) for i in range(len(spec["data"][0]["x"]))]
+    assert sum(tops) == plan.total_cycles and tops == sorted(tops, reverse=True)
+    ops = {n.op_type for n in plan.nodes if n.alias_of is None}
+    assert {x.split(" (")[0] for x in spec["data"][0]["x"]} == ops
+
+
+def test_l2_map_offers_an_activations_view(ml64: tuple[dt.Graph, dt.HwSpec, dt.Plan]) -> None:
+    graph, _, plan = ml64
+    rects = memory_rects(plan, "L2", graph)
+    spec = charts.memory_chart(rects, level="L2", steps=387, peak=None, capacity=None, title="L2")
+    everything, moving = spec["layout"]["updatemenus"][0]["buttons"]
+    visible = moving["args"][0]["visible"]
+    names = [t["name"] for t in spec["data"]]
+    assert [n for n, v in zip(names, visible, strict=True) if not v] == [n for n in names if n.startswith("weights")]
+    lo, hi = moving["args"][1]["yaxis.range"]
+    active = [r for r in rects if r.kind != "weights"]
+    assert lo <= min(r.offset for r in active) and hi >= max(r.offset + r.size for r in active)
+    assert hi - lo < spec["layout"]["yaxis"]["range"][1] / 2  # a real zoom
+    assert everything["args"][1]["yaxis.range"] == spec["layout"]["yaxis"]["range"]

@@ -36,7 +36,7 @@ def test_html_report_is_self_contained(result: sw.SweepResult, plans: tuple[dt.P
     markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # plotly.js names URLs in strings
     assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", markup)
     names = list(_specs(page))
-    assert names == ["budget-latency", "cycles", "memory-L1", "memory-L2"]
+    assert names == ["budget-latency", "ops", "cycles", "memory-L1", "memory-L2"]
 
 
 def test_plan_report_from_a_saved_plan_is_the_same_page(ml64: tuple[dt.Graph, dt.HwSpec, dt.Plan]) -> None:
@@ -75,13 +75,13 @@ def _reports(request: pytest.FixtureRequest, which: str) -> tuple[str, set[str]]
     """(the page, the charts it must have) of one of the three issue-16 reports."""
     if which == "microLlama64 plan":
         graph, hw, plan = request.getfixturevalue("ml64")
-        return rp.plan_report(plan, hw, graph), {"cycles", "memory-L1", "memory-L2"}
+        return rp.plan_report(plan, hw, graph), {"ops", "cycles", "memory-L1", "memory-L2"}
     if which == "microLlama8 sweep":
         graph, hw, result, plan = request.getfixturevalue("ml8_sweep")
-        charts = {"budget-latency", "budget-tokens", "cycles", "memory-L1", "memory-L2"}
+        charts = {"budget-latency", "budget-tokens", "ops", "cycles", "memory-L1", "memory-L2"}
         return rp.sweep_report(result, plan, hw, graph, plan_note="fastest point"), charts
     graph, hw, plan = request.getfixturevalue("mnv2")
-    return rp.plan_report(plan, hw, graph), {"cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"}
+    return rp.plan_report(plan, hw, graph), {"ops", "cycles", "engines", "memory-L1", "memory-L2", "memory-WMEM"}
 
 
 @pytest.mark.parametrize("which", ["microLlama64 plan", "microLlama8 sweep", "miniMobileNetv2 plan"])

@@ -18,7 +18,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..plan import Plan
-from .charts import Spec, budget_chart, cycles_chart, engines_chart, memory_chart
+from .charts import Spec, cycles_chart, engines_chart, memory_chart, ops_chart
+from .curves import budget_chart
 from .minimal import MinFeasible
 from .plandata import NodeRow, PlanFacts, memory_levels, memory_rects, node_rows, plan_facts, short_name
 from .points import decode_tokens_per_step
@@ -207,6 +208,7 @@ def _plan_sections(
     facts = plan_facts(plan, rows, hw, tokens_per_step=tps)
     page.add(_summary(facts, min_found, what_if))
     page.add("<h2>Where the cycles go</h2>")
+    page.chart(ops_chart(rows, title="by operator type"), "ops")
     page.chart(cycles_chart(rows, title=f"per-node modeled cycles, all {len(rows)} nodes"), "cycles")
     engines = engines_chart(rows, title="engine choice: every alternative's modeled cycles (ringed: chosen)")
     if engines is not None:

@@ -149,8 +149,11 @@ def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequen
 
 _NODE_COLUMNS = (
     "#", "node", "block", "op", "engine", "tile", "tiles", "L1 B", "DMA B", "cycles", "compute", "overhead",
-    "exposed DMA", "lower bound", "gap %", "MACs", "why this engine",
+    "exposed DMA", "lower bound", "gap %", "MACs", "tiling solve", "DMA from", "why this engine",
 )  # fmt: skip
+
+
+_TEXT_COLUMNS = ("node", "block", "op", "engine", "tile", "tiling solve", "DMA from", "why this engine")
 
 
 def _num(v: float | int | None, text: str | None = None) -> str:
@@ -179,12 +182,10 @@ def _node_table(rows: Sequence[NodeRow], table_id: str) -> str:
             + _num(r.lower_bound)
             + _num(round(100 * r.gap, 1), f"{100 * r.gap:.1f}")
             + _num(r.macs)
+            + f"<td class='t'>{esc(r.solve)}</td><td class='t'>{esc(r.homes)}</td>"
             + f"<td class='why'>{esc(r.why or ('no choice' if len(r.alternatives) <= 1 else ''))}</td></tr>"
         )
-    head = "".join(
-        f"<th class='{'t' if c in ('node', 'block', 'op', 'engine', 'tile', 'why this engine') else ''}'>{esc(c)}</th>"
-        for c in _NODE_COLUMNS
-    )
+    head = "".join(f"<th class='{'t' if c in _TEXT_COLUMNS else ''}'>{esc(c)}</th>" for c in _NODE_COLUMNS)
     return (
         f"<div class='filter'>filter: <input id='{table_id}-filter' type='search' placeholder='e.g. MatMul layers.3'> "
         f"<span id='{table_id}-count'>{len(rows)} rows</span> &mdash; click a header to sort</div>"

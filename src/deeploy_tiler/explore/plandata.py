@@ -69,6 +69,8 @@ class NodeRow:
     alternatives: tuple[EngineAlternative, ...]
     macs: int | None
     alias_of: str | None
+    solve: str  # how the tiling was found: OPTIMAL (proven best), FEASIBLE, UNTILED, CACHED, ...
+    homes: str  # levels the node's DMA transfers reach (where its inputs, weights and output live)
 
 
 def _block_of(tensor: str, depth: int = 1) -> str | None:
@@ -173,6 +175,8 @@ def node_rows(plan: Plan, hw: HwSpec | None = None, graph: Graph | None = None) 
                 alternatives=n.alternatives,
                 macs=macs.get(n.name),
                 alias_of=n.alias_of,
+                solve=n.solve.status,
+                homes=", ".join(sorted({t.home_level for t in n.transfers})) or "-",
             )
         )
     return rows

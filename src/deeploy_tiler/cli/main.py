@@ -1,6 +1,6 @@
 """`tile-report`: explore how a network fits a chip. Calls only the public API; prints with rich.
 
-One module per command group (`inspect_plan`, `emit_verify`, `alloc`, `sweep`), shared options and exit
+One module per command group (`inspect_plan`, `emit_verify`, `alloc`, `sweep`, `report`), shared options and exit
 codes in `common`. Exit codes (a stable contract): 0 success, 1 internal error (or a failed sweep point),
 2 bad input (file, spec, option), 3 infeasible budget, 4 a check failed (validator violations, output
 mismatch), 130 interrupted (a sweep saves the points it finished first).
@@ -15,6 +15,7 @@ from .alloc import alloc
 from .common import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK, err_console
 from .emit_verify import emit, verify
 from .inspect_plan import inspect, plan
+from .report import report_command
 from .sweep import sweep_command
 
 __all__ = ["app", "main", "run"]
@@ -23,6 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Plan integer
 for command in (inspect, plan, emit, verify, alloc):
     app.command()(command)
 app.command("sweep")(sweep_command)
+app.command("report")(report_command)
 
 
 def main(argv: list[str] | None = None) -> int:

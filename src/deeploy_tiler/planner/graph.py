@@ -20,6 +20,7 @@ from ..ir import Graph, Node
 from ..plan import NodePlan, Plan
 from ..solver import EngineOptions, SolverOptions
 from .engines import plan_heterogeneous
+from .feasibility import check_activations_fit
 from .nodes import (
     Context,
     NodeTiming,
@@ -157,6 +158,8 @@ def plan_node(
     ctx = make_context(hw, engine, l1, double_buffer, options)
     if n.is_alias:
         return alias_plan(n, graph, ctx.params.engine)
+    home = ctx.params.home_level
+    check_activations_fit(graph, home, hw.memory(home).usable_bytes, nodes=(n.name,))
     setup = setup_node(ctx, n, graph)
     if not setup.fits:
         raise infeasible(ctx, [setup])

@@ -34,6 +34,18 @@ _MAX_ATTR = 2**31 - 1
 _UNBOUNDED_ATTRS = frozenset({"starts", "ends"})
 _WINDOW_OPS = frozenset({"Conv", "MaxPool", "AveragePool"})
 _AUTO_PADS = ("NOTSET", "", "SAME_UPPER", "SAME_LOWER", "VALID")
+# Operand counts (after static operands are folded into attributes): (min, max).
+_ARITY: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("Conv", "Gemm"), (2, 3)),
+    **dict.fromkeys(("MatMul", "Add", "Sub", "Mul", "Gather"), (2, 2)),
+    "RequantShift": (3, 3),
+    **dict.fromkeys(
+        ("MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose", "Slice", "Squeeze"),
+        (1, 1),
+    ),
+    **dict.fromkeys(("Unsqueeze", "Pad", "Relu", "Clip", "Identity", "IntegerMean"), (1, 1)),
+    "ReduceMean": (1, 2),
+}
 _LEVELED = frozenset({"iSoftmax", "ITAMax", "Softmax", "iRMSNorm", "iLayerNorm", "LayerNormalization"})
 
 
@@ -150,10 +162,21 @@ def _check_window(where: str, node: str, op: str, attrs: Mapping[str, Any], ins:
 
 
 def check_node_attributes(
-    where: str, node: str, op: str, attrs: Mapping[str, Any], in_shapes: Sequence[tuple[int, ...]]
+    where: str,
+    node: str,
+    op: str,
+    attrs: Mapping[str, Any],
+    in_shapes: Sequence[tuple[int, ...]],
+    n_outputs: int = 1,
 ) -> None:
-    """Every attribute of the node within its operator's rules (types, ranges, lengths), before shape
-    inference; `where` prefixes the message (e.g. "model.onnx: ")."""
+    """Every attribute of the node within its operator's rules (types, ranges, lengths), and its operand
+    and result counts, before shape inference; `where` prefixes the message (e.g. "model.onnx: ")."""
+    lo, hi = _ARITY.get(op, (1, 64))
+    if not lo <= len(in_shapes) <= hi:
+        want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+        raise _fail(where, node, op, f"takes {want} operand(s), got {len(in_shapes)}")
+    if n_outputs != 1:
+        raise _fail(where, node, op, f"must have exactly one output, got {n_outputs}")
     for key in ("kernel_shape", "strides", "dilations", "pads", "perm", "axes", "shape", "starts", "ends", "steps"):
         if key in attrs:
             _ints(where, node, op, key, attrs[key])

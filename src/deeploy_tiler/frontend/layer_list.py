@@ -99,7 +99,7 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
         base_inputs = [t for t in n.inputs if not (n.requant and t in (n.requant.mul, n.requant.add))]
         in_shapes = [tensors[t].shape for t in base_inputs]
         try:
-            check_node_attributes("", n.name, n.op, attrs, in_shapes)
+            check_node_attributes("", n.name, n.op, attrs, in_shapes, len(n.outputs))
             if n.requant is not None:
                 _check_requant(n, tensors)
             out_shapes = SHAPE_RULES[n.op](n.name, attrs, in_shapes)

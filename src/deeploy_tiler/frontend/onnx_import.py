@@ -111,6 +111,9 @@ def import_onnx(
                 source, n.output[0], t.dims, partial(numpy_helper.to_array, t)
             )
 
+    for n in g.node:
+        if n.op_type in EDGE_ONLY_OPS and (len(n.input) < 2 or len(n.output) != 1):
+            raise ModelError(f"{source}: {n.op_type} node {n.name}: needs x, scale and one output", path=source)
     # Q/DQ only at the edges: the integer side becomes the graph's input / output.
     used_as_qparam = {t for n in g.node if n.op_type in EDGE_ONLY_OPS for t in n.input[1:]}
     for cname, arr in raw_float_consts.items():
@@ -195,7 +198,7 @@ def import_onnx(
             if t in consts:
                 const_roles.setdefault(t, set()).add((n.op_type, pos))
         in_shapes = [shapes[t] for t in inputs if t]
-        check_node_attributes(f"{source}: ", node_name, n.op_type, attrs, in_shapes)
+        check_node_attributes(f"{source}: ", node_name, n.op_type, attrs, in_shapes, len(n.output))
         if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "") and n.op_type in ("Conv", "MaxPool", "AveragePool"):
             # Downstream stages only know explicit pads.
             kernel_attr = attrs.get("kernel_shape", in_shapes[1][2:] if n.op_type == "Conv" else ())

@@ -378,6 +378,11 @@ class HwSpec(_Frozen):
             )
         weights_only = {m.name for m in self.memories if m.weights_only}
         for e in self.engines:
+            wm = e.npu.weight_memory_level if e.npu is not None else None
+            if wm is not None and wm not in weights_only:
+                # The memory plan places in-place weights only in weights_only levels.
+                where = f"engines.{e.name}.npu.weight_memory_level"
+                raise HwSpecError(f"{where}: {wm!r} must be a weights_only memory", field=where)
             bad = weights_only.intersection(e.writes_levels)
             if bad:
                 raise HwSpecError(

@@ -24,6 +24,8 @@ from deeploy_tiler.hw import load_hw, parse_hw_yaml
         ({"clock_hz": 10**15}, r"clock_hz: Input should be less than or equal to"),
         ({"engines.cluster.peak_macs_per_cycle.int8": 1e300}, r"MAC rates must be > 0 and <= 1e\+06"),
         ({"memories.L1.alignment_bytes": 2**30}, r"memories\.L1\.alignment_bytes"),
+        ({"dmas.cluster_dma.bandwidth_bytes_per_cycle": 1e-300}, r"greater than or equal to 0\.001"),
+        ({"engines.cluster.elementwise_ops_per_cycle": 1e-300}, r"greater than or equal to 0\.001"),
     ],
 )
 def test_out_of_range_fields(override: dict[str, object], match: str) -> None:

@@ -48,6 +48,7 @@ MAX_ALIGNMENT = 2**20
 MAX_COUNT = 4096  # cores, channels, banks, PE rows, channels per pass, stride
 MAX_CYCLES = 10**9  # a fixed cost per call / transfer / row
 MAX_RATE = 1e6  # bytes or operations per cycle, pJ per cycle
+MIN_RATE = 1e-3  # a byte or an operation per 1000 cycles: slower rates make cycle counts overflow
 MAX_CLOCK_HZ = 10**12
 
 _NAME_PATTERN = NAME_PATTERN
@@ -89,7 +90,7 @@ class MemoryLevel(_Frozen):
     )
     port_bandwidth_bytes_per_cycle: float | None = Field(
         default=None,
-        gt=0,
+        ge=MIN_RATE,
         le=MAX_RATE,
         allow_inf_nan=False,
         description="aggregate read bandwidth for engines that read this level directly, bytes per cycle "
@@ -150,7 +151,7 @@ class DmaEngine(_Frozen):
     dst: str = Field(description="memory level name at the other end (the inner level by convention)")
     bidirectional: bool = Field(description="true: also copies dst -> src")
     bandwidth_bytes_per_cycle: float = Field(
-        gt=0, le=MAX_RATE, allow_inf_nan=False, description="sustained bytes per cycle, total over all channels"
+        ge=MIN_RATE, le=MAX_RATE, allow_inf_nan=False, description="sustained bytes per cycle, total over all channels"
     )
     setup_latency_cycles: int = Field(
         ge=0, le=MAX_CYCLES, description="fixed cycles per transfer (programming, first beat)"
@@ -229,9 +230,9 @@ def _check_rate_table(v: dict[str, float]) -> dict[str, float]:
     bad = [k for k in v if k not in DTYPE_NAMES]
     if bad:
         raise ValueError(f"unknown dtype key(s) {bad}; known: {', '.join(DTYPE_NAMES)}")
-    nonpos = {k: r for k, r in v.items() if not 0 < r <= MAX_RATE}
+    nonpos = {k: r for k, r in v.items() if not MIN_RATE <= r <= MAX_RATE}
     if nonpos:
-        raise ValueError(f"MAC rates must be > 0 and <= {MAX_RATE:g}, got {nonpos}")
+        raise ValueError(f"MAC rates must be within [{MIN_RATE:g}, {MAX_RATE:g}], got {nonpos}")
     return v
 
 
@@ -249,7 +250,7 @@ class ComputeEngine(_Frozen):
         description="achieved MACs per cycle of tuned kernels by dtype; keys within peak's, values <= peak",
     )
     elementwise_ops_per_cycle: float | None = Field(
-        gt=0,
+        ge=MIN_RATE,
         le=MAX_RATE,
         allow_inf_nan=False,
         description="elementwise (non-MAC) operations per cycle, all cores (null: runs no standalone ones)",

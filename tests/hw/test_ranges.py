@@ -22,7 +22,7 @@ from deeploy_tiler.hw import load_hw, parse_hw_yaml
         ),
         ({"engines.cluster.cores": 10**12}, r"engines\.cluster\.cores: Input should be less than or equal to 4096"),
         ({"clock_hz": 10**15}, r"clock_hz: Input should be less than or equal to"),
-        ({"engines.cluster.peak_macs_per_cycle.int8": 1e300}, r"MAC rates must be > 0 and <= 1e\+06"),
+        ({"engines.cluster.peak_macs_per_cycle.int8": 1e300}, r"MAC rates must be within \[0\.001, 1e\+06\]"),
         ({"memories.L1.alignment_bytes": 2**30}, r"memories\.L1\.alignment_bytes"),
         ({"dmas.cluster_dma.bandwidth_bytes_per_cycle": 1e-300}, r"greater than or equal to 0\.001"),
         ({"engines.cluster.elementwise_ops_per_cycle": 1e-300}, r"greater than or equal to 0\.001"),

@@ -32,7 +32,9 @@ def graph() -> dt.Graph:
         ({"engine": 3}, r"engine must be a str"),
         ({"bogus": 1}, r"unknown solver option\(s\) bogus; known: time_limit_s"),
         ({"workers": "2"}, r"workers must be an int"),
-        ({"time_limit_s": -1.0}, r"time_limit_s must be a number in \(0, 1e9\)"),
+        ({"time_limit_s": -1.0}, r"time_limit_s must be a number in \(0, 86400.0\]"),
+        ({"workers": 0}, r"workers must be >= 1"),
+        ({"grid_limit": 10**9}, r"grid_limit must be <= 10000000"),
     ],
 )
 def test_plan_arguments(graph: dt.Graph, kwargs: dict[str, Any], match: str) -> None:

@@ -27,6 +27,16 @@ __all__ = [
 ]
 
 
+# Integer options of the option dataclasses with a range narrower than [0, 2**31 - 1].
+_INT_RANGES = {
+    "workers": (1, 256),
+    "grid_limit": (1, 10_000_000),
+    "probing_level": (0, 10),
+    "handover_cycles": (0, 10**9),
+}
+_MAX_SECONDS = 86_400.0  # a time limit of a day per solve
+
+
 def _kind(value: Any) -> str:
     return type(value).__name__
 
@@ -90,11 +100,12 @@ def check_options(cls: type[Any], options: Mapping[str, Any], what: str) -> Any:
         if isinstance(default, bool):
             check_flag(value, key)
         elif isinstance(default, int):
-            check_int(value, key, lo=0, hi=2**31 - 1)
+            lo, hi = _INT_RANGES.get(key, (0, 2**31 - 1))
+            check_int(value, key, lo=lo, hi=hi)
         elif isinstance(default, float) and (
-            isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= _MAX_SECONDS
         ):
-            raise OptionError(f"{key} must be a number in (0, 1e9), got {value!r}", field=key)
+            raise OptionError(f"{key} must be a number in (0, {_MAX_SECONDS}], got {value!r}", field=key)
     try:
         return cls(**options)
     except (TypeError, ValueError) as e:

@@ -36,3 +36,10 @@ def test_fitting_activations_still_plan() -> None:
     g = _relu([1, 4, 16, 16])
     p = dt.plan(g, "siracusa")
     assert dt.validate(p, g, "siracusa") == []
+
+
+def test_tile_count_is_bounded_even_with_a_huge_l2() -> None:
+    g = _relu([1, 100_000, 1000, 1000])
+    with pytest.raises(dt.InfeasibleBudget, match=r"in at most 100000 tiles") as info:
+        dt.plan(g, "siracusa", l1=64_000, l2=2**40)
+    assert info.value.level == "L1" and info.value.required_bytes == 10**11 // 100_000

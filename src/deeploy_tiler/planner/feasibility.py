@@ -12,7 +12,11 @@ from __future__ import annotations
 from ..errors import InfeasibleBudget
 from ..ir import Graph
 
-__all__ = ["check_activations_fit"]
+__all__ = ["MAX_TILES_PER_NODE", "check_activations_fit", "check_tile_counts"]
+
+# Output tiles partition a node's output and each fits the L1 budget, so a node needs at least
+# ceil(output bytes / L1 budget) tiles. Beyond this many the schedule alone would take gigabytes.
+MAX_TILES_PER_NODE = 100_000
 
 
 def check_activations_fit(graph: Graph, level: str, budget: int, *, nodes: tuple[str, ...] | None = None) -> None:
@@ -39,3 +43,20 @@ def check_activations_fit(graph: Graph, level: str, budget: int, *, nodes: tuple
             needs.append((node.name, need, f"its {len(live)} activation tensors live in {level} together"))
     if needs:
         raise InfeasibleBudget(level, budget, needs)
+
+
+def check_tile_counts(graph: Graph, level: str, l1_budget: int, *, nodes: tuple[str, ...] | None = None) -> None:
+    """Raise InfeasibleBudget for every node (of `nodes`, default all) that needs more than
+    `MAX_TILES_PER_NODE` tiles at this L1 budget, stating the L1 that keeps it within the bound."""
+    if l1_budget <= 0:
+        return
+    needs = []
+    for node in graph.nodes:
+        if node.is_alias or (nodes is not None and node.name not in nodes):
+            continue
+        out_bytes = sum(graph.tensors[t].nbytes for t in node.outputs if t)
+        if -(-out_bytes // l1_budget) > MAX_TILES_PER_NODE:
+            need = -(-out_bytes // MAX_TILES_PER_NODE)
+            needs.append((node.name, need, f"{out_bytes} B of output in at most {MAX_TILES_PER_NODE} tiles"))
+    if needs:
+        raise InfeasibleBudget(level, l1_budget, needs)

@@ -61,14 +61,14 @@ def _what_if(plan: Plan, graph: Graph, spec: HwSpec) -> list[WhatIf]:
         if budget > usable[level]:
             out.append(WhatIf(label, None, f"beyond the usable {level} ({usable[level]:,} B)"))
             continue
-        budgets = {"l1": budget if level == "L1" else l1, "l2": budget if level == "L2" else l2}
         try:
             other = api.plan(
                 graph,
                 spec,
+                l1=budget if level == "L1" else l1,
+                l2=budget if level == "L2" else l2,
                 double_buffer=double_buffer,
                 engine=None if engine in (None, "auto") else str(engine),
-                **budgets,
             )
         except InfeasibleBudget as e:
             out.append(WhatIf(label, None, f"infeasible: {e.level} needs {e.required_bytes:,} B"))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..errors import InfeasibleBudget
 from ..hw.spec import HwSpec
 from ..hw.target import target_of
 from ..ir import Graph
 from ..memory.network import plan_memory
 from ..plan import Plan
 from ..solver import EngineOptions, SolverOptions
+from .feasibility import check_activations_fit
 from .graph import plan_graph, tile_graph
 
 __all__ = ["place_memory", "plan_network", "tile_network"]
@@ -68,7 +70,17 @@ def plan_network(
     options: SolverOptions | None = None,
     engine_options: EngineOptions | None = None,
 ) -> Plan:
-    """Both stages: the complete plan."""
+    """Both stages: the complete plan. A budget the activations alone exceed is answered first."""
+    home = target_of(hw).home.name
+    budget = hw.budget_bytes(home) if l2 is None else l2
+    try:
+        check_activations_fit(graph, home, budget)
+    except InfeasibleBudget:
+        if not hw.has_npu:
+            # Without in-place weights the memory stage's requirement needs no tiling plan, and with the
+            # activations alone over budget it raises before allocating: the exact requirement, still cheap.
+            plan_memory(graph, hw, l2_budget=budget)
+        raise
     tiled = tile_graph(
         graph,
         hw,

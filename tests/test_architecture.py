@@ -18,12 +18,13 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "units": set(),
     "resources": set(),
+    "arguments": {"errors", "units"},
     "ir": {"errors", "units"},
     "plan": {"errors", "units"},
     "hw": {"errors", "units", "resources"},
     "frontend": {"errors", "units", "ir"},
     "schemas": {"plan", "frontend"},
-    "reference": {"errors", "units", "ir"},
+    "reference": {"errors", "units", "ir", "frontend"},  # one shape rule per operator (frontend.shapes)
     "models": {"errors", "units", "ir"},
     "ops": {"errors", "units", "ir", "hw"},
     "cost": {"errors", "units", "ir", "hw", "ops", "plan"},
@@ -34,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "validator": {"errors", "units", "ir", "hw", "plan"},
     "emitter": {"errors", "units", "ir", "hw", "plan", "resources"},
     "api": {
+        "arguments",
         "errors",
         "units",
         "ir",
@@ -49,7 +51,7 @@ ALLOWED: dict[str, set[str]] = {
         "emitter",
     },
     "explore": {"errors", "units", "ir", "hw", "plan", "solver", "planner", "memory", "api"},
-    "cli": {"errors", "units", "ir", "hw", "plan", "memory", "emitter", "explore", "api", "<package>"},
+    "cli": {"arguments", "errors", "units", "ir", "hw", "plan", "memory", "emitter", "explore", "api", "<package>"},
     "<package>": {"api", "errors", "hw", "ir", "plan", "solver", "validator"},
     "__main__": {"cli"},
 }

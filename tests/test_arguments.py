@@ -30,7 +30,7 @@ def graph() -> dt.Graph:
         ({"l2": 10**30}, r"l2 must be <= 1099511627776"),
         ({"double_buffer": 1}, r"double_buffer must be True or False"),
         ({"engine": 3}, r"engine must be a str"),
-        ({"bogus": 1}, r"unknown solver option\(s\) bogus; known: time_limit_s"),
+        ({"bogus": 1}, r"unknown solver option 'bogus'; valid solver options: time_limit_s"),
         ({"workers": "2"}, r"workers must be an int"),
         ({"time_limit_s": -1.0}, r"time_limit_s must be a number in \(0, 86400.0\]"),
         ({"workers": 0}, r"workers must be >= 1"),

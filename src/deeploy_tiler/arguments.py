@@ -30,7 +30,7 @@ __all__ = [
 # Integer options of the option dataclasses with a range narrower than [0, 2**31 - 1].
 _INT_RANGES = {
     "workers": (1, 256),
-    "grid_limit": (1, 10_000_000),
+    "grid_limit": (0, 10_000_000),
     "probing_level": (0, 10),
     "handover_cycles": (0, 10**9),
 }

@@ -16,9 +16,11 @@ from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
 from .fusion import fuse_requant
 from .macs import node_macs
+from .qdq import lower_quantized
+from .requant import DOMAIN as DT_DOMAIN
 from .shapes import SHAPE_RULES, explicit_pads
 
-KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps"})
+KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps", DT_DOMAIN})
 EDGE_ONLY_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 SUPPORTED_OPS = frozenset(SHAPE_RULES) | EDGE_ONLY_OPS | {"Constant"}
 
@@ -82,6 +84,7 @@ def import_onnx(
     input_dtypes: Mapping[str, DType] | None = None,
     fuse: bool = True,
 ) -> Graph:
+    model = lower_quantized(model, source=source)  # QDQ / QOperator -> the integer dialect
     g = model.graph
     # --- operator check: every unsupported operator at once --------------------------------------
     unsupported: dict[str, list[str]] = {}

@@ -1,0 +1,84 @@
+"""Run a model with onnxruntime on the same integer inputs the planned graph sees.
+
+The importer strips QuantizeLinear at the graph inputs and DequantizeLinear at the outputs; `integer_edged`
+does the same to the ONNX model (the quantized tensors become its inputs and outputs, names as the importer
+gives them), so onnxruntime's results compare element by element with the reference and the emitted C.
+onnxruntime is an optional dependency (the `dev` extra): importing it happens on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from ..errors import ModelError
+
+
+def integer_edged(model: onnx.ModelProto) -> onnx.ModelProto:
+    """`model` with its edge QuantizeLinear / DequantizeLinear removed (integer inputs and outputs)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    ins = {i.name: i for i in g.input}
+    outs = {o.name: o for o in g.output}
+    inits = {i.name: i for i in g.initializer}
+    rename: dict[str, str] = {}
+    keep = []
+    new_inputs = []
+    new_outputs = {o.name: o for o in g.output}
+    for n in g.node:
+        if n.op_type == "QuantizeLinear" and n.input[0] in ins:
+            zp = inits.get(n.input[2]) if len(n.input) > 2 else None
+            elem = zp.data_type if zp is not None else onnx.TensorProto.UINT8
+            dims = [d.dim_value for d in ins[n.input[0]].type.tensor_type.shape.dim]
+            new_inputs.append(helper.make_tensor_value_info(n.input[0], elem, dims))
+            rename[n.output[0]] = n.input[0]
+            continue
+        if n.op_type == "DequantizeLinear" and n.output[0] in outs:
+            del new_outputs[n.output[0]]
+            zp = inits.get(n.input[2]) if len(n.input) > 2 else None
+            elem = zp.data_type if zp is not None else onnx.TensorProto.UINT8
+            new_outputs[n.input[0]] = helper.make_tensor_value_info(n.input[0], elem, None)
+            continue
+        keep.append(n)
+    for n in keep:
+        for i, t in enumerate(n.input):
+            if t in rename:
+                n.input[i] = rename[t]
+    untouched = [i for i in g.input if i.name not in {v.name for v in new_inputs} and i.name not in inits]
+    order = [o.name for o in g.output]
+    del g.node[:]
+    g.node.extend(keep)
+    del g.input[:]
+    g.input.extend([*new_inputs, *untouched])
+    out_list = []
+    for name in order:  # graph-output order, each DQ output replaced by its integer input
+        if name in new_outputs:
+            out_list.append(new_outputs[name])
+    out_list += [v for k, v in new_outputs.items() if k not in order]
+    del g.output[:]
+    g.output.extend(out_list)
+    del g.value_info[:]
+    return m
+
+
+def ort_run(model: onnx.ModelProto, inputs: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
+    """onnxruntime (CPU provider, default session options) on the integer-edged model."""
+    try:
+        import onnxruntime as ort  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ModelError("onnxruntime is not installed (pip install onnxruntime, or the dev extra)") from None
+    edged = integer_edged(model)
+    sess = ort.InferenceSession(edged.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {}
+    for i in sess.get_inputs():
+        if i.name not in inputs:
+            raise ModelError(f"onnxruntime run: no value for graph input {i.name!r}")
+        np_type = {"tensor(int8)": np.int8, "tensor(uint8)": np.uint8, "tensor(int32)": np.int32}.get(i.type)
+        feeds[i.name] = np.asarray(inputs[i.name]).astype(np_type or np.float32)
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, feeds), strict=True))

@@ -1,0 +1,482 @@
+"""QOperator ONNX (QLinearConv, QLinearMatMul, com.microsoft QGemm / QLinearAdd / ...) -> the integer dialect.
+
+Each quantized operator becomes an integer accumulating node (Conv, Gemm, MatMul with zero points folded
+into the weights and an int32 bias) followed by a `deeploy_tiler::RequantFloat` node that the importer fuses
+into it, or a table lookup (Gather on a 256-entry constant) for 8-bit -> 8-bit functions. The result is an
+ONNX model whose constants are all integers (float32 scales travel as their bit patterns), ready for the
+ordinary importer. Every operator or pattern it cannot lower is collected and reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from ..errors import ShapeError, UnsupportedOperatorError
+from . import requant as R
+from .shapes import SHAPE_RULES, explicit_pads
+
+QOPERATOR_OPS = frozenset(
+    {
+        "QLinearConv",
+        "QLinearMatMul",
+        "QGemm",
+        "QLinearAdd",
+        "QLinearAveragePool",
+        "QLinearGlobalAveragePool",
+        "QLinearConcat",
+        "QLinearSigmoid",
+        "QLinearLeakyRelu",
+        "MatMulInteger",
+        "ConvInteger",
+    }
+)
+# Operators that move 8-bit data without arithmetic: they run unchanged on the quantized tensors.
+PASS_THROUGH = frozenset(
+    {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Identity", "Concat", "Pad"}
+)
+_STATIC = {"Reshape": {1: "shape"}, "Slice": {1: "starts", 2: "ends", 3: "axes", 4: "steps"}}
+_STATIC |= {"Squeeze": {1: "axes"}, "Unsqueeze": {1: "axes"}, "Pad": {1: "pads", 2: "constant_value"}}
+# Private attributes the QDQ pass puts on a quantized node: clamp bounds of a folded Relu / Clip.
+CLAMP_LO, CLAMP_HI = "dt_clamp_lo", "dt_clamp_hi"
+
+
+def is_qoperator(model: onnx.ModelProto) -> bool:
+    return any(n.op_type in QOPERATOR_OPS for n in model.graph.node)
+
+
+def _range(arr: np.ndarray[Any, Any]) -> tuple[int, int]:
+    info = np.iinfo(arr.dtype)
+    return int(info.min), int(info.max)
+
+
+class _Lowering:
+    def __init__(self, model: onnx.ModelProto, source: str) -> None:
+        self.model = model
+        self.source = source
+        g = model.graph
+        self.consts: dict[str, np.ndarray[Any, Any]] = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+        for n in g.node:
+            if n.op_type == "Constant":
+                self.consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+        self.used_consts: set[str] = set()
+        self.new_consts: dict[str, np.ndarray[Any, Any]] = {}
+        self.nodes: list[onnx.NodeProto] = []
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.dtypes: dict[str, np.dtype[Any]] = {}  # the 8-bit type of every quantized activation
+        self.refused: dict[str, list[str]] = {}
+        for gi in g.input:
+            dims = gi.type.tensor_type.shape.dim
+            self.shapes[gi.name] = tuple(int(d.dim_value) for d in dims)
+        self.count = 0
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def refuse(self, what: str, node: onnx.NodeProto) -> None:
+        self.refused.setdefault(what, []).append(node.name or node.op_type)
+
+    def const(self, name: str) -> np.ndarray[Any, Any] | None:
+        if not name:
+            return None
+        if name in self.consts:
+            self.used_consts.add(name)
+            return self.consts[name]
+        return self.new_consts.get(name)
+
+    def add_const(self, base: str, arr: np.ndarray[Any, Any]) -> str:
+        self.count += 1
+        name = f"{base}__dt{self.count}"
+        self.new_consts[name] = np.asarray(arr)
+        self.shapes[name] = tuple(int(d) for d in np.shape(arr))
+        return name
+
+    def emit(self, op: str, inputs: Sequence[str], outputs: Sequence[str], name: str, **attrs: Any) -> None:
+        domain = R.DOMAIN if op in (R.REQUANT_FLOAT, R.QLINEAR_ADD) else ""
+        node = helper.make_node(op, list(inputs), list(outputs), name=name, domain=domain, **attrs)
+        self.nodes.append(node)
+        self.infer(node)
+
+    def infer(self, node: onnx.NodeProto) -> None:
+        attrs: dict[str, Any] = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        static = _STATIC.get(node.op_type, {})
+        ins = []
+        for pos, t in enumerate(node.input):
+            if pos in static:
+                v = self.const(t)
+                if v is not None:
+                    attrs[static[pos]] = tuple(int(e) for e in np.ravel(v))
+            elif t:
+                ins.append(self.shapes[t])
+        if node.op_type == R.REQUANT_FLOAT:
+            outs = [ins[0]]
+        elif node.op_type == R.QLINEAR_ADD:
+            outs = SHAPE_RULES["Add"](node.name, attrs, ins)
+        else:
+            outs = SHAPE_RULES[node.op_type](node.name, attrs, ins)
+        for t, s in zip(node.output, outs, strict=True):
+            self.shapes[t] = s
+
+    def scalar(self, name: str, default: float = 0.0) -> float:
+        v = self.const(name)
+        if v is None:
+            return default
+        if v.size != 1:
+            raise ValueError(f"{name} must be a scalar")
+        return float(v.ravel()[0])
+
+    def requant(
+        self,
+        node: onnx.NodeProto,
+        acc: str,
+        scale: np.ndarray[Any, Any],
+        y_zp: np.ndarray[Any, Any],
+        shape: tuple[int, ...],
+    ) -> None:
+        lo, hi = _range(y_zp)
+        lo = max(lo, int(_attr(node, CLAMP_LO, lo)))
+        hi = min(hi, int(_attr(node, CLAMP_HI, hi)))
+        scale_bits = R.float_bits(scale).reshape(shape if scale.size > 1 else (1,))
+        zp = np.asarray(y_zp, np.int64).reshape(1)
+        self.emit(
+            R.REQUANT_FLOAT,
+            [acc, self.add_const("rq_scale", scale_bits), self.add_const("rq_zp", zp)],
+            [node.output[0]],
+            (node.name or node.output[0]) + "_rq",
+            lo=lo,
+            hi=hi,
+            signed=int(y_zp.dtype.kind == "i"),
+            n_levels_out=256,
+        )
+        self.dtypes[node.output[0]] = np.dtype(y_zp.dtype)
+
+    # --- operators --------------------------------------------------------------------------------
+    def conv(
+        self,
+        n: onnx.NodeProto,
+        x: str,
+        xs: float,
+        xz: int,
+        w: np.ndarray[Any, Any],
+        wz: np.ndarray[Any, Any],
+        bias: np.ndarray[Any, Any] | None,
+        attrs: dict[str, Any],
+    ) -> str:
+        """Integer Conv of (x - xz) * (w - wz) + bias; a nonzero xz with padding pads with xz explicitly."""
+        m = w.shape[0]
+        wq = w.astype(np.int64) - np.asarray(wz, np.int64).reshape(-1, *([1] * (w.ndim - 1)))
+        b = np.zeros(m, np.int64) if bias is None else bias.astype(np.int64)
+        spatial = self.shapes[x][2:]
+        pads = explicit_pads(attrs, spatial, tuple(w.shape[2:]))
+        attrs = {k: v for k, v in attrs.items() if k not in ("auto_pad", "pads")}
+        if xz != 0 and any(pads):
+            nsp = len(spatial)
+            full = [0, 0, *pads[:nsp], 0, 0, *pads[nsp:]]
+            padded = (n.name or n.output[0]) + "_pad"
+            self.emit(
+                "Pad",
+                [
+                    x,
+                    self.add_const("pads", np.array(full, np.int64)),
+                    self.add_const("pad_value", np.array(xz, np.int64)),
+                ],
+                [padded],
+                padded,
+            )
+            x, pads = padded, tuple(0 for _ in pads)
+        b = b - xz * wq.reshape(m, -1).sum(axis=1)
+        acc = (n.name or n.output[0]) + "_acc"
+        self.emit(
+            "Conv",
+            [x, self.add_const("w", wq), self.add_const("bias", b)],
+            [acc],
+            n.name or acc,
+            pads=list(pads),
+            **attrs,
+        )
+        return acc
+
+    def qlinear_conv(self, n: onnx.NodeProto) -> None:
+        x, xs, xz, w, ws, wz, ys, yz = n.input[:8]
+        wv, wsv, wzv, ysv, yzv, xzv = (self.const(t) for t in (w, ws, wz, ys, yz, xz))
+        if wv is None or wsv is None or ysv is None:
+            return self.refuse("QLinearConv with non-constant weights or scales", n)
+        bias = self.const(n.input[8]) if len(n.input) > 8 and n.input[8] else None
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute if not a.name.startswith("dt_")}
+        attrs.setdefault("kernel_shape", list(wv.shape[2:]))
+        m = wv.shape[0]
+        acc = self.conv(
+            n, x, self.scalar(xs), int(self.scalar(xz)), wv, wzv if wzv is not None else np.zeros(1), bias, attrs
+        )
+        scale = R.conv_scale(self.scalar(xs), np.asarray(wsv, np.float32).ravel(), self.scalar(ys))
+        out_zp = yzv if yzv is not None else np.zeros((), np.uint8)
+        self.requant(n, acc, scale, out_zp, (m, *([1] * (wv.ndim - 2))))
+        del xzv
+
+    def matmul_like(
+        self,
+        n: onnx.NodeProto,
+        a: str,
+        az: int,
+        b: np.ndarray[Any, Any],
+        bz: np.ndarray[Any, Any],
+        bias: np.ndarray[Any, Any] | None,
+        trans_b: bool,
+        scale: np.ndarray[Any, Any],
+        yz: np.ndarray[Any, Any],
+    ) -> None:
+        bq = b.astype(np.int64)
+        bzv = np.asarray(bz, np.int64).ravel()
+        bq = bq - (bzv.reshape(-1, 1) if trans_b else bzv.reshape(1, -1))
+        n_out = bq.shape[0] if trans_b else bq.shape[1]
+        col = bq.sum(axis=1) if trans_b else bq.sum(axis=0)
+        c = (np.zeros(n_out, np.int64) if bias is None else bias.astype(np.int64).ravel()) - az * col
+        acc = (n.name or n.output[0]) + "_acc"
+        rank = len(self.shapes[a])
+        if rank == 2:
+            self.emit(
+                "Gemm",
+                [a, self.add_const("w", bq), self.add_const("bias", c)],
+                [acc],
+                n.name or acc,
+                transB=int(trans_b),
+            )
+        else:
+            bm = bq.T if trans_b else bq
+            has_bias = bool(np.any(c))
+            mm = acc + ("_mm" if has_bias else "")
+            self.emit("MatMul", [a, self.add_const("w", bm)], [mm], (n.name or acc) + ("_mm" if has_bias else ""))
+            if has_bias:
+                self.emit("Add", [mm, self.add_const("bias", c)], [acc], (n.name or acc) + "_bias")
+        self.requant(n, acc, scale, yz, (n_out,))
+
+    def qlinear_matmul(self, n: onnx.NodeProto) -> None:
+        a, as_, az, b, bs, bz, ys, yz = n.input[:8]
+        bv, bsv, bzv, ysv, yzv = (self.const(t) for t in (b, bs, bz, ys, yz))
+        if bv is None or bv.ndim != 2 or bsv is None or ysv is None or yzv is None:
+            return self.refuse("QLinearMatMul whose B is not a constant matrix", n)
+        scale = R.conv_scale(self.scalar(as_), np.asarray(bsv, np.float32).ravel(), self.scalar(ys))
+        self.matmul_like(
+            n, a, int(self.scalar(az)), bv, bzv if bzv is not None else np.zeros(1), None, False, scale, yzv
+        )
+
+    def qgemm(self, n: onnx.NodeProto) -> None:
+        a, as_, az, b, bs, bz = n.input[:6]
+        c = n.input[6] if len(n.input) > 6 else ""
+        ys = n.input[7] if len(n.input) > 7 else ""
+        yz = n.input[8] if len(n.input) > 8 else ""
+        bv, bsv, bzv, ysv, yzv = (self.const(t) for t in (b, bs, bz, ys, yz))
+        if not ys or ysv is None:
+            return self.refuse("QGemm with a float output (no y_scale)", n)
+        if bv is None or bsv is None or _attr(n, "transA", 0) or float(_attr(n, "alpha", 1.0)) != 1.0:
+            return self.refuse("QGemm with non-constant B, transA or alpha != 1", n)
+        cv = self.const(c) if c else None
+        yzv = yzv if yzv is not None else np.zeros((), np.uint8)
+        scale = R.conv_scale(self.scalar(as_), np.asarray(bsv, np.float32).ravel(), self.scalar(ys))
+        trans_b = bool(_attr(n, "transB", 0))
+        self.matmul_like(
+            n, a, int(self.scalar(az)), bv, bzv if bzv is not None else np.zeros(1), cv, trans_b, scale, yzv
+        )
+
+    def qlinear_add(self, n: onnx.NodeProto) -> None:
+        a, as_, az, b, bs, bz, cs = n.input[:7]
+        cz = n.input[7] if len(n.input) > 7 else ""
+        czv = self.const(cz)
+        czv = czv if czv is not None else np.zeros((), np.uint8)
+        ra, rb, fixed = R.qadd_params(
+            self.scalar(as_), int(self.scalar(az)), self.scalar(bs), int(self.scalar(bz)), self.scalar(cs), int(czv)
+        )
+        lo, hi = _range(czv)
+        ins = [a, b]
+        for pos, t in enumerate(ins):
+            v = self.const(t)
+            if v is not None:
+                ins[pos] = self.add_const("qadd_const", v.astype(np.int64))
+        scalar_a, scalar_b = _span_scalars(self.shapes[ins[0]], self.shapes[ins[1]])
+        self.emit(
+            R.QLINEAR_ADD,
+            ins,
+            [n.output[0]],
+            n.name or n.output[0],
+            ratio_a=int(R.float_bits(ra)),
+            ratio_b=int(R.float_bits(rb)),
+            fixed=int(R.float_bits(fixed)),
+            scalar_a=scalar_a,
+            scalar_b=scalar_b,
+            lo=max(lo, int(_attr(n, CLAMP_LO, lo))),
+            hi=min(hi, int(_attr(n, CLAMP_HI, hi))),
+            signed=int(czv.dtype.kind == "i"),
+            n_levels_out=256,
+        )
+        self.dtypes[n.output[0]] = np.dtype(czv.dtype)
+
+    def pool_as_conv(self, n: onnx.NodeProto, kernel: tuple[int, ...], attrs: dict[str, Any], count: int) -> None:
+        """An average of `count` values as a depthwise Conv with a kernel of ones and a requant by 1/count."""
+        x, xs, xz, ys, yz = n.input[:5]
+        yzv = self.const(yz)
+        yzv = yzv if yzv is not None else np.zeros((), np.uint8)
+        c = self.shapes[x][1]
+        ones = np.ones((c, 1, *kernel), np.int64)
+        acc = self.conv(
+            n,
+            x,
+            self.scalar(xs),
+            int(self.scalar(xz)),
+            ones,
+            np.zeros(1),
+            None,
+            {**attrs, "group": c, "kernel_shape": list(kernel)},
+        )
+        scale = R.f32(R.f32(self.scalar(xs)) / R.f32(R.f32(self.scalar(ys)) * R.f32(count)))
+        self.requant(n, acc, np.full(1, scale, np.float32), yzv, (1,))
+
+    def qlinear_gap(self, n: onnx.NodeProto) -> None:
+        if _attr(n, "channels_last", 0):
+            return self.refuse("QLinearGlobalAveragePool with channels_last", n)
+        spatial = self.shapes[n.input[0]][2:]
+        self.pool_as_conv(n, tuple(spatial), {}, int(np.prod(spatial)))
+
+    def qlinear_avgpool(self, n: onnx.NodeProto) -> None:
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute if not a.name.startswith("dt_")}
+        kernel = tuple(int(k) for k in attrs["kernel_shape"])
+        spatial = self.shapes[n.input[0]][2:]
+        pads = explicit_pads(attrs, spatial, kernel)
+        if attrs.get("ceil_mode", 0) or attrs.get("channels_last", 0):
+            return self.refuse("QLinearAveragePool with ceil_mode or channels_last", n)
+        if any(pads) and not attrs.get("count_include_pad", 0):
+            return self.refuse("QLinearAveragePool with padding and count_include_pad=0 (a per-position divisor)", n)
+        keep = {k: v for k, v in attrs.items() if k in ("strides", "pads", "auto_pad")}
+        self.pool_as_conv(n, kernel, keep, int(np.prod(kernel)))
+
+    def table(
+        self,
+        n: onnx.NodeProto,
+        x: str,
+        out: str,
+        fn: Any,
+        xs: float,
+        xz: int,
+        ys: float,
+        yz: np.ndarray[Any, Any],
+        x_dtype: np.dtype[Any],
+    ) -> None:
+        """y = T[x] with T[v] = quantize(fn(dequantize(v))) over all 256 codes (Gather wraps negative codes)."""
+        lo, hi = _range(yz)
+        codes = np.arange(256, dtype=np.int64)
+        if x_dtype.kind == "i":
+            codes = np.where(codes < 128, codes, codes - 256)
+        real = fn(R.dequantize_value(codes, xs, xz))
+        tab = R.quantize_value(real, ys, int(yz), lo, hi)
+        self.emit("Gather", [self.add_const("table", tab), x], [out], (n.name or out) + "_lut", axis=0)
+        self.dtypes[out] = np.dtype(yz.dtype)
+
+    def qlinear_concat(self, n: onnx.NodeProto) -> None:
+        ys, yz = self.scalar(n.input[0]), self.const(n.input[1])
+        yzv = yz if yz is not None else np.zeros((), np.uint8)
+        parts = []
+        for i in range(2, len(n.input), 3):
+            x, s, z = n.input[i : i + 3]
+            if self.scalar(s) == ys and int(self.scalar(z)) == int(yzv):
+                parts.append(x)
+                continue
+            out = f"{n.output[0]}_in{i // 3}"
+            self.table(n, x, out, lambda v: v, self.scalar(s), int(self.scalar(z)), ys, yzv, self.dtype_of(x))
+            parts.append(out)
+        self.emit("Concat", parts, [n.output[0]], n.name or n.output[0], axis=int(_attr(n, "axis", 0)))
+        self.dtypes[n.output[0]] = np.dtype(yzv.dtype)
+
+    def dtype_of(self, t: str) -> np.dtype[Any]:
+        return self.dtypes.get(t, np.dtype(np.uint8))
+
+    def qlinear_unary(self, n: onnx.NodeProto) -> None:
+        x, xs, xz, ys, yz = n.input[:5]
+        yzv = self.const(yz)
+        yzv = yzv if yzv is not None else np.zeros((), np.uint8)
+        if n.op_type == "QLinearSigmoid":
+
+            def fn(v: Any) -> Any:
+                return R.f32(1.0) / (R.f32(1.0) + np.exp(-R.f32(v)))
+        else:
+            alpha = R.f32(_attr(n, "alpha", 0.01))
+
+            def fn(v: Any) -> Any:
+                return np.where(v >= 0, v, R.f32(v * alpha))
+
+        self.table(n, x, n.output[0], fn, self.scalar(xs), int(self.scalar(xz)), self.scalar(ys), yzv, self.dtype_of(x))
+
+    # --- driver ------------------------------------------------------------------------------------
+    def run(self) -> onnx.ModelProto:
+        g = self.model.graph
+        handlers = {
+            "QLinearConv": self.qlinear_conv,
+            "QLinearMatMul": self.qlinear_matmul,
+            "QGemm": self.qgemm,
+            "QLinearAdd": self.qlinear_add,
+            "QLinearGlobalAveragePool": self.qlinear_gap,
+            "QLinearAveragePool": self.qlinear_avgpool,
+            "QLinearConcat": self.qlinear_concat,
+            "QLinearSigmoid": self.qlinear_unary,
+            "QLinearLeakyRelu": self.qlinear_unary,
+        }
+        for n in g.node:
+            if n.op_type == "Constant":
+                continue
+            try:
+                if n.op_type in handlers:
+                    handlers[n.op_type](n)
+                elif n.op_type == "QuantizeLinear" and n.input[0] in {i.name for i in g.input}:
+                    self.nodes.append(n)
+                    self.shapes[n.output[0]] = self.shapes[n.input[0]]
+                    zp = self.const(n.input[2]) if len(n.input) > 2 else None
+                    self.dtypes[n.output[0]] = np.dtype(zp.dtype if zp is not None else np.uint8)
+                elif n.op_type == "DequantizeLinear" and n.output[0] in {o.name for o in g.output}:
+                    self.nodes.append(n)
+                elif n.op_type in PASS_THROUGH:
+                    self.nodes.append(n)
+                    self.infer(n)
+                    self.dtypes[n.output[0]] = self.dtype_of(n.input[0])
+                else:
+                    what = f"{n.domain}::{n.op_type}" if n.domain else n.op_type
+                    self.refuse(f"{what} (no integer lowering on quantized tensors)", n)
+            except (KeyError, ValueError, IndexError, ShapeError) as e:
+                self.refuse(f"{n.op_type}: malformed quantization parameters or shapes ({e})", n)
+        if self.refused:
+            raise UnsupportedOperatorError(self.refused, path=self.source)
+        consts = [n for n in g.node if n.op_type == "Constant" and _needed(n.output[0], self.nodes)]
+        keep = [i for i in g.initializer if _needed(i.name, self.nodes)]
+        inits = keep + [numpy_helper.from_array(v, k) for k, v in self.new_consts.items()]
+        graph = helper.make_graph(consts + self.nodes, g.name, list(g.input), list(g.output), inits)
+        out = helper.make_model(graph, opset_imports=list(self.model.opset_import))
+        out.ir_version = self.model.ir_version
+        return out
+
+
+def _span_scalars(sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, int]:
+    """Whether A / B is one value per innermost run of the broadcast loop (MLAS's scalar paths)."""
+    rank = max(len(sa), len(sb))
+    a = [1] * (rank - len(sa)) + list(sa)
+    b = [1] * (rank - len(sb)) + list(sb)
+    while a and a[-1] == 1 and b[-1] == 1:
+        a.pop()
+        b.pop()
+    if not a:
+        return 0, 0
+    return int(a[-1] == 1 and b[-1] > 1), int(b[-1] == 1 and a[-1] > 1)
+
+
+def _needed(name: str, nodes: Sequence[onnx.NodeProto]) -> bool:
+    return any(name in n.input for n in nodes)
+
+
+def _attr(node: onnx.NodeProto, name: str, default: Any) -> Any:
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def lower_qoperator(model: onnx.ModelProto, *, source: str) -> onnx.ModelProto:
+    """The integer-dialect model equivalent (bit-exact, see docs/onnx_quantization.md) to a QOperator model."""
+    return _Lowering(model, source).run()

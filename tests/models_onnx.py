@@ -1,0 +1,259 @@
+"""Standard ONNX models for the quantized-frontend corpus, built here (never downloaded).
+
+Float32 networks of realistic architectures with seeded random weights, and their quantized forms made
+by `onnxruntime.quantization.quantize_static` (QDQ or QOperator, int8 or uint8 activations, per-tensor
+or per-channel weights) with seeded random calibration data. Used by tests/frontend/test_quantized.py
+and benchmarks/bench_onnx_corpus.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+
+
+class _Builder:
+    """Accumulates nodes and float32 initializers with unique names."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def name(self, base: str) -> str:
+        self.count += 1
+        return f"{base}_{self.count}"
+
+    def const(self, arr: np.ndarray[Any, Any], base: str) -> str:
+        n = self.name(base)
+        self.inits.append(numpy_helper.from_array(arr, n))
+        return n
+
+    def op(self, op: str, inputs: list[str], **attrs: Any) -> str:
+        out = self.name(op.lower())
+        self.nodes.append(helper.make_node(op, inputs, [out], name=out + "_node", **attrs))
+        return out
+
+    def conv(
+        self, x: str, c_in: int, c_out: int, k: int, stride: int = 1, group: int = 1, pad: int | None = None
+    ) -> str:
+        fan_in = c_in // group * k * k
+        w = self.rng.normal(0, np.sqrt(2.0 / fan_in), (c_out, c_in // group, k, k)).astype(np.float32)
+        b = self.rng.normal(0, 0.05, c_out).astype(np.float32)
+        p = k // 2 if pad is None else pad
+        return self.op(
+            "Conv",
+            [x, self.const(w, "w"), self.const(b, "b")],
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[p, p, p, p],
+            group=group,
+        )
+
+    def relu(self, x: str) -> str:
+        return self.op("Relu", [x])
+
+    def relu6(self, x: str) -> str:
+        return self.op(
+            "Clip", [x, self.const(np.array(0, np.float32), "lo"), self.const(np.array(6, np.float32), "hi")]
+        )
+
+    def gemm(self, x: str, k: int, n: int) -> str:
+        w = self.rng.normal(0, np.sqrt(1.0 / k), (n, k)).astype(np.float32)
+        b = self.rng.normal(0, 0.05, n).astype(np.float32)
+        return self.op("Gemm", [x, self.const(w, "fcw"), self.const(b, "fcb")], transB=1)
+
+    def matmul(self, x: str, k: int, n: int) -> str:
+        w = self.rng.normal(0, np.sqrt(1.0 / k), (k, n)).astype(np.float32)
+        return self.op("MatMul", [x, self.const(w, "mmw")])
+
+    def bias(self, x: str, n: int) -> str:
+        return self.op("Add", [x, self.const(self.rng.normal(0, 0.05, n).astype(np.float32), "bias")])
+
+    def model(self, name: str, inputs: list[tuple[str, list[int]]], outputs: list[str]) -> onnx.ModelProto:
+        g = helper.make_graph(
+            self.nodes,
+            name,
+            [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+            self.inits,
+        )
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests.models_onnx")
+        m.ir_version = 8
+        return onnx.shape_inference.infer_shapes(m)
+
+
+def mobilenet_v2(px: int = 32, width: int = 8, seed: int = 0) -> onnx.ModelProto:
+    """MobileNetV2-style: stem conv, two inverted-residual blocks (one with the skip Add), GAP, classifier."""
+    b = _Builder(seed)
+    x = b.relu6(b.conv("input", 3, width, 3, stride=2))
+    for expand, stride in ((2, 2), (2, 1)):
+        e = b.relu6(b.conv(x, width, width * expand, 1))
+        d = b.relu6(b.conv(e, width * expand, width * expand, 3, stride=stride, group=width * expand))
+        p = b.conv(d, width * expand, width, 1)
+        x = b.op("Add", [x, p]) if stride == 1 else p
+    y = b.op("Flatten", [b.op("GlobalAveragePool", [x])])
+    return b.model("mobilenet_v2", [("input", [1, 3, px, px])], [b.gemm(y, width, 10)])
+
+
+def resnet8(px: int = 32, width: int = 8, seed: int = 1) -> onnx.ModelProto:
+    """ResNet-8 (MLPerf Tiny image classification): three residual stages, AveragePool, Dense."""
+    b = _Builder(seed)
+    x = b.relu(b.conv("input", 3, width, 3))
+    c = width
+    for stage, stride in enumerate((1, 2, 2)):
+        co = width * (2**stage)
+        y = b.relu(b.conv(x, c, co, 3, stride=stride))
+        y = b.conv(y, co, co, 3)
+        skip = x if stride == 1 and c == co else b.conv(x, c, co, 1, stride=stride, pad=0)
+        x = b.relu(b.op("Add", [y, skip]))
+        c = co
+    side = px // 4
+    y = b.op("AveragePool", [x], kernel_shape=[side, side], strides=[side, side])
+    y = b.op("Flatten", [y])
+    return b.model("resnet8", [("input", [1, 3, px, px])], [b.gemm(y, c, 10)])
+
+
+def ds_cnn(seed: int = 2, width: int = 16) -> onnx.ModelProto:
+    """DS-CNN keyword spotting (MLPerf Tiny): 10x4 stem conv on a 49x10 MFCC map, depthwise-separable blocks."""
+    b = _Builder(seed)
+    w = b.rng.normal(0, 0.2, (width, 1, 10, 4)).astype(np.float32)
+    x = b.op(
+        "Conv",
+        ["input", b.const(w, "w"), b.const(np.zeros(width, np.float32), "b")],
+        kernel_shape=[10, 4],
+        strides=[2, 2],
+        pads=[5, 1, 4, 2],
+    )
+    x = b.relu(x)
+    for _ in range(2):
+        x = b.relu(b.conv(x, width, width, 3, group=width))
+        x = b.relu(b.conv(x, width, width, 1))
+    y = b.op("Flatten", [b.op("GlobalAveragePool", [x])])
+    return b.model("ds_cnn", [("input", [1, 1, 49, 10])], [b.gemm(y, width, 12)])
+
+
+def mlp_autoencoder(seed: int = 3, dims: tuple[int, ...] = (64, 32, 8, 32, 64)) -> onnx.ModelProto:
+    """MLP autoencoder (MLPerf Tiny anomaly detection, scaled down): Gemm + Relu layers."""
+    b = _Builder(seed)
+    x = "input"
+    for i, (k, n) in enumerate(itertools.pairwise(dims)):
+        x = b.gemm(x, k, n)
+        if i < len(dims) - 2:
+            x = b.relu(x)
+    return b.model("mlp_autoencoder", [("input", [1, dims[0]])], [x])
+
+
+def cnn_pool_concat(seed: int = 4, width: int = 8) -> onnx.ModelProto:
+    """A small inception-style CNN: MaxPool, two branches joined by Concat, Transpose + Reshape, MatMul head."""
+    b = _Builder(seed)
+    x = b.relu(b.conv("input", 3, width, 3))
+    x = b.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    left = b.relu(b.conv(x, width, width, 1))
+    right = b.relu(b.conv(x, width, width, 3))
+    x = b.op("Concat", [left, right], axis=1)
+    x = b.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    x = b.op("Transpose", [x], perm=[0, 2, 3, 1])
+    x = b.op("Reshape", [x, b.const(np.array([1, -1], np.int64), "shape")])
+    y = b.matmul(x, 4 * 4 * 2 * width, 10)
+    return b.model("cnn_pool_concat", [("input", [1, 3, 16, 16])], [b.bias(y, 10)])
+
+
+def transformer_ffn(seq: int = 8, dim: int = 16, seed: int = 5) -> onnx.ModelProto:
+    """The matrix part of a transformer encoder block: projection, ReLU feed-forward, residual Add."""
+    b = _Builder(seed)
+    h = b.bias(b.matmul("input", dim, dim), dim)
+    x = b.op("Add", ["input", h])
+    f = b.relu(b.bias(b.matmul(x, dim, 2 * dim), 2 * dim))
+    f = b.bias(b.matmul(f, 2 * dim, dim), dim)
+    return b.model("transformer_ffn", [("input", [1, seq, dim])], [b.op("Add", [x, f])])
+
+
+ARCHITECTURES: dict[str, Callable[[], onnx.ModelProto]] = {
+    "mobilenet_v2": mobilenet_v2,
+    "resnet8": resnet8,
+    "ds_cnn": ds_cnn,
+    "mlp_autoencoder": mlp_autoencoder,
+    "cnn_pool_concat": cnn_pool_concat,
+    "transformer_ffn": transformer_ffn,
+}
+
+
+@dataclass(frozen=True)
+class QuantFormat:
+    name: str
+    qdq: bool
+    activation_signed: bool
+    per_channel: bool
+
+
+FORMATS: dict[str, QuantFormat] = {
+    "qdq_s8s8": QuantFormat("qdq_s8s8", True, True, False),
+    "qdq_u8s8_pc": QuantFormat("qdq_u8s8_pc", True, False, True),
+    "qop_u8s8": QuantFormat("qop_u8s8", False, False, False),
+    "qop_s8s8_pc": QuantFormat("qop_s8s8_pc", False, True, True),
+}
+
+
+def input_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
+    return {
+        i.name: [int(d.dim_value) for d in i.type.tensor_type.shape.dim]
+        for i in model.graph.input
+        if i.name not in {t.name for t in model.graph.initializer}
+    }
+
+
+def calibration_inputs(model: onnx.ModelProto, n: int, seed: int) -> list[dict[str, np.ndarray[Any, Any]]]:
+    rng = np.random.default_rng(seed)
+    shapes = input_shapes(model)
+    return [{k: rng.normal(0, 1, s).astype(np.float32) for k, s in shapes.items()} for _ in range(n)]
+
+
+def quantize(model: onnx.ModelProto, fmt: QuantFormat, *, seed: int = 0, n_calib: int = 8) -> onnx.ModelProto:
+    """`quantize_static` of `model` in format `fmt` with seeded random calibration data."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize_static
+    from onnxruntime.quantization import QuantFormat as OrtFormat
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.it: Iterator[dict[str, np.ndarray[Any, Any]]] = iter(calibration_inputs(model, n_calib, seed))
+
+        def get_next(self) -> dict[str, np.ndarray[Any, Any]] | None:
+            return next(self.it, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "float.onnx", Path(tmp) / "quant.onnx"
+        onnx.save(model, src)
+        quantize_static(
+            str(src),
+            str(dst),
+            Reader(),
+            quant_format=OrtFormat.QDQ if fmt.qdq else OrtFormat.QOperator,
+            activation_type=QuantType.QInt8 if fmt.activation_signed else QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            per_channel=fmt.per_channel,
+        )
+        return onnx.load(str(dst))
+
+
+def quantized_input(model: onnx.ModelProto, seed: int) -> dict[str, np.ndarray[Any, Any]]:
+    """Random float inputs for a quantized model (its graph inputs stay float; QuantizeLinear follows)."""
+    return calibration_inputs(model, 1, seed + 1000)[0]
+
+
+def ort_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray[Any, Any]]) -> list[np.ndarray[Any, Any]]:
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return list(sess.run(None, feeds))

@@ -41,13 +41,6 @@ def conv_scale(x_scale: Any, w_scale: Any, y_scale: Any) -> F32:
     return f32(f32(f32(x_scale) * f32(w_scale)) / f32(y_scale))
 
 
-def requant_float(acc: I64, scale_bits: I64, zero_point: I64, lo: int, hi: int) -> I64:
-    """clip(round_half_even(float32(acc) * scale) + zero_point, lo, hi); float32(acc) rounds to nearest even."""
-    prod = acc.astype(np.float32) * bits_float(scale_bits)
-    out: I64 = np.clip(np.rint(prod).astype(np.int64) + zero_point, lo, hi).astype(np.int64)
-    return out
-
-
 def qadd_params(a_scale: float, a_zp: int, b_scale: float, b_zp: int, c_scale: float, c_zp: int) -> tuple[F32, ...]:
     """MLAS QLinearAdd constants: ratio_a = a_s / c_s, ratio_b = b_s / c_s and the fixed part
     c_zp - (ratio_a * a_zp + ratio_b * b_zp), all float32 (the sum contracted into one fused multiply-add)."""
@@ -62,25 +55,6 @@ def fma32(a: Any, b: Any, c: Any) -> F32:
     """float32 fused multiply-add round(a*b + c): the product of two float32 is exact in float64, and the
     float64 sum rounds once more; the C kernels compute the very same float64 expression."""
     return f32(np.asarray(a, np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64))
-
-
-def qadd(
-    a: I64, b: I64, ra_bits: int, rb_bits: int, fixed_bits: int, lo: int, hi: int, scalar_a: bool, scalar_b: bool
-) -> I64:
-    """MLAS QLinearAdd (AVX2): y = saturate(rne(fma(a, ratio_a, fma(b, ratio_b, fixed)))).
-
-    An operand that is one value per run of the innermost dimension (scalar_a / scalar_b) is folded into the
-    fixed part first with a plain multiply and add: fixed' = fixed + float32(v * ratio).
-    """
-    ra, rb, fixed = (bits_float(v) for v in (ra_bits, rb_bits, fixed_bits))
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
-    if scalar_a:
-        t = fma32(fb, rb, f32(fixed + f32(fa * ra)))
-    elif scalar_b:
-        t = fma32(fa, ra, f32(fixed + f32(fb * rb)))
-    else:
-        t = fma32(fa, ra, fma32(fb, rb, fixed))
-    return np.clip(np.rint(t).astype(np.int64), lo, hi).astype(np.int64)
 
 
 def quantize_value(x: Any, scale: float, zp: int, lo: int, hi: int) -> I64:

@@ -82,3 +82,32 @@ def ort_run(model: onnx.ModelProto, inputs: Mapping[str, Any]) -> dict[str, np.n
         feeds[i.name] = np.asarray(inputs[i.name]).astype(np_type or np.float32)
     names = [o.name for o in sess.get_outputs()]
     return dict(zip(names, sess.run(None, feeds), strict=True))
+
+
+def edge_quantizers(model: onnx.ModelProto) -> dict[str, tuple[float, int, np.dtype[Any]]]:
+    """Graph input -> (scale, zero point, integer type) of the QuantizeLinear that reads it."""
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    ins = {i.name for i in model.graph.input}
+    out = {}
+    for n in model.graph.node:
+        if n.op_type == "QuantizeLinear" and n.input[0] in ins and n.input[1] in inits:
+            zp = inits.get(n.input[2]) if len(n.input) > 2 else None
+            zp = zp if zp is not None else np.zeros((), np.uint8)
+            out[n.input[0]] = (float(inits[n.input[1]].ravel()[0]), int(zp.ravel()[0]), np.dtype(zp.dtype))
+    return out
+
+
+def quantize_inputs(model: onnx.ModelProto, arrays: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
+    """Float sample inputs of a quantized model through its edge QuantizeLinear (float32 x / scale, round half
+    to even, + zero point, saturate); integer arrays and inputs without one pass unchanged."""
+    quant = edge_quantizers(model)
+    out = {}
+    for name, a in arrays.items():
+        arr = np.asarray(a)
+        if name in quant and arr.dtype.kind == "f":
+            scale, zp, dt = quant[name]
+            info = np.iinfo(dt)
+            q = np.rint(np.asarray(arr, np.float32) / np.float32(scale)).astype(np.int64) + zp
+            arr = np.clip(q, info.min, info.max)
+        out[name] = arr
+    return out

@@ -257,3 +257,43 @@ def ort_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray[Any, Any]]) -> l
 
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     return list(sess.run(None, feeds))
+
+
+def prefill_decoder(seq: int = 8, dim: int = 16, seed: int = 6) -> onnx.ModelProto:
+    """One attention layer of a decoder in prefill: the past KV cache is a graph input (length `past`,
+    symbolic here; `with_past_length` fixes it) concatenated with the new keys / values, which are outputs.
+    Attention scores go through a ReLU (a linear-attention variant: Softmax has no integer form yet)."""
+    b = _Builder(seed)
+    q = b.matmul("x", dim, dim)
+    k = b.matmul("x", dim, dim)
+    v = b.matmul("x", dim, dim)
+    pk = b.op("Concat", ["past_k", k], axis=1)
+    pv = b.op("Concat", ["past_v", v], axis=1)
+    s = b.op("MatMul", [q, b.op("Transpose", [pk], perm=[0, 2, 1])])
+    y = b.op("MatMul", [b.relu(s), pv])
+    out = b.op("Add", ["x", b.matmul(y, dim, dim)])
+    g = helper.make_graph(
+        b.nodes,
+        "prefill_decoder",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, seq, dim]),
+            helper.make_tensor_value_info("past_k", TensorProto.FLOAT, [1, "past", dim]),
+            helper.make_tensor_value_info("past_v", TensorProto.FLOAT, [1, "past", dim]),
+        ],
+        [helper.make_tensor_value_info(t, TensorProto.FLOAT, None) for t in (out, pk, pv)],
+        b.inits,
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests.models_onnx")
+    m.ir_version = 8
+    return m
+
+
+def with_past_length(model: onnx.ModelProto, past: int) -> onnx.ModelProto:
+    """`model` with its symbolic `past` dimension fixed (0: an empty KV cache)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for i in m.graph.input:
+        for d in i.type.tensor_type.shape.dim:
+            if d.dim_param == "past":
+                d.dim_value = past
+    return m

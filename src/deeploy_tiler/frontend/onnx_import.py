@@ -14,6 +14,7 @@ from onnx import helper, numpy_helper
 from ..errors import ModelError, ShapeError, UnsupportedOperatorError
 from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
+from .empty import prune_empty
 from .fusion import fuse_requant
 from .macs import node_macs
 from .qdq import lower_quantized
@@ -71,7 +72,7 @@ def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[int, ...]]:
     shapes = {}
     for vi in (*graph.value_info, *graph.output, *graph.input):
         dims = vi.type.tensor_type.shape.dim
-        if dims and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
+        if dims and all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
             shapes[vi.name] = tuple(int(d.dim_value) for d in dims)
     return shapes
 
@@ -148,7 +149,7 @@ def import_onnx(
     for gi in g.input:
         if gi.name in graph_inputs:
             dims = gi.type.tensor_type.shape.dim
-            if not all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
+            if not all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
                 raise ModelError(
                     f"{source}: graph input {gi.name} has a symbolic or unknown shape; "
                     "fix the dimensions before planning",
@@ -253,6 +254,9 @@ def import_onnx(
     missing = [t for t in graph_outputs if t not in tensors]
     if missing:
         raise ModelError(f"{source}: graph outputs {missing} are produced by no node", path=source)
+    nodes = prune_empty(nodes, tensors, tuple(graph_outputs))
+    used = {t for n in nodes for t in n.inputs} | {t for n in nodes for t in n.outputs} | set(graph_inputs)
+    tensors = {k: v for k, v in tensors.items() if k in used}
     if fuse:
         nodes, tensors = fuse_requant(nodes, tensors, tuple(graph_outputs))
     return Graph(

@@ -43,6 +43,8 @@ def integer_edged(model: onnx.ModelProto) -> onnx.ModelProto:
             zp = inits.get(n.input[2]) if len(n.input) > 2 else None
             elem = zp.data_type if zp is not None else onnx.TensorProto.UINT8
             new_outputs[n.input[0]] = helper.make_tensor_value_info(n.input[0], elem, None)
+            if any(n.output[0] in u.input for u in g.node):  # interior readers keep the float value
+                keep.append(n)
             continue
         keep.append(n)
     for n in keep:

@@ -186,6 +186,9 @@ class _Fold:
                 continue
             self.fold(n)
         for n in g.node:
+            if n.op_type == "DequantizeLinear" and n.output[0] in self.graph_outputs:
+                self.out.append(n)  # an output edge, even when interior nodes also read the tensor
+                continue
             if id(n) in self.consumed or n.op_type == "Constant":
                 continue
             if n.op_type == "QuantizeLinear":

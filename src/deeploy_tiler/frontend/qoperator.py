@@ -255,12 +255,34 @@ class _Lowering:
     def qlinear_matmul(self, n: onnx.NodeProto) -> None:
         a, as_, az, b, bs, bz, ys, yz = n.input[:8]
         bv, bsv, bzv, ysv, yzv = (self.const(t) for t in (b, bs, bz, ys, yz))
-        if bv is None or bv.ndim != 2 or bsv is None or ysv is None or yzv is None:
-            return self.refuse("QLinearMatMul whose B is not a constant matrix", n)
+        if bsv is None or ysv is None or yzv is None or self.const(as_) is None:
+            return self.refuse("QLinearMatMul with non-constant scales or zero points", n)
+        if bv is None and self.const(a) is None:
+            return self.activation_matmul(n)
+        if bv is None or bv.ndim != 2:
+            return self.refuse("QLinearMatMul whose B is neither an activation nor a constant matrix", n)
         scale = R.conv_scale(self.scalar(as_), np.asarray(bsv, np.float32).ravel(), self.scalar(ys))
         self.matmul_like(
             n, a, int(self.scalar(az)), bv, bzv if bzv is not None else np.zeros(1), None, False, scale, yzv
         )
+
+    def activation_matmul(self, n: onnx.NodeProto) -> None:
+        """A @ B of two activations (attention scores): (A - a_zp) @ (B - b_zp), nonzero zero points subtracted."""
+        a, as_, az, b, bs, bz, ys, yz = n.input[:8]
+        operands = []
+        for x, z in ((a, az), (b, bz)):
+            zv = int(self.scalar(z))
+            if zv:
+                centred = f"{n.output[0]}_{x}_centred"
+                self.emit("Sub", [x, self.add_const("zp", np.array([zv], np.int64))], [centred], centred)
+                x = centred
+            operands.append(x)
+        acc = (n.name or n.output[0]) + "_acc"
+        self.emit("MatMul", operands, [acc], n.name or acc)
+        scale = R.conv_scale(self.scalar(as_), R.f32([self.scalar(bs)]), self.scalar(ys))
+        yzv = self.const(yz)
+        assert yzv is not None
+        self.requant(n, acc, scale, yzv, (1,))
 
     def qgemm(self, n: onnx.NodeProto) -> None:
         a, as_, az, b, bs, bz = n.input[:6]

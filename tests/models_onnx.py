@@ -206,28 +206,33 @@ FORMATS: dict[str, QuantFormat] = {
 }
 
 
-def input_shapes(model: onnx.ModelProto) -> dict[str, list[int]]:
+def input_shapes(model: onnx.ModelProto, past: int = 2) -> dict[str, list[int]]:
+    """Graph input shapes; a symbolic dimension (the KV-cache length) takes `past`."""
     return {
-        i.name: [int(d.dim_value) for d in i.type.tensor_type.shape.dim]
+        i.name: [int(d.dim_value) if d.HasField("dim_value") else past for d in i.type.tensor_type.shape.dim]
         for i in model.graph.input
         if i.name not in {t.name for t in model.graph.initializer}
     }
 
 
-def calibration_inputs(model: onnx.ModelProto, n: int, seed: int) -> list[dict[str, np.ndarray[Any, Any]]]:
+def calibration_inputs(
+    model: onnx.ModelProto, n: int, seed: int, past: int = 2
+) -> list[dict[str, np.ndarray[Any, Any]]]:
     rng = np.random.default_rng(seed)
-    shapes = input_shapes(model)
+    shapes = input_shapes(model, past)
     return [{k: rng.normal(0, 1, s).astype(np.float32) for k, s in shapes.items()} for _ in range(n)]
 
 
-def quantize(model: onnx.ModelProto, fmt: QuantFormat, *, seed: int = 0, n_calib: int = 8) -> onnx.ModelProto:
+def quantize(
+    model: onnx.ModelProto, fmt: QuantFormat, *, seed: int = 0, n_calib: int = 8, past: int = 2
+) -> onnx.ModelProto:
     """`quantize_static` of `model` in format `fmt` with seeded random calibration data."""
     from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize_static
     from onnxruntime.quantization import QuantFormat as OrtFormat
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
-            self.it: Iterator[dict[str, np.ndarray[Any, Any]]] = iter(calibration_inputs(model, n_calib, seed))
+            self.it: Iterator[dict[str, np.ndarray[Any, Any]]] = iter(calibration_inputs(model, n_calib, seed, past))
 
         def get_next(self) -> dict[str, np.ndarray[Any, Any]] | None:
             return next(self.it, None)

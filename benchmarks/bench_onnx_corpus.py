@@ -1,0 +1,142 @@
+"""The standard-quantized-ONNX corpus, end to end: per model and format, does it import, plan on siracusa and
+siracusa_neureka, pass the validator, and does the emitted C (host; rv32 under QEMU for --rv32 models) agree
+with onnxruntime element by element.
+
+    python benchmarks/bench_onnx_corpus.py                      # every architecture x format, host only
+    python benchmarks/bench_onnx_corpus.py --rv32 mlp_autoencoder,resnet8 --big
+    python benchmarks/bench_onnx_corpus.py --archs resnet8 --formats qdq_u8s8_pc --json out.json
+
+Models are built by tests/models_onnx.py (seeded random weights, quantize_static with seeded random
+calibration data); `--big` adds MobileNetV2 at 96 px and 224 px. Columns: `ref` = the reference interpreter vs
+onnxruntime, `host` / `rv32` = the emitted C vs onnxruntime (elements compared / differing / max |diff|).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests import models_onnx as M  # noqa: E402
+
+from deeploy_tiler import api  # noqa: E402
+from deeploy_tiler.errors import DeeployTilerError  # noqa: E402
+from deeploy_tiler.frontend import import_onnx  # noqa: E402
+from deeploy_tiler.frontend.ort_compare import ort_run  # noqa: E402
+
+SPECS = ("siracusa", "siracusa_neureka")
+
+
+def _diff(ours: dict[str, Any], theirs: dict[str, Any]) -> tuple[int, int, int]:
+    total = differing = worst = 0
+    for k, v in theirs.items():
+        a, b = np.asarray(ours[k], np.int64), np.asarray(v, np.int64)
+        d = np.abs(a - b)
+        total += d.size
+        differing += int(np.count_nonzero(d))
+        worst = max(worst, int(d.max()) if d.size else 0)
+    return total, differing, worst
+
+
+def _models(args: argparse.Namespace) -> list[tuple[str, str, onnx.ModelProto]]:
+    out = []
+    archs = dict(M.ARCHITECTURES)
+    if args.big:
+        archs["mobilenet_v2_96"] = lambda: M.mobilenet_v2(px=96, width=16)
+        archs["mobilenet_v2_224"] = lambda: M.mobilenet_v2(px=224, width=16)
+    chosen = args.archs.split(",") if args.archs else [*list(archs), "prefill_decoder"]
+    formats = args.formats.split(",") if args.formats else list(M.FORMATS)
+    for arch in chosen:
+        for fmt in formats:
+            if arch == "prefill_decoder":
+                out.append((arch, fmt, M.with_past_length(M.quantize(M.prefill_decoder(), M.FORMATS[fmt], past=2), 0)))
+            else:
+                out.append((arch, fmt, M.quantize(archs[arch](), M.FORMATS[fmt])))
+    return out
+
+
+def run_one(arch: str, fmt: str, model: onnx.ModelProto, rv32: bool) -> dict[str, Any]:
+    row: dict[str, Any] = {"model": arch, "format": fmt}
+    try:
+        graph = import_onnx(model, name=arch, source=f"{arch}/{fmt}")
+    except DeeployTilerError as e:
+        row["imports"] = f"no: {e}"
+        return row
+    row["imports"] = "yes"
+    row["nodes"] = len(graph.nodes)
+    rng = np.random.default_rng(0)
+    inputs = {t.name: rng.integers(t.dtype.min, t.dtype.max + 1, t.shape) for t in graph.inputs}
+    theirs = {k: v.astype(np.int64) for k, v in ort_run(model, inputs).items()}
+    theirs = {k: theirs[k] for k in graph.output_names}
+    row["ref"] = _diff(api.reference_run(graph, inputs), theirs)
+    plans = {}
+    for spec in SPECS:
+        t0 = time.perf_counter()
+        try:
+            plans[spec] = api.plan(graph, spec)
+        except DeeployTilerError as e:
+            row[f"plan_{spec}"] = f"no: {str(e)[:120]}"
+            continue
+        row[f"plan_{spec}"] = f"yes ({time.perf_counter() - t0:.1f} s)"
+        row[f"valid_{spec}"] = len(api.validate(plans[spec], graph, spec))
+    if "siracusa" in plans:
+        targets = ("host", "rv32") if rv32 else ("host",)
+        with tempfile.TemporaryDirectory(prefix="dt-corpus-") as tmp:
+            try:
+                outcome = api.verify(
+                    plans["siracusa"], graph, "siracusa", tmp, inputs=inputs, expected=theirs, targets=targets
+                )
+            except DeeployTilerError as e:
+                row["host"] = f"emit failed: {str(e)[:160]}"
+                return row
+            for built, result in outcome.results:
+                compared = sum(o.numel for o in result.outputs)
+                differing = sum(o.mismatches for o in result.outputs)
+                row[built.target] = (compared, differing, "pass" if result.passed else "FAIL")
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--archs", default="")
+    ap.add_argument("--formats", default="")
+    ap.add_argument("--rv32", default="", help="comma-separated architectures also run on rv32 (QEMU)")
+    ap.add_argument("--big", action="store_true", help="add MobileNetV2 at 96 and 224 px")
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+    rv32 = set(args.rv32.split(",")) if args.rv32 else set()
+    rows = []
+    cols = [
+        "model",
+        "format",
+        "imports",
+        "nodes",
+        "ref",
+        "plan_siracusa",
+        "valid_siracusa",
+        "plan_siracusa_neureka",
+        "valid_siracusa_neureka",
+        "host",
+        "rv32",
+    ]
+    print(" | ".join(cols))
+    for arch, fmt, model in _models(args):
+        row = run_one(arch, fmt, model, arch in rv32)
+        rows.append(row)
+        print(" | ".join(str(row.get(c, "-")) for c in cols), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -180,7 +180,21 @@ def transformer_ffn(seq: int = 8, dim: int = 16, seed: int = 5) -> onnx.ModelPro
     return b.model("transformer_ffn", [("input", [1, seq, dim])], [b.op("Add", [x, f])])
 
 
+def se_hardswish(seed: int = 7, width: int = 8) -> onnx.ModelProto:
+    """MobileNetV3-style block: HardSwish conv, squeeze-and-excite (GAP, 1x1 convs, HardSigmoid / Sigmoid, Mul)."""
+    b = _Builder(seed)
+    x = b.op("HardSwish", [b.conv("input", 3, width, 3, stride=2)])
+    s = b.op("GlobalAveragePool", [x])
+    s = b.op("HardSigmoid", [b.conv(b.relu(b.conv(s, width, width // 2, 1, pad=0)), width // 2, width, 1, pad=0)])
+    x = b.op("Mul", [x, s])
+    x = b.op("Sigmoid", [b.conv(x, width, width, 1, pad=0)])
+    x = b.op("LeakyRelu", [b.conv(x, width, width, 3)], alpha=0.1)
+    y = b.op("Flatten", [b.op("GlobalAveragePool", [x])])
+    return b.model("se_hardswish", [("input", [1, 3, 16, 16])], [b.gemm(y, width, 10)])
+
+
 ARCHITECTURES: dict[str, Callable[[], onnx.ModelProto]] = {
+    "se_hardswish": se_hardswish,
     "mobilenet_v2": mobilenet_v2,
     "resnet8": resnet8,
     "ds_cnn": ds_cnn,

@@ -129,7 +129,8 @@ class Requant:
 
     mode "shift" (QuantLib's RequantShift): y = clip(floor((acc * mul + add + div // 2) / div), lo, hi);
     mode "float" (onnxruntime's requantization, docs/onnx_quantization.md):
-    y = clip(round_half_even(float32(acc) * float32(mul)) + add, lo, hi), `mul` holding float32 bit patterns.
+    y = clip(round_half_even(float32(acc) * float32(mul)) + add, lo, hi), `mul` holding float32 bit patterns;
+    mode "float_zp" (QLinearMul): the zero point is added in float before the rounding.
     `mul`/`add` name constant tensors (scalar or per channel) that are also listed in the node's inputs;
     lo, hi default to the n_levels range (a folded Relu / Clip narrows them).
     """

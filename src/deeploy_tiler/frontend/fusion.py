@@ -44,7 +44,7 @@ def fuse_requant(
             n_levels=int(rq.attr("n_levels_out")),
             signed=bool(rq.attr("signed", 1)),
             source_node=rq.name,
-            mode="float" if is_float else "shift",
+            mode=("float_zp" if int(rq.attr("zp_in_float", 0)) else "float") if is_float else "shift",
             clamp=(int(rq.attr("lo")), int(rq.attr("hi"))) if is_float else None,
         )
         result[j] = Node(

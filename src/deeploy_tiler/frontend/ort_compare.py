@@ -68,13 +68,47 @@ def integer_edged(model: onnx.ModelProto) -> onnx.ModelProto:
     return m
 
 
-def ort_run(model: onnx.ModelProto, inputs: Mapping[str, Any]) -> dict[str, np.ndarray[Any, Any]]:
-    """onnxruntime (CPU provider, default session options) on the integer-edged model."""
+# quantized operator -> index of its output zero point (whose type is the output's)
+_OUT_ZP = {
+    "QuantizeLinear": 2,
+    "QLinearConv": 7,
+    "QLinearMatMul": 7,
+    "QGemm": 8,
+    "QLinearAdd": 7,
+    "QLinearMul": 7,
+    "QLinearAveragePool": 4,
+    "QLinearGlobalAveragePool": 4,
+    "QLinearConcat": 1,
+    "QLinearSigmoid": 4,
+    "QLinearLeakyRelu": 4,
+}
+
+
+def quantized_tensors(model: onnx.ModelProto) -> dict[str, int]:
+    """Every 8-bit tensor a quantized operator (or QuantizeLinear) writes -> its ONNX element type."""
+    inits = {i.name: i for i in model.graph.initializer}
+    out = {}
+    for n in model.graph.node:
+        k = _OUT_ZP.get(n.op_type)
+        if k is not None and len(n.input) > k and n.input[k] in inits:
+            out[n.output[0]] = inits[n.input[k]].data_type
+    return out
+
+
+def ort_run(
+    model: onnx.ModelProto, inputs: Mapping[str, Any], *, extra_outputs: Mapping[str, int] | None = None
+) -> dict[str, np.ndarray[Any, Any]]:
+    """onnxruntime (CPU provider, default session options) on the integer-edged model; `extra_outputs`
+    (name -> ONNX element type) adds interior tensors to its outputs."""
     try:
         import onnxruntime as ort  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - depends on the environment
         raise ModelError("onnxruntime is not installed (pip install onnxruntime, or the dev extra)") from None
     edged = integer_edged(model)
+    have = {o.name for o in edged.graph.output} | {i.name for i in edged.graph.input}
+    for name, elem in (extra_outputs or {}).items():
+        if name not in have:
+            edged.graph.output.append(helper.make_tensor_value_info(name, elem, None))
     sess = ort.InferenceSession(edged.SerializeToString(), providers=["CPUExecutionProvider"])
     feeds = {}
     for i in sess.get_inputs():

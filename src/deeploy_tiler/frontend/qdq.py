@@ -16,7 +16,7 @@ from onnx import helper, numpy_helper
 
 from ..errors import UnsupportedOperatorError
 from . import requant as R
-from .qoperator import CLAMP_HI, CLAMP_LO, PASS_THROUGH, is_qoperator, lower_qoperator
+from .qoperator import CLAMP_HI, CLAMP_LO, PASS_THROUGH, QLINEAR_UNARY, is_qoperator, lower_qoperator
 
 MS = "com.microsoft"
 # float op -> (quantized op, its domain)
@@ -30,7 +30,9 @@ FUSED = {
     "Concat": ("QLinearConcat", MS),
     "Sigmoid": ("QLinearSigmoid", MS),
     "LeakyRelu": ("QLinearLeakyRelu", MS),
+    "Mul": ("QLinearMul", MS),
 }
+FUSED |= {op: (QLINEAR_UNARY, R.DOMAIN) for op in R.UNARY_TABLE_OPS - set(FUSED)}
 MOVEMENT = PASS_THROUGH - {"Concat", "Pad"}
 
 
@@ -161,6 +163,8 @@ class _Fold:
         ys, yz = self.q_out(q)
         new_op, domain = FUSED[op]
         attrs = {**_attrs(n), **clamp}
+        if new_op == QLINEAR_UNARY:
+            attrs["op"] = op
         if op == "Conv":
             qin = [*qs[0], *qs[1], ys, yz] + ([qs[2][0]] if len(qs) > 2 else [])
         elif op == "MatMul":
@@ -170,7 +174,7 @@ class _Fold:
                 return self.refuse("Gemm with beta != 1", n)
             attrs.pop("beta", None)
             qin = [*qs[0], *qs[1], qs[2][0] if len(qs) > 2 else "", ys, yz]
-        elif op == "Add":
+        elif op in ("Add", "Mul"):
             qin = [*qs[0], *qs[1], ys, yz]
         elif op == "Concat":
             qin = [ys, yz] + [t for p in qs for t in p]

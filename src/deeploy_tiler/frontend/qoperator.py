@@ -31,6 +31,8 @@ QOPERATOR_OPS = frozenset(
         "QLinearConcat",
         "QLinearSigmoid",
         "QLinearLeakyRelu",
+        "QLinearMul",
+        "QLinearUnary",
         "MatMulInteger",
         "ConvInteger",
     }
@@ -43,6 +45,8 @@ _STATIC = {"Reshape": {1: "shape"}, "Slice": {1: "starts", 2: "ends", 3: "axes",
 _STATIC |= {"Squeeze": {1: "axes"}, "Unsqueeze": {1: "axes"}, "Pad": {1: "pads", 2: "constant_value"}}
 # Private attributes the QDQ pass puts on a quantized node: clamp bounds of a folded Relu / Clip.
 CLAMP_LO, CLAMP_HI = "dt_clamp_lo", "dt_clamp_hi"
+# A QDQ element-wise float operator without a quantized onnxruntime form (attribute `op`): a table.
+QLINEAR_UNARY = "QLinearUnary"
 
 
 def is_qoperator(model: onnx.ModelProto) -> bool:
@@ -134,6 +138,8 @@ class _Lowering:
         scale: np.ndarray[Any, Any],
         y_zp: np.ndarray[Any, Any],
         shape: tuple[int, ...],
+        *,
+        zp_in_float: bool = False,
     ) -> None:
         lo, hi = _range(y_zp)
         lo = max(lo, int(_attr(node, CLAMP_LO, lo)))
@@ -149,6 +155,7 @@ class _Lowering:
             hi=hi,
             signed=int(y_zp.dtype.kind == "i"),
             n_levels_out=256,
+            zp_in_float=int(zp_in_float),
         )
         self.dtypes[node.output[0]] = np.dtype(y_zp.dtype)
 
@@ -266,17 +273,37 @@ class _Lowering:
             n, a, int(self.scalar(az)), bv, bzv if bzv is not None else np.zeros(1), None, False, scale, yzv
         )
 
+    def centred(self, n: onnx.NodeProto, x: str, zp: str) -> str:
+        """x - zp as an explicit Sub when the zero point is nonzero (the input itself otherwise)."""
+        zv = int(self.scalar(zp))
+        if not zv:
+            return x
+        out = f"{n.output[0]}_{x}_centred"
+        self.emit("Sub", [x, self.add_const("zp", np.array([zv], np.int64))], [out], out)
+        return out
+
+    def qlinear_mul(self, n: onnx.NodeProto) -> None:
+        """MLAS QLinearMul (SSE2): y = saturate(rne(float32((a - a_zp) * (b - b_zp)) * ratio + float32(c_zp))),
+        ratio = (a_scale * b_scale) / c_scale; the zero point is added in float before the rounding."""
+        a, as_, az, b, bs, bz, cs = n.input[:7]
+        cz = self.const(n.input[7]) if len(n.input) > 7 and n.input[7] else None
+        czv = cz if cz is not None else np.zeros((), np.uint8)
+        ins = []
+        for x, z in ((a, az), (b, bz)):
+            v = self.const(x)
+            if v is not None:
+                ins.append(self.add_const("qmul_const", v.astype(np.int64) - int(self.scalar(z))))
+            else:
+                ins.append(self.centred(n, x, z))
+        acc = (n.name or n.output[0]) + "_acc"
+        self.emit("Mul", ins, [acc], n.name or acc)
+        scale = R.conv_scale(self.scalar(as_), R.f32([self.scalar(bs)]), self.scalar(cs))
+        self.requant(n, acc, scale, czv, (1,), zp_in_float=True)
+
     def activation_matmul(self, n: onnx.NodeProto) -> None:
         """A @ B of two activations (attention scores): (A - a_zp) @ (B - b_zp), nonzero zero points subtracted."""
         a, as_, az, b, bs, bz, ys, yz = n.input[:8]
-        operands = []
-        for x, z in ((a, az), (b, bz)):
-            zv = int(self.scalar(z))
-            if zv:
-                centred = f"{n.output[0]}_{x}_centred"
-                self.emit("Sub", [x, self.add_const("zp", np.array([zv], np.int64))], [centred], centred)
-                x = centred
-            operands.append(x)
+        operands = [self.centred(n, a, az), self.centred(n, b, bz)]
         acc = (n.name or n.output[0]) + "_acc"
         self.emit("MatMul", operands, [acc], n.name or acc)
         scale = R.conv_scale(self.scalar(as_), R.f32([self.scalar(bs)]), self.scalar(ys))
@@ -416,16 +443,8 @@ class _Lowering:
         x, xs, xz, ys, yz = n.input[:5]
         yzv = self.const(yz)
         yzv = yzv if yzv is not None else np.zeros((), np.uint8)
-        if n.op_type == "QLinearSigmoid":
-
-            def fn(v: Any) -> Any:
-                return R.f32(1.0) / (R.f32(1.0) + np.exp(-R.f32(v)))
-        else:
-            alpha = R.f32(_attr(n, "alpha", 0.01))
-
-            def fn(v: Any) -> Any:
-                return np.where(v >= 0, v, R.f32(v * alpha))
-
+        op = {"QLinearSigmoid": "Sigmoid", "QLinearLeakyRelu": "LeakyRelu"}.get(n.op_type) or _text(_attr(n, "op", b""))
+        fn = R.unary_float(op, _attr(n, "alpha", None), _attr(n, "beta", None))
         self.table(n, x, n.output[0], fn, self.scalar(xs), int(self.scalar(xz)), self.scalar(ys), yzv, self.dtype_of(x))
 
     # --- driver ------------------------------------------------------------------------------------
@@ -441,10 +460,17 @@ class _Lowering:
             "QLinearConcat": self.qlinear_concat,
             "QLinearSigmoid": self.qlinear_unary,
             "QLinearLeakyRelu": self.qlinear_unary,
+            QLINEAR_UNARY: self.qlinear_unary,
+            "QLinearMul": self.qlinear_mul,
         }
+        poisoned: set[str] = set()  # outputs of refused nodes: their readers are not reported again
         for n in g.node:
             if n.op_type == "Constant":
                 continue
+            if any(t in poisoned for t in n.input) and (n.op_type in handlers or n.op_type in PASS_THROUGH):
+                poisoned.update(n.output)
+                continue
+            before = sum(len(v) for v in self.refused.values())
             try:
                 if n.op_type in handlers:
                     handlers[n.op_type](n)
@@ -464,6 +490,8 @@ class _Lowering:
                     self.refuse(f"{what} (no integer lowering on quantized tensors)", n)
             except (KeyError, ValueError, IndexError, ShapeError) as e:
                 self.refuse(f"{n.op_type}: malformed quantization parameters or shapes ({e})", n)
+            if sum(len(v) for v in self.refused.values()) > before:
+                poisoned.update(n.output)
         if self.refused:
             raise UnsupportedOperatorError(self.refused, path=self.source)
         consts = [n for n in g.node if n.op_type == "Constant" and _needed(n.output[0], self.nodes)]
@@ -486,6 +514,10 @@ def _span_scalars(sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, int]:
     if not a:
         return 0, 0
     return int(a[-1] == 1 and b[-1] > 1), int(b[-1] == 1 and a[-1] > 1)
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def _needed(name: str, nodes: Sequence[onnx.NodeProto]) -> bool:

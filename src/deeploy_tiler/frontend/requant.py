@@ -65,3 +65,32 @@ def quantize_value(x: Any, scale: float, zp: int, lo: int, hi: int) -> I64:
 def dequantize_value(q: Any, scale: float, zp: int) -> F32:
     """DequantizeLinear: (q - zp) * scale in float32."""
     return f32(f32(np.asarray(q, np.int64) - zp) * f32(scale))
+
+
+# Element-wise float functions an 8-bit -> 8-bit table can stand for (float32 as onnxruntime's CPU kernels).
+UNARY_TABLE_OPS = frozenset({"Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "Tanh", "Relu"})
+
+
+def unary_float(op: str, alpha: float | None, beta: float | None) -> Any:
+    """The float32 function of a table-lowered element-wise operator (ONNX definitions, default attributes)."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    if op == "Sigmoid":
+        return lambda v: one / (one + np.exp(-f32(v)))
+    if op == "Tanh":
+        return lambda v: np.tanh(f32(v))
+    if op == "Relu":
+        return lambda v: np.maximum(f32(v), zero)
+    if op == "LeakyRelu":
+        a = np.float32(0.01 if alpha is None else alpha)
+        return lambda v: np.where(f32(v) >= 0, f32(v), f32(f32(v) * a))
+    a = np.float32(0.2 if alpha is None else alpha) if op == "HardSigmoid" else np.float32(1 / 6)
+    b = np.float32(0.5 if beta is None else beta) if op == "HardSigmoid" else np.float32(0.5)
+
+    def hard_sigmoid(v: Any) -> Any:
+        return np.clip(f32(f32(f32(v) * a) + b), zero, one)
+
+    if op == "HardSigmoid":
+        return hard_sigmoid
+    if op == "HardSwish":
+        return lambda v: f32(f32(v) * hard_sigmoid(v))
+    raise KeyError(op)

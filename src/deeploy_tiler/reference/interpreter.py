@@ -90,8 +90,8 @@ def run_node(graph: Graph, node: Node, values: Mapping[str, Array]) -> Array:
         if rq is not None:
             m, a = value(rq.mul), value(rq.add)
             assert m is not None and a is not None
-            if rq.mode == "float":
-                y = requant_float(y, m, a, *rq.bounds)
+            if rq.mode in ("float", "float_zp"):
+                y = requant_float(y, m, a, *rq.bounds, zp_in_float=rq.mode == "float_zp")
             else:
                 y = requant_shift(y, m, a, div=rq.div, n_levels=rq.n_levels, signed=rq.signed)
     except ValueError as e:

@@ -26,14 +26,19 @@ def fma32(a: Any, b: Any, c: Any) -> F32:
     return np.asarray(np.asarray(a, np.float64) * np.asarray(b, np.float64) + np.asarray(c, np.float64), np.float32)
 
 
-def requant_float(acc: Array, scale_bits: Array, zero_point: Array, lo: int, hi: int) -> Array:
+def requant_float(
+    acc: Array, scale_bits: Array, zero_point: Array, lo: int, hi: int, *, zp_in_float: bool = False
+) -> Array:
     """y = clip(round_half_even(float32(acc) * scale) + zero_point, lo, hi) (MLAS MlasRequantizeOutput).
 
     float32(acc) rounds to nearest even (cvtdq2ps); the clamp commutes with the rounding (integer bounds).
+    zp_in_float (MLAS QLinearMul): y = clip(round_half_even(float32(acc) * scale + float32(zero_point))).
     """
     if acc.size and int(np.abs(acc).max()) >= 2**31:
         raise ValueError("RequantFloat: accumulator outside int32")
     prod = acc.astype(np.float32) * bits_float(scale_bits)
+    if zp_in_float:
+        return as_int64(np.clip(np.rint(prod + np.asarray(zero_point).astype(np.float32)).astype(np.int64), lo, hi))
     return as_int64(np.clip(np.rint(prod).astype(np.int64) + zero_point, lo, hi))
 
 

@@ -218,6 +218,7 @@ KERNELS: Mapping[str, NodeKernel] = MappingProxyType(
             _req(ops, 2, "RequantFloat"),
             _int(a, "lo"),
             _int(a, "hi"),
+            zp_in_float=bool(_int(a, "zp_in_float", 0)),
         ),
         "QAdd": lambda ops, a: Q.qadd(
             _req(ops, 0, "QAdd"),

@@ -111,6 +111,14 @@ static inline int32_t dt_requant_f32(int32_t v, int32_t scale_bits, int32_t zp, 
     return dt_rne_f32(p) + zp;
 }
 
+/* y = clip(rne((float)v * scale + (float)zp), lo, hi) (MLAS QLinearMul adds the zero point before rounding) */
+static inline int32_t dt_requant_f32_zp(int32_t v, int32_t scale_bits, int32_t zp, int32_t lo, int32_t hi) {
+    float p = (float)v * dt_f32_from_bits(scale_bits) + (float)zp;
+    if (p < (float)lo) p = (float)lo;
+    if (p > (float)hi) p = (float)hi;
+    return dt_rne_f32(p);
+}
+
 /* float32 fused multiply-add a*b + c: the float64 product of two float32 is exact, the float64 sum and the
  * conversion to float32 round to nearest even (the reference evaluates the same expression) */
 static inline float dt_fma_f32(float a, float b, float c) { return (float)((double)a * (double)b + (double)c); }

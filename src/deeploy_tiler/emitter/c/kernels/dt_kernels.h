@@ -23,7 +23,8 @@
  *   y = clip(floor((v * mul + add + div / 2) / div), lo, hi),  div = 2^shift,
  * mul / add broadcast over the tile through their element strides (0 along broadcast dimensions).
  * fmode = 1 is onnxruntime's requantization instead (docs/onnx_quantization.md): mul holds float32 bit
- * patterns, add the output zero point: y = clip(round_half_even((float)v * scale) + add, lo, hi). */
+ * patterns, add the output zero point: y = clip(round_half_even((float)v * scale) + add, lo, hi);
+ * fmode = 2 (QLinearMul) adds the zero point in float: y = clip(rne((float)v * scale + (float)add)). */
 typedef struct {
     const int32_t *mul; /* NULL: no requantization, the value is stored as is */
     const int32_t *add;
@@ -44,7 +45,8 @@ static inline int32_t dt_requant_value(int32_t v, int32_t mul, int32_t add, int3
 }
 
 static inline int32_t dt_requant_apply(const dt_requant_t *rq, int32_t v, int32_t mul, int32_t add) {
-    if (rq->fmode) return dt_requant_f32(v, mul, add, rq->lo, rq->hi);
+    if (rq->fmode == 1) return dt_requant_f32(v, mul, add, rq->lo, rq->hi);
+    if (rq->fmode == 2) return dt_requant_f32_zp(v, mul, add, rq->lo, rq->hi);
     if (rq->wide) return dt_requant_value(v, mul, add, rq->shift, rq->lo, rq->hi);
     {
         int32_t t = v * mul + add;

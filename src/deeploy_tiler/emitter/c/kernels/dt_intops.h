@@ -67,7 +67,8 @@ static inline int32_t dt_truediv(int32_t x, int32_t factor, int32_t unused1, int
 
 /* ---- onnxruntime's float32 requantization (docs/onnx_quantization.md) --------------------------
  * IEEE-754 single precision with round-to-nearest-even everywhere: x86-64 SSE on the host, libgcc's
- * soft-float on rv32imc. No libm: the rounding to an integer is done on the bits. */
+ * soft-float on rv32imc; the Makefile passes -ffp-contract=off so no a*b+c becomes a fused multiply-add.
+ * No libm: the rounding to an integer is done on the bits. */
 typedef union {
     float f;
     uint32_t u;

@@ -8,7 +8,9 @@ with onnxruntime element by element.
 
 Models are built by tests/models_onnx.py (seeded random weights, quantize_static with seeded random
 calibration data); `--big` adds MobileNetV2 at 96 px and 224 px. Columns: `ref` = the reference interpreter vs
-onnxruntime, `host` / `rv32` = the emitted C vs onnxruntime (elements compared / differing / max |diff|).
+onnxruntime on every 8-bit tensor both compute (graph outputs and every interior quantized tensor; elements
+compared / differing / max |diff|), `host` / `rv32` = the emitted C's graph outputs vs onnxruntime (elements
+compared / differing / verdict).
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from tests import models_onnx as M  # noqa: E402
 from deeploy_tiler import api  # noqa: E402
 from deeploy_tiler.errors import DeeployTilerError  # noqa: E402
 from deeploy_tiler.frontend import import_onnx  # noqa: E402
-from deeploy_tiler.frontend.ort_compare import ort_run  # noqa: E402
+from deeploy_tiler.frontend.ort_compare import ort_run, quantized_tensors  # noqa: E402
+from deeploy_tiler.reference import reference_run  # noqa: E402
 
 SPECS = ("siracusa", "siracusa_neureka")
 
@@ -76,9 +79,11 @@ def run_one(arch: str, fmt: str, model: onnx.ModelProto, rv32: bool) -> dict[str
     row["nodes"] = len(graph.nodes)
     rng = np.random.default_rng(0)
     inputs = {t.name: rng.integers(t.dtype.min, t.dtype.max + 1, t.shape) for t in graph.inputs}
-    theirs = {k: v.astype(np.int64) for k, v in ort_run(model, inputs).items()}
-    theirs = {k: theirs[k] for k in graph.output_names}
-    row["ref"] = _diff(api.reference_run(graph, inputs), theirs)
+    ref = reference_run(graph, inputs, keep_intermediates=True)
+    extra = {k: v for k, v in quantized_tensors(model).items() if k in ref}
+    every = {k: v.astype(np.int64) for k, v in ort_run(model, inputs, extra_outputs=extra).items()}
+    row["ref"] = _diff(ref, {k: v for k, v in every.items() if k in ref})  # every 8-bit tensor both have
+    theirs = {k: every[k] for k in graph.output_names}
     plans = {}
     for spec in SPECS:
         t0 = time.perf_counter()

@@ -16,7 +16,15 @@ from onnx import helper, numpy_helper
 
 from ..errors import UnsupportedOperatorError
 from . import requant as R
-from .qoperator import CLAMP_HI, CLAMP_LO, PASS_THROUGH, QLINEAR_UNARY, is_qoperator, lower_qoperator
+from .qoperator import (
+    CLAMP_HI,
+    CLAMP_LO,
+    PASS_THROUGH,
+    QLINEAR_UNARY,
+    QOPERATOR_OPS,
+    is_qoperator,
+    lower_qoperator,
+)
 
 MS = "com.microsoft"
 # float op -> (quantized op, its domain)
@@ -66,6 +74,7 @@ class _Fold:
         self.refused: dict[str, list[str]] = {}
         self.consumed: set[int] = set()  # ids of Q/DQ nodes absorbed into a fused node
         self.out: list[onnx.NodeProto] = []
+        self.quantized: set[str] = set()  # 8-bit tensors written by QOperator nodes of a mixed model
 
     def refuse(self, what: str, n: onnx.NodeProto) -> None:
         self.refused.setdefault(what, []).append(n.name or n.op_type)
@@ -125,6 +134,10 @@ class _Fold:
 
     def fold(self, n: onnx.NodeProto) -> None:
         op = n.op_type
+        if op in QOPERATOR_OPS or (op in MOVEMENT and n.input[0] in self.quantized):
+            self.out.append(n)  # a QOperator node of a mixed model (or data movement after one)
+            self.quantized.update(n.output)
+            return None
         ins = [t for t in n.input]
         dqs = [self.dq.get(t) for t in ins]
         if op in MOVEMENT:

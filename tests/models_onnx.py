@@ -316,3 +316,83 @@ def with_past_length(model: onnx.ModelProto, past: int) -> onnx.ModelProto:
             if d.dim_param == "past":
                 d.dim_value = past
     return m
+
+
+QONNX_DOMAIN = "qonnx.custom_op.general"
+
+
+def to_qonnx(qdq: onnx.ModelProto, *, low_bits: int = 8) -> onnx.ModelProto:
+    """A QDQ model rewritten as QONNX: every QuantizeLinear (+ its DequantizeLinears) of an activation and every
+    DequantizeLinear of a constant becomes one `Quant` node (8 bits; int32 biases 32 bits). With `low_bits` < 8,
+    the unsigned activations whose zero point is 0 (ReLU outputs) get that many bits instead."""
+    g = qdq.graph
+    consts = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    dq_of: dict[str, list[onnx.NodeProto]] = {}
+    for n in g.node:
+        if n.op_type == "DequantizeLinear":
+            dq_of.setdefault(n.input[0], []).append(n)
+    rename: dict[str, str] = {}
+    nodes: list[onnx.NodeProto] = []
+    inits = dict(consts)
+    for n in g.node:
+        if n.op_type == "QuantizeLinear":
+            s, z = consts[n.input[1]], consts[n.input[2]]
+            signed = z.dtype == np.int8
+            bits = low_bits if (not signed and int(z) == 0) else 8
+            out = n.output[0] + "_f"
+            for d in dq_of.get(n.output[0], []):
+                rename[d.output[0]] = out
+            zf, bf = n.output[0] + "_zf", n.output[0] + "_bits"
+            inits[zf], inits[bf] = np.array(float(z), np.float32), np.array(float(bits), np.float32)
+            nodes.append(
+                helper.make_node(
+                    "Quant",
+                    [n.input[0], n.input[1], zf, bf],
+                    [out],
+                    name=n.name + "_quant",
+                    domain=QONNX_DOMAIN,
+                    signed=int(signed),
+                    narrow=0,
+                    rounding_mode="ROUND",
+                )
+            )
+        elif n.op_type == "DequantizeLinear" and n.input[0] in consts:
+            q, s = consts[n.input[0]], consts[n.input[1]].astype(np.float32)
+            z = consts[n.input[2]] if len(n.input) > 2 else np.zeros_like(s, dtype=np.int8)
+            axis = next((int(helper.get_attribute_value(a)) for a in n.attribute if a.name == "axis"), 1)
+            shape = [1] * q.ndim
+            if s.size > 1:
+                shape[axis] = -1
+            sb, zb = s.reshape(shape), z.astype(np.float32).reshape(shape)
+            wf = ((q.astype(np.float32) - zb) * sb).astype(np.float32)
+            base = n.output[0]
+            inits[base + "_wf"], inits[base + "_s"] = wf, sb
+            inits[base + "_zf"] = zb
+            inits[base + "_bits"] = np.array(32.0 if q.dtype == np.int32 else 8.0, np.float32)
+            nodes.append(
+                helper.make_node(
+                    "Quant",
+                    [base + "_wf", base + "_s", base + "_zf", base + "_bits"],
+                    [n.output[0]],
+                    name=n.name + "_quant",
+                    domain=QONNX_DOMAIN,
+                    signed=int(q.dtype != np.uint8),
+                    narrow=0,
+                    rounding_mode="ROUND",
+                )
+            )
+        elif n.op_type == "DequantizeLinear":
+            continue
+        else:
+            nodes.append(n)
+    for n in nodes:
+        for i, t in enumerate(n.input):
+            n.input[i] = rename.get(t, t)
+    used = {t for n in nodes for t in n.input}
+    outputs = [helper.make_tensor_value_info(rename.get(o.name, o.name), TensorProto.FLOAT, None) for o in g.output]
+    graph = helper.make_graph(
+        nodes, g.name, list(g.input), outputs, [numpy_helper.from_array(v, k) for k, v in inits.items() if k in used]
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(QONNX_DOMAIN, 1)])
+    m.ir_version = 8
+    return m

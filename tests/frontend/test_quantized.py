@@ -18,6 +18,7 @@ from deeploy_tiler import api
 from deeploy_tiler.errors import UnsupportedOperatorError
 from deeploy_tiler.frontend import import_onnx
 from deeploy_tiler.frontend.ort_compare import integer_edged, ort_run, quantized_tensors
+from deeploy_tiler.frontend.qonnx import qonnx_to_qcdq
 from deeploy_tiler.ir import DType, Graph
 from deeploy_tiler.reference import kernels as K
 from deeploy_tiler.reference import reference_run
@@ -232,3 +233,34 @@ def test_interior_tensors_match_onnxruntime(corpus: dict[tuple[str, str], onnx.M
         assert len(shared) > len(graph.output_names) or len(graph.nodes) <= 4, (arch, fmt)
         for k in shared:
             assert np.array_equal(theirs[k].astype(np.int64), ref[k]), (arch, fmt, k)
+
+
+@pytest.mark.parametrize("bits", [8, 4])
+@pytest.mark.parametrize("arch", ["resnet8", "mobilenet_v2"])
+def test_qonnx_through_qcdq_matches_onnxruntime(arch: str, bits: int) -> None:
+    model = M.to_qonnx(M.quantize(M.ARCHITECTURES[arch](), M.FORMATS["qdq_u8s8_pc"]), low_bits=bits)
+    assert any(n.op_type == "Quant" for n in model.graph.node)
+    graph = import_onnx(model, name=arch, source=arch)
+    qcdq = qonnx_to_qcdq(model, source=arch)
+    assert (bits < 8) == any(n.op_type == "Clip" for n in qcdq.graph.node)  # sub-8-bit ranges: a clamp
+    ins = _random_inputs(graph, 4)
+    ref = reference_run(graph, ins, keep_intermediates=True)
+    extra = {k: v for k, v in quantized_tensors(qcdq).items() if k in ref}
+    theirs = ort_run(qcdq, ins, extra_outputs=extra)
+    shared = [k for k in theirs if k in ref]
+    assert set(graph.output_names) <= set(shared)
+    for k in shared:
+        assert np.array_equal(theirs[k].astype(np.int64), ref[k]), k
+    if bits < 8:
+        lo, hi = 0, 2**bits - 1
+        clamped = [n for n in graph.nodes if n.requant is not None and n.requant.clamp == (lo, hi)]
+        assert clamped  # the 4-bit range is the fused requantization's clamp
+
+
+def test_qonnx_refuses_wide_activations() -> None:
+    model = M.to_qonnx(M.quantize(M.mlp_autoencoder(), M.FORMATS["qdq_u8s8_pc"]))
+    for init in model.graph.initializer:
+        if init.name.endswith("_bits") and float(numpy_helper.to_array(init)) == 8.0 and "QuantizeLinear" in init.name:
+            init.CopyFrom(numpy_helper.from_array(np.array(12.0, np.float32), init.name))
+    with pytest.raises(UnsupportedOperatorError, match="12 bits"):
+        import_onnx(model, name="wide", source="wide.onnx")

@@ -16,6 +16,7 @@ from onnx import helper, numpy_helper
 
 from ..errors import UnsupportedOperatorError
 from . import requant as R
+from .qonnx import is_qonnx, qonnx_to_qcdq
 from .qoperator import (
     CLAMP_HI,
     CLAMP_LO,
@@ -41,7 +42,7 @@ FUSED = {
     "Mul": ("QLinearMul", MS),
 }
 FUSED |= {op: (QLINEAR_UNARY, R.DOMAIN) for op in R.UNARY_TABLE_OPS - set(FUSED)}
-MOVEMENT = PASS_THROUGH - {"Concat", "Pad"}
+MOVEMENT = PASS_THROUGH - {"Concat", "Pad", "Clip"}
 
 
 def has_interior_qdq(model: onnx.ModelProto) -> bool:
@@ -75,6 +76,9 @@ class _Fold:
         self.consumed: set[int] = set()  # ids of Q/DQ nodes absorbed into a fused node
         self.out: list[onnx.NodeProto] = []
         self.quantized: set[str] = set()  # 8-bit tensors written by QOperator nodes of a mixed model
+        for n in g.node:  # ... and by the QuantizeLinear of a graph input
+            if n.op_type == "QuantizeLinear" and n.input[0] in self.graph_inputs:
+                self.quantized.add(n.output[0])
 
     def refuse(self, what: str, n: onnx.NodeProto) -> None:
         self.refused.setdefault(what, []).append(n.name or n.op_type)
@@ -89,8 +93,9 @@ class _Fold:
         self.consts.setdefault(name, np.zeros((), dtype))
         return name
 
-    def output_q(self, n: onnx.NodeProto) -> tuple[onnx.NodeProto, dict[str, int]] | None:
-        """The QuantizeLinear the node's result goes to (through at most one Relu / Clip), and the clamp."""
+    def output_q(self, n: onnx.NodeProto) -> tuple[onnx.NodeProto, dict[str, int], str] | None:
+        """The QuantizeLinear the node's result goes to (through at most one Relu / Clip), the clamp, and the
+        quantized tensor's name (a QCDQ Clip on the codes after the QuantizeLinear narrows the clamp)."""
         t = n.output[0]
         clamp: dict[str, int] = {}
         users = self.consumers.get(t, [])
@@ -115,7 +120,17 @@ class _Fold:
         else:
             return None
         self.consumed.add(id(q))
-        return q, clamp
+        out = q.output[0]
+        after = self.consumers.get(out, [])
+        if len(after) == 1 and after[0].op_type == "Clip" and out not in self.graph_outputs:
+            lo_c, hi_c = self.clip_bounds(after[0])
+            if lo_c is not None:
+                clamp[CLAMP_LO] = max(clamp.get(CLAMP_LO, int(lo_c)), int(lo_c))
+            if hi_c is not None:
+                clamp[CLAMP_HI] = min(clamp.get(CLAMP_HI, int(hi_c)), int(hi_c))
+            self.consumed.add(id(after[0]))
+            out = after[0].output[0]
+        return q, clamp, out
 
     def clip_bounds(self, act: onnx.NodeProto) -> tuple[float | None, float | None]:
         def bound(i: int, attr: str) -> float | None:
@@ -134,6 +149,10 @@ class _Fold:
 
     def fold(self, n: onnx.NodeProto) -> None:
         op = n.op_type
+        if op == "Clip" and n.input[0] in self.quantized:  # QCDQ: a clamp on the codes
+            self.out.append(n)
+            self.quantized.update(n.output)
+            return None
         if op in QOPERATOR_OPS or (op in MOVEMENT and n.input[0] in self.quantized):
             self.out.append(n)  # a QOperator node of a mixed model (or data movement after one)
             self.quantized.update(n.output)
@@ -146,17 +165,17 @@ class _Fold:
             res = self.output_q(n)
             if res is None:
                 return self.refuse(f"{op} whose result is not re-quantized", n)
-            q, _ = res
+            q, _, q_name = res
             xq, xs, xz = self.qparams(dqs[0])
             self.consumed.add(id(dqs[0]))
             ys, yz = self.q_out(q)
             same = np.array_equal(self.consts[xs], self.consts[ys]) and np.array_equal(self.consts[xz], self.consts[yz])
-            mid = q.output[0] if same else q.output[0] + "_moved"
+            mid = q_name if same else q_name + "_moved"
             self.out.append(helper.make_node(op, [xq, *ins[1:]], [mid], name=n.name, **_attrs(n)))
             if not same:  # a one-input QLinearConcat is a requantization
                 self.out.append(
                     helper.make_node(
-                        "QLinearConcat", [ys, yz, mid, xs, xz], [q.output[0]], name=n.name + "_rq", domain=MS, axis=0
+                        "QLinearConcat", [ys, yz, mid, xs, xz], [q_name], name=n.name + "_rq", domain=MS, axis=0
                     )
                 )
             return None
@@ -168,7 +187,7 @@ class _Fold:
         res = self.output_q(n)
         if res is None:
             return self.refuse(f"{op} whose result is not quantized by one QuantizeLinear", n)
-        q, clamp = res
+        q, clamp, q_name = res
         for d in dqs:
             if d is not None:
                 self.consumed.add(id(d))
@@ -193,7 +212,7 @@ class _Fold:
             qin = [ys, yz] + [t for p in qs for t in p]
         else:
             qin = [*qs[0], ys, yz]
-        self.out.append(helper.make_node(new_op, qin, [q.output[0]], name=n.name, domain=domain, **attrs))
+        self.out.append(helper.make_node(new_op, qin, [q_name], name=n.name, domain=domain, **attrs))
         return None
 
     def run(self) -> onnx.ModelProto:
@@ -251,6 +270,8 @@ def qdq_to_qoperator(model: onnx.ModelProto, *, source: str) -> onnx.ModelProto:
 
 def lower_quantized(model: onnx.ModelProto, *, source: str) -> onnx.ModelProto:
     """A standard quantized model (QDQ or QOperator) as an integer-dialect model; others pass unchanged."""
+    if is_qonnx(model):
+        model = qonnx_to_qcdq(model, source=source)
     if has_interior_qdq(model):
         model = qdq_to_qoperator(model, source=source)
     if is_qoperator(model):

@@ -39,10 +39,11 @@ QOPERATOR_OPS = frozenset(
 )
 # Operators that move 8-bit data without arithmetic: they run unchanged on the quantized tensors.
 PASS_THROUGH = frozenset(
-    {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Identity", "Concat", "Pad"}
+    {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Identity", "Concat", "Pad", "Clip"}
 )
 _STATIC = {"Reshape": {1: "shape"}, "Slice": {1: "starts", 2: "ends", 3: "axes", 4: "steps"}}
 _STATIC |= {"Squeeze": {1: "axes"}, "Unsqueeze": {1: "axes"}, "Pad": {1: "pads", 2: "constant_value"}}
+_STATIC |= {"Clip": {1: "min", 2: "max"}}
 # Private attributes the QDQ pass puts on a quantized node: clamp bounds of a folded Relu / Clip.
 CLAMP_LO, CLAMP_HI = "dt_clamp_lo", "dt_clamp_hi"
 # A QDQ element-wise float operator without a quantized onnxruntime form (attribute `op`): a table.

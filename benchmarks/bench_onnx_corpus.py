@@ -35,6 +35,7 @@ from deeploy_tiler import api  # noqa: E402
 from deeploy_tiler.errors import DeeployTilerError  # noqa: E402
 from deeploy_tiler.frontend import import_onnx  # noqa: E402
 from deeploy_tiler.frontend.ort_compare import ort_run, quantized_tensors  # noqa: E402
+from deeploy_tiler.frontend.qonnx import qonnx_to_qcdq  # noqa: E402
 from deeploy_tiler.reference import reference_run  # noqa: E402
 
 SPECS = ("siracusa", "siracusa_neureka")
@@ -58,10 +59,16 @@ def _models(args: argparse.Namespace) -> list[tuple[str, str, onnx.ModelProto]]:
         archs["mobilenet_v2_96"] = lambda: M.mobilenet_v2(px=96, width=16)
         archs["mobilenet_v2_224"] = lambda: M.mobilenet_v2(px=224, width=16)
     chosen = args.archs.split(",") if args.archs else [*list(archs), "prefill_decoder"]
-    formats = args.formats.split(",") if args.formats else list(M.FORMATS)
+    formats = args.formats.split(",") if args.formats else [*M.FORMATS, "qonnx_8bit", "qonnx_4bit"]
     for arch in chosen:
         for fmt in formats:
-            if arch == "prefill_decoder":
+            if fmt.startswith("qonnx"):
+                if arch == "prefill_decoder":
+                    continue
+                bits = int(fmt.split("_")[1][0])
+                qdq = M.quantize(archs[arch](), M.FORMATS["qdq_u8s8_pc"])
+                out.append((arch, fmt, M.to_qonnx(qdq, low_bits=bits)))
+            elif arch == "prefill_decoder":
                 out.append((arch, fmt, M.with_past_length(M.quantize(M.prefill_decoder(), M.FORMATS[fmt], past=2), 0)))
             else:
                 out.append((arch, fmt, M.quantize(archs[arch](), M.FORMATS[fmt])))
@@ -77,11 +84,12 @@ def run_one(arch: str, fmt: str, model: onnx.ModelProto, rv32: bool) -> dict[str
         return row
     row["imports"] = "yes"
     row["nodes"] = len(graph.nodes)
+    ort_model = qonnx_to_qcdq(model, source=arch) if fmt.startswith("qonnx") else model  # ORT runs the QCDQ form
     rng = np.random.default_rng(0)
     inputs = {t.name: rng.integers(t.dtype.min, t.dtype.max + 1, t.shape) for t in graph.inputs}
     ref = reference_run(graph, inputs, keep_intermediates=True)
-    extra = {k: v for k, v in quantized_tensors(model).items() if k in ref}
-    every = {k: v.astype(np.int64) for k, v in ort_run(model, inputs, extra_outputs=extra).items()}
+    extra = {k: v for k, v in quantized_tensors(ort_model).items() if k in ref}
+    every = {k: v.astype(np.int64) for k, v in ort_run(ort_model, inputs, extra_outputs=extra).items()}
     row["ref"] = _diff(ref, {k: v for k, v in every.items() if k in ref})  # every 8-bit tensor both have
     theirs = {k: every[k] for k in graph.output_names}
     plans = {}

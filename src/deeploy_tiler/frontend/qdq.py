@@ -16,16 +16,9 @@ from onnx import helper, numpy_helper
 
 from ..errors import UnsupportedOperatorError
 from . import requant as R
+from .qlowering import CLAMP_HI, CLAMP_LO, PASS_THROUGH, QLINEAR_UNARY, QOPERATOR_OPS, is_qoperator
 from .qonnx import is_qonnx, qonnx_to_qcdq
-from .qoperator import (
-    CLAMP_HI,
-    CLAMP_LO,
-    PASS_THROUGH,
-    QLINEAR_UNARY,
-    QOPERATOR_OPS,
-    is_qoperator,
-    lower_qoperator,
-)
+from .qoperator import lower_qoperator
 
 MS = "com.microsoft"
 # float op -> (quantized op, its domain)

@@ -236,7 +236,7 @@ def test_interior_tensors_match_onnxruntime(corpus: dict[tuple[str, str], onnx.M
 
 
 @pytest.mark.parametrize("bits", [8, 4])
-@pytest.mark.parametrize("arch", ["resnet8", "mobilenet_v2"])
+@pytest.mark.parametrize("arch", ["resnet8", "mobilenet_v2", "se_hardswish", "cnn_pool_concat"])
 def test_qonnx_through_qcdq_matches_onnxruntime(arch: str, bits: int) -> None:
     model = M.to_qonnx(M.quantize(M.ARCHITECTURES[arch](), M.FORMATS["qdq_u8s8_pc"]), low_bits=bits)
     assert any(n.op_type == "Quant" for n in model.graph.node)

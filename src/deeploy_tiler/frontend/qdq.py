@@ -158,13 +158,32 @@ class _Fold:
             res = self.output_q(n)
             if res is None:
                 return self.refuse(f"{op} whose result is not re-quantized", n)
-            q, _, q_name = res
+            q, clamp, q_name = res
             xq, xs, xz = self.qparams(dqs[0])
             self.consumed.add(id(dqs[0]))
             ys, yz = self.q_out(q)
             same = np.array_equal(self.consts[xs], self.consts[ys]) and np.array_equal(self.consts[xz], self.consts[yz])
-            mid = q_name if same else q_name + "_moved"
+            mid = q_name if same and not clamp else q_name + "_moved"
             self.out.append(helper.make_node(op, [xq, *ins[1:]], [mid], name=n.name, **_attrs(n)))
+            if clamp:  # a Relu / Clip / QCDQ range after the move: requantize (if needed) and clamp the codes
+                moved, mid = mid, (q_name + "_rq" if not same else q_name + "_moved")
+                if not same:
+                    self.out.append(
+                        helper.make_node(
+                            "QLinearConcat", [ys, yz, moved, xs, xz], [mid], name=n.name + "_rq", domain=MS, axis=0
+                        )
+                    )
+                else:
+                    mid = moved
+                dt = self.consts[yz].dtype
+                info = np.iinfo(dt)
+                bounds = []
+                for key, default in ((CLAMP_LO, info.min), (CLAMP_HI, info.max)):
+                    name = f"{q_name}_{key}"
+                    self.consts[name] = np.array(clamp.get(key, default), dt)
+                    bounds.append(name)
+                self.out.append(helper.make_node("Clip", [mid, *bounds], [q_name], name=n.name + "_clamp"))
+                return None
             if not same:  # a one-input QLinearConcat is a requantization
                 self.out.append(
                     helper.make_node(

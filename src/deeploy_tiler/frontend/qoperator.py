@@ -245,6 +245,8 @@ class _Lowering(LoweringBase):
         if x_dtype.kind == "i":
             codes = np.where(codes < 128, codes, codes - 256)
         real = fn(R.dequantize_value(codes, xs, xz))
+        lo = max(lo, int(node_attr(n, CLAMP_LO, lo)))  # a folded Relu / Clip / QCDQ range
+        hi = min(hi, int(node_attr(n, CLAMP_HI, hi)))
         tab = R.quantize_value(real, ys, int(yz), lo, hi)
         self.emit("Gather", [self.add_const("table", tab), x], [out], (n.name or out) + "_lut", axis=0)
         self.dtypes[out] = np.dtype(yz.dtype)
@@ -261,7 +263,16 @@ class _Lowering(LoweringBase):
             out = f"{n.output[0]}_in{i // 3}"
             self.table(n, x, out, lambda v: v, self.scalar(s), int(self.scalar(z)), ys, yzv, self.dtype_of(x))
             parts.append(out)
-        self.emit("Concat", parts, [n.output[0]], n.name or n.output[0], axis=int(node_attr(n, "axis", 0)))
+        axis = int(node_attr(n, "axis", 0))
+        lo, hi = int_range(yzv)
+        clo, chi = max(lo, int(node_attr(n, CLAMP_LO, lo))), min(hi, int(node_attr(n, CLAMP_HI, hi)))
+        if (clo, chi) == (lo, hi):
+            self.emit("Concat", parts, [n.output[0]], n.name or n.output[0], axis=axis)
+        else:  # a narrower output range: clamp the joined codes
+            joined = n.output[0] + "_joined"
+            self.emit("Concat", parts, [joined], (n.name or n.output[0]) + "_join", axis=axis)
+            bounds = [self.add_const("clamp", np.array(v, np.int64)) for v in (clo, chi)]
+            self.emit("Clip", [joined, *bounds], [n.output[0]], (n.name or n.output[0]) + "_clamp")
         self.dtypes[n.output[0]] = np.dtype(yzv.dtype)
 
     def dtype_of(self, t: str) -> np.dtype[Any]:

@@ -92,9 +92,13 @@ def quantized_tensors(model: onnx.ModelProto) -> dict[str, int]:
         k = _OUT_ZP.get(n.op_type)
         if k is not None and len(n.input) > k and n.input[k] in inits:
             out[n.output[0]] = inits[n.input[k]].data_type
-        elif n.op_type == "Clip" and len(n.input) > 1 and n.input[1] in inits:  # QCDQ's clamp on the codes
-            if inits[n.input[1]].data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8):
-                out[n.output[0]] = inits[n.input[1]].data_type
+        elif (  # QCDQ's clamp on the codes
+            n.op_type == "Clip"
+            and len(n.input) > 1
+            and n.input[1] in inits
+            and inits[n.input[1]].data_type in (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)
+        ):
+            out[n.output[0]] = inits[n.input[1]].data_type
     return out
 
 

@@ -264,3 +264,15 @@ def test_qonnx_refuses_wide_activations() -> None:
             init.CopyFrom(numpy_helper.from_array(np.array(12.0, np.float32), init.name))
     with pytest.raises(UnsupportedOperatorError, match="12 bits"):
         import_onnx(model, name="wide", source="wide.onnx")
+
+
+def test_per_channel_scales_must_run_along_output_channels() -> None:
+    model = M.quantize(M.mlp_autoencoder(), M.FORMATS["qdq_u8s8_pc"])
+    inits = {i.name for i in model.graph.initializer}
+    weight_dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear" and "fcw" in n.input[0])
+    assert weight_dq.input[0] in inits
+    del weight_dq.attribute[:]
+    weight_dq.attribute.append(helper.make_attribute("axis", 1))  # along K instead of the output channels N
+    with pytest.raises(UnsupportedOperatorError, match="per-channel scales along axis 1") as err:
+        import_onnx(model, name="axis", source="axis.onnx")
+    assert "DequantizeLinear feeding" not in str(err.value)  # one refusal, not its consequences

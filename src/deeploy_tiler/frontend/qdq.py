@@ -66,6 +66,7 @@ class _Fold:
                 self.consumers.setdefault(t, []).append(n)
         self.dq = {n.output[0]: n for n in g.node if n.op_type == "DequantizeLinear"}
         self.refused: dict[str, list[str]] = {}
+        self.refused_nodes: set[str] = set()  # outputs of refused nodes (their Q / DQ are not reported again)
         self.consumed: set[int] = set()  # ids of Q/DQ nodes absorbed into a fused node
         self.out: list[onnx.NodeProto] = []
         self.quantized: set[str] = set()  # 8-bit tensors written by QOperator nodes of a mixed model
@@ -75,6 +76,7 @@ class _Fold:
 
     def refuse(self, what: str, n: onnx.NodeProto) -> None:
         self.refused.setdefault(what, []).append(n.name or n.op_type)
+        self.refused_nodes.update(n.output)
 
     def qparams(self, dq: onnx.NodeProto) -> list[str]:
         """(q tensor, scale, zero point) of a DequantizeLinear; a missing zero point gets an explicit uint8 0."""
@@ -196,6 +198,9 @@ class _Fold:
         operands = [t for t in ins if t]
         if any(t not in self.dq for t in operands):
             return self.refuse(f"{op} with an operand that is not dequantized (float island)", n)
+        bad_axis = self.per_channel_axis_mismatch(n, [self.dq[t] for t in operands])
+        if bad_axis:
+            return self.refuse(bad_axis, n)
         res = self.output_q(n)
         if res is None:
             return self.refuse(f"{op} whose result is not quantized by one QuantizeLinear", n)
@@ -227,6 +232,23 @@ class _Fold:
         self.out.append(helper.make_node(new_op, qin, [q_name], name=n.name, domain=domain, **attrs))
         return None
 
+    def per_channel_axis_mismatch(self, n: onnx.NodeProto, dqs: list[onnx.NodeProto]) -> str:
+        """Per-channel scales are supported along the output channels of the weights only."""
+        for pos, d in enumerate(dqs):
+            if self.consts.get(d.input[1], np.zeros(1)).size <= 1:
+                continue
+            rank = self.consts[d.input[0]].ndim if d.input[0] in self.consts else -1
+            axis = int(_attrs(d).get("axis", 1))
+            axis = axis % rank if rank > 0 else axis
+            want = {"Conv": 0, "MatMul": 1, "Gemm": 0 if _attrs(n).get("transB", 0) else 1}.get(n.op_type)
+            if pos == 2:  # an int32 bias: one value per output channel
+                continue
+            if pos != 1 or want is None or axis != want:
+                return (
+                    f"{n.op_type} with per-channel scales along axis {axis} of operand {pos} (not its output channels)"
+                )
+        return ""
+
     def run(self) -> onnx.ModelProto:
         g = self.model.graph
         for n in g.node:
@@ -242,6 +264,8 @@ class _Fold:
             if n.op_type == "QuantizeLinear":
                 if n.input[0] in self.graph_inputs:
                     self.out.insert(0, n)
+                elif n.input[0] in self.refused_nodes:
+                    continue  # its producer is already reported
                 elif n.input[0] in self.dq:  # a requantization Q(DQ(x)) written out
                     self.refuse("QuantizeLinear(DequantizeLinear(x)) requantization", n)
                 else:
@@ -250,8 +274,10 @@ class _Fold:
                 if n.output[0] in self.graph_outputs:
                     self.out.append(n)
                 elif n.input[0] not in self.consts:
-                    users = ", ".join(u.op_type for u in self.consumers.get(n.output[0], []))
-                    self.refuse(f"DequantizeLinear feeding an unquantized operator ({users})", n)
+                    users = [u for u in self.consumers.get(n.output[0], []) if not set(u.output) <= self.refused_nodes]
+                    if users:  # readers already reported are not repeated
+                        names = ", ".join(u.op_type for u in users)
+                        self.refuse(f"DequantizeLinear feeding an unquantized operator ({names})", n)
         if self.refused:
             raise UnsupportedOperatorError(self.refused, path=self.source)
         used = {t for n in self.out for t in n.input}

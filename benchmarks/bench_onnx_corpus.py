@@ -119,6 +119,45 @@ def run_one(arch: str, fmt: str, model: onnx.ModelProto, rv32: bool) -> dict[str
     return row
 
 
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The table of docs/onnx_quantization.md."""
+
+    def cell(v: Any) -> str:
+        if isinstance(v, (list, tuple)):
+            return " / ".join(map(str, v))
+        text = str(v)
+        return "refused (see below)" if text.startswith("no: ") and "unsupported" in text else text
+
+    head = [
+        "model",
+        "format",
+        "imports",
+        "plans siracusa",
+        "plans siracusa_neureka",
+        "validator (violations)",
+        "ref vs onnxruntime: elements / differing / max",
+        "host C vs onnxruntime: elements / differing",
+        "rv32",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        valid = f"{r.get('valid_siracusa', '-')} / {r.get('valid_siracusa_neureka', '-')}"
+        plan = [cell(r.get(k, "-")).split(" (")[0] for k in ("plan_siracusa", "plan_siracusa_neureka")]
+        host, rv32 = r.get("host", "-"), r.get("rv32", "-")
+        vals = [
+            r["model"],
+            r["format"],
+            cell(r["imports"]),
+            *plan,
+            valid,
+            cell(r.get("ref", "-")),
+            cell(host[:2] if isinstance(host, (list, tuple)) else host),
+            cell(rv32[:2] if isinstance(rv32, (list, tuple)) else rv32),
+        ]
+        lines.append("| " + " | ".join(vals) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--archs", default="")
@@ -126,8 +165,14 @@ def main() -> None:
     ap.add_argument("--rv32", default="", help="comma-separated architectures also run on rv32 (QEMU)")
     ap.add_argument("--big", action="store_true", help="add MobileNetV2 at 96 and 224 px")
     ap.add_argument("--json", default="")
+    ap.add_argument("--markdown", default="", help="also write the table as markdown")
+    ap.add_argument("--from-json", default="", help="comma-separated JSON files of earlier runs: only print")
     args = ap.parse_args()
     rv32 = set(args.rv32.split(",")) if args.rv32 else set()
+    if args.from_json:
+        rows = [r for f in args.from_json.split(",") for r in json.loads(Path(f).read_text())]
+        print(markdown(rows))
+        return
     rows = []
     cols = [
         "model",
@@ -149,6 +194,8 @@ def main() -> None:
         print(" | ".join(str(row.get(c, "-")) for c in cols), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, default=str))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(rows) + "\n")
 
 
 if __name__ == "__main__":

@@ -276,3 +276,19 @@ def test_per_channel_scales_must_run_along_output_channels() -> None:
     with pytest.raises(UnsupportedOperatorError, match="per-channel scales along axis 1") as err:
         import_onnx(model, name="axis", source="axis.onnx")
     assert "DequantizeLinear feeding" not in str(err.value)  # one refusal, not its consequences
+
+
+@pytest.mark.parametrize("x_dtype", [np.uint8, np.int8])
+def test_emitted_requant_rounds_ties_to_even(x_dtype: Any, tmp_path: Any) -> None:
+    # the C kernels' float32 requantization (dt_requant_f32, RNE on the bits) on exact .5 ties, host and rv32
+    _need("gcc")
+    targets: tuple[str, ...] = ("host",)
+    if shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32"):
+        targets = ("host", "rv32")
+    model = _conv_model(x_dtype, 32.0)
+    graph = import_onnx(model, name="conv", source="conv", input_dtypes={"x": DType(np.dtype(x_dtype).name)})
+    ins = _random_inputs(graph, 9)
+    expected = {k: v.astype(np.int64) for k, v in ort_run(model, ins).items()}
+    plan = api.plan(graph, "siracusa")
+    outcome = api.verify(plan, graph, "siracusa", tmp_path, inputs=ins, expected=expected, targets=targets)  # type: ignore[arg-type]
+    assert outcome.passed and len(outcome.results) == len(targets)

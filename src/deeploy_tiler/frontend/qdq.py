@@ -264,8 +264,6 @@ class _Fold:
             if n.op_type == "QuantizeLinear":
                 if n.input[0] in self.graph_inputs:
                     self.out.insert(0, n)
-                elif n.input[0] in self.refused_nodes:
-                    continue  # its producer is already reported
                 elif n.input[0] in self.dq:  # a requantization Q(DQ(x)) written out
                     self.refuse("QuantizeLinear(DequantizeLinear(x)) requantization", n)
                 else:

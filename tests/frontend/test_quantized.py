@@ -292,3 +292,10 @@ def test_emitted_requant_rounds_ties_to_even(x_dtype: Any, tmp_path: Any) -> Non
     plan = api.plan(graph, "siracusa")
     outcome = api.verify(plan, graph, "siracusa", tmp_path, inputs=ins, expected=expected, targets=targets)  # type: ignore[arg-type]
     assert outcome.passed and len(outcome.results) == len(targets)
+
+
+def test_float32_graph_lists_every_float_node() -> None:
+    with pytest.raises(UnsupportedOperatorError, match="a float32 graph") as err:
+        import_onnx(M.resnet8(), name="resnet8", source="resnet8.onnx")
+    listed = {n for names in err.value.unsupported.values() for n in names}
+    assert len(listed) == 10  # nine convolutions and the classifier, all at once

@@ -312,4 +312,32 @@ def lower_quantized(model: onnx.ModelProto, *, source: str) -> onnx.ModelProto:
         model = qdq_to_qoperator(model, source=source)
     if is_qoperator(model):
         model = lower_qoperator(model, source=source)
+    else:
+        _refuse_float_graph(model, source)
     return model
+
+
+def _refuse_float_graph(model: onnx.ModelProto, source: str) -> None:
+    """A float32 network (weights that are not integers, no quantization): every node reading them, at once."""
+    g = model.graph
+    floats = {
+        i.name
+        for i in g.initializer
+        if i.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
+        and not _integral(numpy_helper.to_array(i))
+    }
+    qparams = {t for n in g.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") for t in n.input[1:]}
+    floats -= qparams
+    if not floats:
+        return
+    users: dict[str, list[str]] = {}
+    for n in g.node:
+        for t in n.input:
+            if t in floats:
+                key = f"{n.op_type}: initializer {t} holds non-integer values (a float32 graph; quantize the model)"
+                users.setdefault(key, []).append(n.name or n.op_type)
+    raise UnsupportedOperatorError(users, path=source)
+
+
+def _integral(arr: np.ndarray[Any, Any]) -> bool:
+    return bool(np.all(np.isfinite(arr)) and np.all(np.round(arr) == arr))

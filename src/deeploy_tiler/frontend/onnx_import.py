@@ -87,7 +87,9 @@ def import_onnx(
     input_dtypes: Mapping[str, DType] | None = None,
     fuse: bool = True,
 ) -> Graph:
-    model = lower_quantized(model, source=source)  # QDQ / QOperator -> the integer dialect
+    for init in model.graph.initializer:  # malformed data is reported before the quantized lowering reads it
+        check_tensor_proto(source, init.name, init.dims, partial(numpy_helper.to_array, init))
+    model = lower_quantized(model, source=source)  # QDQ / QOperator / QONNX -> the integer dialect
     g = model.graph
     # --- operator check: every unsupported operator at once --------------------------------------
     unsupported: dict[str, list[str]] = {}

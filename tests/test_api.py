@@ -35,9 +35,19 @@ def test_bundled_default_is_deterministic_and_runs() -> None:
 
 
 def test_load_inputs_checks_count(model_dirs: dict[str, Path]) -> None:
-    g = dt.load_model(model_dirs["miniMobileNet"] / "network.onnx")
+    g = dt.load_model(model_dirs["microLlama/INT8/microLlama8"] / "network.onnx")
     with pytest.raises(dt.ModelError, match="arrays for"):
-        dt.load_inputs(g, model_dirs["microLlama/INT8/microLlama8"] / "inputs.npz")
+        dt.load_inputs(g, model_dirs["miniMobileNet"] / "inputs.npz")
+
+
+def test_map_inputs_by_name_else_by_position(tmp_path: Path) -> None:
+    a, b = np.arange(3), np.arange(4)
+    np.savez(tmp_path / "named.npz", extra=np.zeros(2), y=b, x=a)
+    arrays, rule = dt.api.map_inputs(("x", "y"), tmp_path / "named.npz")
+    assert rule == "by name" and np.array_equal(arrays["x"], a) and np.array_equal(arrays["y"], b)
+    np.savez(tmp_path / "positional.npz", a, b, np.zeros(5))  # more arrays than inputs: the first N
+    arrays, rule = dt.api.map_inputs(("x", "y"), tmp_path / "positional.npz")
+    assert rule == "by position" and np.array_equal(arrays["x"], a) and np.array_equal(arrays["y"], b)
 
 
 def test_plan_takes_typed_options_and_keywords() -> None:

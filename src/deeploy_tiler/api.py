@@ -6,7 +6,7 @@ Everything here is a thin, typed composition of the stages below it; the CLI cal
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,6 @@ from .solver.options import EngineOptions, SolverOptions
 from .units import MAX_BYTES
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from .emitter import EmittedProject, Target, Verification
     from .memory.alloc import AllocationResult, Buffer
     from .validator import Violation
@@ -44,9 +42,12 @@ __all__ = [
     "load_inputs",
     "load_model",
     "load_outputs",
+    "map_inputs",
+    "onnxruntime_outputs",
     "plan",
     "plan_node",
     "reference_run",
+    "sample_inputs",
     "validate",
     "verify",
 ]
@@ -72,9 +73,56 @@ def _load_npz(names: tuple[str, ...], npz_path: str | Path, what: str) -> dict[s
     return {name: a.astype(np.int64) for name, a in zip(names, arrays, strict=True)}
 
 
+def map_inputs(names: Sequence[str], npz_path: str | Path) -> tuple[dict[str, np.ndarray[Any, Any]], str]:
+    """The arrays of an `inputs.npz` for graph inputs `names`, and the rule that matched them: "by name" when
+    every graph input has an array of its name, else "by position" (the first len(names) arrays, in order).
+    Extra arrays are ignored; too few raise `ModelError`."""
+    p = Path(npz_path)
+    if not p.is_file():
+        raise ModelError(f"{p}: no such input file", path=str(p))
+    with np.load(p) as data:
+        files = list(data.files)
+        if names and all(n in files for n in names):
+            return {n: np.asarray(data[n]) for n in names}, "by name"
+        if len(files) < len(names):
+            raise ModelError(f"{p}: {len(files)} arrays for {len(names)} graph inputs", path=str(p))
+        return {n: np.asarray(data[k]) for n, k in zip(names, files[: len(names)], strict=True)}, "by position"
+
+
+def sample_inputs(path: str | Path, graph: Graph, *, seed: int = 0) -> tuple[dict[str, np.ndarray[Any, Any]], str]:
+    """Inputs to run `graph` (loaded from the ONNX file `path`) with, and where they came from: the
+    `inputs.npz` beside the model (float samples of a quantized model go through its edge QuantizeLinear),
+    else seeded random values of each input's integer type."""
+    from .frontend.ort_compare import quantize_inputs
+
+    p = Path(path)
+    sample = p.with_name("inputs.npz")
+    if sample.is_file():
+        arrays, rule = map_inputs(graph.input_names, sample)
+        model, _ = read_onnx(p)
+        mapped = {k: np.asarray(v).astype(np.int64) for k, v in quantize_inputs(model, arrays).items()}
+        return mapped, f"{sample} matched to the graph inputs {rule}"
+    rng = np.random.default_rng(seed)
+    rand = {t.name: rng.integers(t.dtype.min, t.dtype.max + 1, t.shape) for t in graph.inputs}
+    return rand, f"no inputs.npz beside {p.name}: seeded random values of each input's type"
+
+
+def onnxruntime_outputs(
+    path: str | Path, graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]
+) -> dict[str, np.ndarray[Any, Any]]:
+    """onnxruntime's outputs (CPU provider, default options) of the ONNX file `path` on the integer inputs the
+    planned graph takes, keyed by the graph's output names (edge Q / DQ stripped as the importer does)."""
+    from .frontend.ort_compare import ort_run
+
+    model, _ = read_onnx(path)
+    theirs = ort_run(model, inputs)
+    return {name: np.asarray(theirs[name]).astype(np.int64) for name in graph.output_names}
+
+
 def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
-    """Arrays of an `inputs.npz` (one per graph input, in graph order) keyed by graph input name."""
-    return _load_npz(graph.input_names, npz_path, "input")
+    """Arrays of an `inputs.npz` keyed by graph input name (see `map_inputs` for the matching rule)."""
+    arrays, _ = map_inputs(graph.input_names, npz_path)
+    return {k: v.astype(np.int64) for k, v in arrays.items()}
 
 
 def load_outputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
@@ -112,7 +160,9 @@ def load_model(
     model, name = read_onnx(p)
     sample = p.with_name("inputs.npz")
     if input_dtypes is None and sample.is_file():
-        input_dtypes = infer_input_dtypes(_load_npz(graph_input_names(model), sample, "input"))
+        arrays, _ = map_inputs(graph_input_names(model), sample)
+        integer = {k: v for k, v in arrays.items() if v.dtype.kind in "iub" or np.all(np.round(v) == v)}
+        input_dtypes = infer_input_dtypes(integer)  # float samples of a quantized model: the importer decides
     return import_onnx(model, name=name, source=str(p), input_dtypes=input_dtypes, fuse=fuse)
 
 

@@ -127,8 +127,12 @@ AttrValue = int | float | str | tuple[int, ...] | tuple[float, ...]
 class Requant:
     """A RequantShift fused into the node that produces its input (kernels apply it on the accumulator).
 
-    y = clip(floor((acc * mul + add + div // 2) / div), lo, hi); `mul`/`add` name constant tensors
-    (scalar or per channel) that are also listed in the node's inputs.
+    mode "shift" (QuantLib's RequantShift): y = clip(floor((acc * mul + add + div // 2) / div), lo, hi);
+    mode "float" (onnxruntime's requantization, docs/onnx_quantization.md):
+    y = clip(round_half_even(float32(acc) * float32(mul)) + add, lo, hi), `mul` holding float32 bit patterns;
+    mode "float_zp" (QLinearMul): the zero point is added in float before the rounding.
+    `mul`/`add` name constant tensors (scalar or per channel) that are also listed in the node's inputs;
+    lo, hi default to the n_levels range (a folded Relu / Clip narrows them).
     """
 
     mul: str
@@ -137,10 +141,19 @@ class Requant:
     n_levels: int
     signed: bool
     source_node: str
+    mode: str = "shift"
+    clamp: tuple[int, int] | None = None
 
     @property
     def out_dtype(self) -> DType:
         return DType.from_levels(self.n_levels, self.signed)
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        if self.clamp is not None:
+            return self.clamp
+        n = self.n_levels
+        return (-(n // 2), n // 2 - 1) if self.signed else (0, n - 1)
 
 
 # Operators that only reinterpret their input's shape: output and input share one buffer.

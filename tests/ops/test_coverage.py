@@ -66,6 +66,22 @@ SAMPLES: dict[str, tuple[list[tuple[tuple[int, ...], DType, bool]], dict[str, At
         [((1, 8, 6, 6), I32, False), ((1, 8, 1, 1), I32, True), ((1, 8, 1, 1), I32, True)],
         {"div": 256, "n_levels_out": 256, "signed": 1},
     ),
+    "RequantFloat": (  # onnxruntime's float32 requantization: scale as float32 bits (0.5 = 0x3F000000)
+        [((1, 8, 6, 6), I32, False), ((1,), I32, True), ((1,), I32, True)],
+        {"lo": -128, "hi": 127, "signed": 1, "n_levels_out": 256},
+    ),
+    "QAdd": (  # onnxruntime's QLinearAdd: ratios 0.5 and 0.25, fixed part 3.0 as float32 bits
+        [X4, X4],
+        {
+            "ratio_a": 0x3F000000,
+            "ratio_b": 0x3E800000,
+            "fixed": 0x40400000,
+            "lo": -128,
+            "hi": 127,
+            "signed": 1,
+            "n_levels_out": 256,
+        },
+    ),
     "iSoftmax": ([ROWS], {"coeffA": 1, "coeffB": 10, "coeffC": 62, "log2": 8, "n_levels": 256}),
     "ITAMax": ([ROWS], {"n_levels": 256}),
     "iRMSNorm": ([ROWS, ((16,), I32, True)], {"D": 256, "n_levels": 256}),

@@ -37,6 +37,25 @@ def _model_and_data(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str
     return graph, inputs, api.reference_run(graph, inputs)
 
 
+def _against_onnxruntime(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str, Any]]:
+    """The model, its inputs (`inputs.npz` beside it, float samples quantized by the edge QuantizeLinear, else
+    seeded random values of each input's integer type) and onnxruntime's outputs on them."""
+    import numpy as np
+
+    if model is None:
+        fail("--against onnxruntime needs an ONNX model", EXIT_BAD_INPUT)
+    path = model / "network.onnx" if model.is_dir() else model
+    graph = api.load_model(path)
+    inputs, rule = api.sample_inputs(path, graph)
+    console.print(f"inputs: {rule}")
+    expected = api.onnxruntime_outputs(path, graph, inputs)
+    ref = api.reference_run(graph, inputs)
+    diff = sum(int(np.count_nonzero(ref[k] != expected[k])) for k in expected)
+    total = sum(v.size for v in expected.values())
+    console.print(f"reference vs onnxruntime: {total} elements compared, {diff} differ")
+    return graph, inputs, expected
+
+
 def emit(
     model: ModelArg = None,
     hw: HwOpt = "siracusa",
@@ -66,18 +85,24 @@ def verify(
     l2: Annotated[str | None, typer.Option("--l2")] = None,
     double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
     per_node: Annotated[bool, typer.Option("--per-node/--totals", help="retired instructions per node")] = True,
+    against: Annotated[
+        str, typer.Option("--against", help="expected outputs: reference (outputs.npz / interpreter) or onnxruntime")
+    ] = "reference",
 ) -> None:
-    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference."""
+    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference
+    (or with onnxruntime on the same inputs: `--against onnxruntime`)."""
     import tempfile
 
     choices: dict[str, tuple[Target, ...]] = {"host": ("host",), "rv32": ("rv32",), "both": ("host", "rv32")}
     targets = choices.get(target)
     if targets is None:
         fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+    if against not in ("reference", "onnxruntime"):
+        fail(f"--against must be reference or onnxruntime, not {against!r}", EXIT_BAD_INPUT)
     if out is not None:
         check_output_dir(out, "--out")
     l1_bytes, l2_bytes = size_option(l1, "--l1"), size_option(l2, "--l2")
-    graph, inputs, expected = _model_and_data(model)
+    graph, inputs, expected = _against_onnxruntime(model) if against == "onnxruntime" else _model_and_data(model)
     spec = api.load_hw(hw)
     result = api.plan(graph, spec, l1=l1_bytes, l2=l2_bytes, double_buffer=double_buffer)
     with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:

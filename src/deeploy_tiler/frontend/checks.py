@@ -53,9 +53,12 @@ def _fail(where: str, node: str, op: str, msg: str) -> ShapeError:
     return ShapeError(f"{where}node {node} ({op}): {msg}", node=node)
 
 
-def check_dims(source: str, what: str, name: str, dims: Sequence[int | None]) -> tuple[int, ...]:
+def check_dims(
+    source: str, what: str, name: str, dims: Sequence[int | None], *, allow_empty: bool = False
+) -> tuple[int, ...]:
     """A declared shape (None: symbolic / unknown) as positive ints, or a ModelError saying which rule
-    a dimension breaks: negative, zero (empty tensors are not supported yet), symbolic, or too large."""
+    a dimension breaks: negative, zero (unless `allow_empty`: ONNX graph inputs such as an empty KV cache),
+    symbolic, or too large."""
     out = []
     for i, d in enumerate(dims):
         if d is None:
@@ -65,7 +68,7 @@ def check_dims(source: str, what: str, name: str, dims: Sequence[int | None]) ->
             )
         if d < 0:
             raise ModelError(f"{source}: {what} {name}: dimension {i} is {d}; dimensions are >= 0", path=source)
-        if d == 0:
+        if d == 0 and not allow_empty:
             raise ModelError(
                 f"{source}: {what} {name}: dimension {i} is 0 (shape {tuple(dims)}); empty tensors are not "
                 "supported yet",

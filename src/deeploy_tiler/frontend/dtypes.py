@@ -48,6 +48,7 @@ _LEVELED_SIGNED = {
 
 # Role-based widths for constant operands: (op, input index) -> dtype the kernel reads.
 INT32_CONST_OPERANDS = {("Conv", 2), ("Gemm", 2), ("RequantShift", 1), ("RequantShift", 2)}
+INT32_CONST_OPERANDS |= {("RequantFloat", 1), ("RequantFloat", 2)}
 
 
 def _widest(dts: Sequence[DType]) -> DType:
@@ -57,7 +58,7 @@ def _widest(dts: Sequence[DType]) -> DType:
 
 
 def output_dtype(op: str, attrs: Mapping[str, Any], in_dtypes: Sequence[DType]) -> DType:
-    if op == "RequantShift":
+    if op in ("RequantShift", "RequantFloat", "QAdd"):
         return DType.from_levels(int(attrs["n_levels_out"]), bool(attrs.get("signed", 1)))
     if op in _LEVELED_SIGNED:
         return DType.from_levels(int(attrs.get("n_levels", 256)), _LEVELED_SIGNED[op])

@@ -19,7 +19,7 @@ def fuse_requant(
     result: list[Node | None] = list(nodes)
     kept_tensors = dict(tensors)
     for i, rq in enumerate(nodes):
-        if rq.op_type != "RequantShift":
+        if rq.op_type not in ("RequantShift", "RequantFloat"):
             continue
         x, mul, add = rq.inputs[0], rq.inputs[1], rq.inputs[2]
         j = producer_index.get(x)
@@ -36,13 +36,16 @@ def fuse_requant(
             or not tensors[add].is_constant
         ):
             continue
+        is_float = rq.op_type == "RequantFloat"
         requant = Requant(
             mul=mul,
             add=add,
-            div=int(rq.attr("div")),
+            div=1 if is_float else int(rq.attr("div")),
             n_levels=int(rq.attr("n_levels_out")),
             signed=bool(rq.attr("signed", 1)),
             source_node=rq.name,
+            mode=("float_zp" if int(rq.attr("zp_in_float", 0)) else "float") if is_float else "shift",
+            clamp=(int(rq.attr("lo")), int(rq.attr("hi"))) if is_float else None,
         )
         result[j] = Node(
             name=prod.name,

@@ -16,11 +16,14 @@ from ..errors import ModelError, ShapeError, UnsupportedOperatorError
 from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
 from .checks import check_dims, check_node_attributes, check_tensor_proto
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
+from .empty import prune_empty
 from .fusion import fuse_requant
 from .macs import node_macs
+from .qdq import lower_quantized
+from .requant import DOMAIN as DT_DOMAIN
 from .shapes import SHAPE_RULES, explicit_pads
 
-KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps"})
+KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps", DT_DOMAIN})
 EDGE_ONLY_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 SUPPORTED_OPS = frozenset(SHAPE_RULES) | EDGE_ONLY_OPS | {"Constant"}
 
@@ -71,7 +74,7 @@ def _declared_shapes(graph: onnx.GraphProto) -> dict[str, tuple[int, ...]]:
     shapes = {}
     for vi in (*graph.value_info, *graph.output, *graph.input):
         dims = vi.type.tensor_type.shape.dim
-        if dims and all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
+        if dims and all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
             shapes[vi.name] = tuple(int(d.dim_value) for d in dims)
     return shapes
 
@@ -84,6 +87,9 @@ def import_onnx(
     input_dtypes: Mapping[str, DType] | None = None,
     fuse: bool = True,
 ) -> Graph:
+    for init in model.graph.initializer:  # malformed data is reported before the quantized lowering reads it
+        check_tensor_proto(source, init.name, init.dims, partial(numpy_helper.to_array, init))
+    model = lower_quantized(model, source=source)  # QDQ / QOperator / QONNX -> the integer dialect
     g = model.graph
     # --- operator check: every unsupported operator at once --------------------------------------
     unsupported: dict[str, list[str]] = {}
@@ -158,7 +164,7 @@ def import_onnx(
     for gi in g.input:
         if gi.name in graph_inputs:
             dims = [d.dim_value if d.HasField("dim_value") else None for d in gi.type.tensor_type.shape.dim]
-            shapes[gi.name] = check_dims(source, "graph input", gi.name, dims)
+            shapes[gi.name] = check_dims(source, "graph input", gi.name, dims, allow_empty=True)
     dtypes: dict[str, DType] = {}
     for t in graph_inputs:
         dtypes[t] = (input_dtypes or {}).get(t, edge_in_dtype.get(t, DType.INT8))
@@ -263,6 +269,9 @@ def import_onnx(
     missing = [t for t in graph_outputs if t not in tensors]
     if missing:
         raise ModelError(f"{source}: graph outputs {missing} are produced by no node", path=source)
+    nodes = prune_empty(nodes, tensors, tuple(graph_outputs))
+    used = {t for n in nodes for t in n.inputs} | {t for n in nodes for t in n.outputs} | set(graph_inputs)
+    tensors = {k: v for k, v in tensors.items() if k in used}
     if fuse:
         nodes, tensors = fuse_requant(nodes, tensors, tuple(graph_outputs))
     return Graph(

@@ -289,6 +289,8 @@ SHAPE_RULES: dict[str, ShapeRule] = {
     "Softmax": _same,
     "LayerNormalization": _same,
     "RequantShift": _same,
+    "RequantFloat": _same,
+    "QAdd": _elementwise,
     "iSoftmax": _same,
     "ITAMax": _same,
     "iRMSNorm": _same,

@@ -17,7 +17,19 @@ from .geometry import DimMap, Follow, Full, Geometry, OperandMap
 Builder = Callable[[Node, Graph], Geometry]
 
 ELEMENTWISE_OPS = frozenset(
-    {"Add", "Sub", "Mul", "Relu", "Clip", "RequantShift", "iGELU", "iHardswish", "TrueIntegerDiv"}
+    {
+        "Add",
+        "Sub",
+        "Mul",
+        "Relu",
+        "Clip",
+        "RequantShift",
+        "iGELU",
+        "iHardswish",
+        "TrueIntegerDiv",
+        "QAdd",
+        "RequantFloat",
+    }
 )
 ROW_NORM_OPS = frozenset({"iSoftmax", "ITAMax", "iRMSNorm", "iLayerNorm", "Softmax", "LayerNormalization"})
 

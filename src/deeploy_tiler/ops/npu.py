@@ -260,6 +260,8 @@ def npu_support(node: Node, graph: Graph, engine: ComputeEngine) -> NpuMode:
             raise NpuUnsupported(f"{out.dtype.value} requantized output; {engine.name} writes 8-bit ones")
         if "RequantShift" not in rules.fused_ops:
             raise NpuUnsupported(f"{engine.name} cannot apply the fused RequantShift")
+        if node.requant.mode != "shift":
+            raise NpuUnsupported(f"{engine.name} requantizes with shifts, not onnxruntime's float32 scale")
     elif out.dtype not in (DType.INT32,) and out.dtype.itemsize * 8 > rules.activation_bits:
         raise NpuUnsupported(f"{out.dtype.value} output; {engine.name} writes 8-bit or int32 outputs")
     if node.op_type == "Conv":

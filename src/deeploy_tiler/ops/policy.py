@@ -55,6 +55,8 @@ OPS_PER_ELEMENT: dict[str, int] = {
     "Slice": 1,
     "Gather": 1,
     "RequantShift": REQUANT_OPS_PER_ELEMENT,
+    "RequantFloat": REQUANT_OPS_PER_ELEMENT,
+    "QAdd": 4,
     "iHardswish": 4,
     "iGELU": 6,
     "iRMSNorm": 5,

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import ReferenceError_, UnsupportedOperatorError
 from ..ir import Graph, Node, Tensor
 from .kernels import Array, as_int64, requant_shift
+from .qlinear import requant_float
 from .registry import FLOAT_ONLY_OPS, KERNELS
 
 
@@ -89,7 +90,10 @@ def run_node(graph: Graph, node: Node, values: Mapping[str, Array]) -> Array:
         if rq is not None:
             m, a = value(rq.mul), value(rq.add)
             assert m is not None and a is not None
-            y = requant_shift(y, m, a, div=rq.div, n_levels=rq.n_levels, signed=rq.signed)
+            if rq.mode in ("float", "float_zp"):
+                y = requant_float(y, m, a, *rq.bounds, zp_in_float=rq.mode == "float_zp")
+            else:
+                y = requant_shift(y, m, a, div=rq.div, n_levels=rq.n_levels, signed=rq.signed)
     except ValueError as e:
         raise ReferenceError_(f"node {node.name} ({node.op_type}): {e}") from None
     return as_int64(y)

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import intops as I
 from . import kernels as K
+from . import qlinear as Q
 from .kernels import Array
 
 Attrs = Mapping[str, Any]
@@ -211,6 +212,25 @@ KERNELS: Mapping[str, NodeKernel] = MappingProxyType(
         "Identity": _unary(K.identity, "Identity"),
         "RequantShift": _requant_shift,
         "ReduceMean": _reduce_mean,
+        "RequantFloat": lambda ops, a: Q.requant_float(
+            _req(ops, 0, "RequantFloat"),
+            _req(ops, 1, "RequantFloat"),
+            _req(ops, 2, "RequantFloat"),
+            _int(a, "lo"),
+            _int(a, "hi"),
+            zp_in_float=bool(_int(a, "zp_in_float", 0)),
+        ),
+        "QAdd": lambda ops, a: Q.qadd(
+            _req(ops, 0, "QAdd"),
+            _req(ops, 1, "QAdd"),
+            ratio_a=_int(a, "ratio_a"),
+            ratio_b=_int(a, "ratio_b"),
+            fixed=_int(a, "fixed"),
+            scalar_a=bool(_int(a, "scalar_a", 0)),
+            scalar_b=bool(_int(a, "scalar_b", 0)),
+            lo=_int(a, "lo"),
+            hi=_int(a, "hi"),
+        ),
         "IntegerMean": _integer_mean,
         "iSoftmax": lambda ops, a: I.isoftmax(
             _req(ops, 0, "iSoftmax"),

@@ -260,6 +260,8 @@ _ELEMENTWISE = (
     "Relu",
     "Clip",
     "RequantShift",
+    "RequantFloat",
+    "QAdd",
     "iGELU",
     "iHardswish",
     "TrueIntegerDiv",

@@ -63,6 +63,6 @@ def test_requant_shift_node_strides_follow_its_operands() -> None:
 def test_op_codes_match_the_c_enum() -> None:
     header = (emit_c_dir() / "kernels" / "dt_kernels.h").read_text()
     enum = {name: int(v) for name, v in re.findall(r"DT_EW_(\w+) = (\d+)", header)}
-    c_name = {"RequantShift": "COPY", "Identity": "COPY", "TrueIntegerDiv": "TRUEDIV"}
+    c_name = {"RequantShift": "COPY", "RequantFloat": "COPY", "Identity": "COPY", "TrueIntegerDiv": "TRUEDIV"}
     assert {op: enum[c_name.get(op, op.upper())] for op in EW_OPS} == EW_OPS
     assert (enum["COPY"], enum["FILL"]) == (EW_COPY, EW_FILL)

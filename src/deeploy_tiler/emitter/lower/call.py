@@ -25,14 +25,15 @@ SHORT = {
 class RequantArgs:
     """A dt_requant_t: mul / add pointers, their strides over the kernel's 4 output indices."""
 
-    mul: Ptr
-    add: Ptr
+    mul: Ptr | None  # None: no requantization (the clamp alone serves QAdd)
+    add: Ptr | None
     mul_s: tuple[int, ...]
     add_s: tuple[int, ...]
     shift: int
     lo: int
     hi: int
     wide: int = 1  # 0 when |acc * mul + add + div/2| provably fits int32 (the kernel then skips int64)
+    fmode: int = 0  # 1: onnxruntime's float32 requantization, 2: the same with the zero point added in float
 
 
 FieldValue = int | Ptr | tuple[int, ...] | RequantArgs | None  # None: a NULL pointer / no requant
@@ -59,15 +60,15 @@ def render_field(v: FieldValue) -> str:
     if isinstance(v, RequantArgs):
         return (
             "{.mul = "
-            + v.mul.c()
+            + (v.mul.c() if v.mul is not None else "0")
             + ", .add = "
-            + v.add.c()
+            + (v.add.c() if v.add is not None else "0")
             + ", .mul_s = {"
             + ", ".join(map(str, v.mul_s))
             + "}, .add_s = {"
             + ", ".join(map(str, v.add_s))
             + f"}}, .shift = {v.shift}, .lo = {v.lo}, "
-            f".hi = {v.hi}, .wide = {v.wide}}}"
+            f".hi = {v.hi}, .wide = {v.wide}" + (f", .fmode = {v.fmode}" if v.fmode else "") + "}"
         )
     if isinstance(v, tuple):
         return "{" + ", ".join(str(int(x)) for x in v) + "}"

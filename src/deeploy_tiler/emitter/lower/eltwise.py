@@ -24,6 +24,8 @@ EW_OPS = {
     "iHardswish": 7,
     "iGELU": 8,
     "TrueIntegerDiv": 9,
+    "RequantFloat": 3,
+    "QAdd": 10,
 }
 
 EW_COPY = EW_OPS["Identity"]  # DT_EW_COPY: y = a (strided copy)
@@ -43,6 +45,9 @@ def eltwise_params(node: Node) -> list[int]:
         if den <= 0:
             raise EmitError(f"node {node.name}: TrueIntegerDiv denominator y*eta + eps = {den} is not positive")
         return [int(node.attr("Delta")) * int(node.attr("eta")) // den, 0, 0, 0]
+    if op == "QAdd":
+        scalar = 1 if int(node.attr("scalar_a", 0)) else (2 if int(node.attr("scalar_b", 0)) else 0)
+        return [int(node.attr("ratio_a")), int(node.attr("ratio_b")), int(node.attr("fixed")), scalar]
     return [0, 0, 0, 0]
 
 
@@ -57,6 +62,7 @@ def eltwise_calls(
     rq: RequantSpec | None,
     comment: str,
     acc_bound: int | None = None,
+    clamp: tuple[int, int] | None = None,
 ) -> list[KernelCall]:
     """Elementwise calls over a box of `extents` (any rank): dims collapsed, extra ones split."""
     ops = [a[1], (b[1] if b else [0] * len(extents)), y[1]]
@@ -92,8 +98,11 @@ def eltwise_calls(
                     lo,
                     hi,
                     wide_flag(ctx, rq, acc_bound),
+                    rq.fmode,
                 ),
             )
+        elif clamp is not None:  # no requantization, only the bounds (QAdd clamps in the kernel)
+            f.add("rq", RequantArgs(None, None, (0, 0, 0, 0), (0, 0, 0, 0), 0, clamp[0], clamp[1]))
         else:
             f.add("rq", None)
         f.add("op", op)
@@ -109,7 +118,7 @@ def eltwise_calls(
 def lower_eltwise(ctx: StepContext) -> list[KernelCall]:
     node, g = ctx.node, ctx.graph
     op = EW_OPS[node.op_type]
-    binary = node.op_type in ("Add", "Sub", "Mul")
+    binary = node.op_type in ("Add", "Sub", "Mul", "QAdd")
     out_start = [s for s, _ in ctx.out_box]
     extents = [n for _, n in ctx.out_box]
     yv = ctx.view(node.outputs[0])
@@ -133,8 +142,9 @@ def lower_eltwise(ctx: StepContext) -> list[KernelCall]:
         bound = ba + abs_bound(ctx, node.inputs[1])
     elif node.op_type == "Mul":
         bound = ba * abs_bound(ctx, node.inputs[1])
-    elif node.op_type in ("RequantShift", "Identity", "Relu", "Clip"):
+    elif node.op_type in ("RequantShift", "Identity", "Relu", "Clip", "RequantFloat"):
         bound = ba
+    clamp = (int(node.attr("lo")), int(node.attr("hi"))) if node.op_type == "QAdd" else None
     return eltwise_calls(
         ctx,
         op,
@@ -146,4 +156,5 @@ def lower_eltwise(ctx: StepContext) -> list[KernelCall]:
         requant_of(node),
         f"{node.op_type} over {'x'.join(map(str, extents))}",
         bound,
+        clamp=clamp,
     )

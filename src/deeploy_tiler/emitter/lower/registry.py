@@ -30,6 +30,8 @@ LOWERINGS: Mapping[str, Lowering] = MappingProxyType(
         "Sub": lower_eltwise,
         "Mul": lower_eltwise,
         "RequantShift": lower_eltwise,
+        "RequantFloat": lower_eltwise,
+        "QAdd": lower_eltwise,
         "Relu": lower_eltwise,
         "Clip": lower_eltwise,
         "iHardswish": lower_eltwise,

@@ -11,6 +11,8 @@ from ...ir import DType, Node
 from ..views import broadcast_operand
 from .call import RequantArgs, StepContext
 
+FLOAT_MODES = {"float": 1, "float_zp": 2}  # ir.Requant.mode -> dt_requant_t.fmode
+
 
 @dataclass(frozen=True)
 class RequantSpec:
@@ -19,15 +21,25 @@ class RequantSpec:
     div: int
     n_levels: int
     signed: bool
+    mode: str = "shift"
+    clamp: tuple[int, int] | None = None
+
+    @property
+    def fmode(self) -> int:
+        return FLOAT_MODES.get(self.mode, 0)
 
     @property
     def shift(self) -> int:
+        if self.fmode:
+            return 0
         if self.div < 1 or self.div & (self.div - 1):
             raise EmitError(f"RequantShift div {self.div} is not a power of two")
         return self.div.bit_length() - 1
 
     @property
     def lo_hi(self) -> tuple[int, int]:
+        if self.clamp is not None:
+            return self.clamp
         n = self.n_levels
         return (-(n // 2), n // 2 - 1) if self.signed else (0, n - 1)
 
@@ -35,7 +47,17 @@ class RequantSpec:
 def requant_of(node: Node) -> RequantSpec | None:
     if node.requant is not None:
         r = node.requant
-        return RequantSpec(r.mul, r.add, r.div, r.n_levels, r.signed)
+        return RequantSpec(r.mul, r.add, r.div, r.n_levels, r.signed, r.mode, r.clamp)
+    if node.op_type == "RequantFloat":
+        return RequantSpec(
+            node.inputs[1],
+            node.inputs[2],
+            1,
+            int(node.attr("n_levels_out")),
+            bool(node.attr("signed", 1)),
+            "float_zp" if int(node.attr("zp_in_float", 0)) else "float",
+            (int(node.attr("lo")), int(node.attr("hi"))),
+        )
     if node.op_type == "RequantShift":
         return RequantSpec(
             node.inputs[1],
@@ -57,7 +79,7 @@ def abs_bound(ctx: StepContext, tensor: str) -> int:
 
 def wide_flag(ctx: StepContext, rq: RequantSpec, acc_bound: int | None) -> int:
     """1 unless acc * mul + add + div/2 provably stays inside int32 for every accumulator value."""
-    if acc_bound is None:
+    if acc_bound is None or rq.fmode:
         return 1
     worst = acc_bound * abs_bound(ctx, rq.mul) + abs_bound(ctx, rq.add) + rq.div // 2
     return 0 if worst < 2**31 - 1 else 1
@@ -81,7 +103,7 @@ def requant_fields(
         strides_all.append(tuple(st[d] if d is not None and d < out_rank else 0 for d in dims4))
     lo, hi = rq.lo_hi
     return RequantArgs(
-        ptrs[0], ptrs[1], strides_all[0], strides_all[1], rq.shift, lo, hi, wide_flag(ctx, rq, acc_bound)
+        ptrs[0], ptrs[1], strides_all[0], strides_all[1], rq.shift, lo, hi, wide_flag(ctx, rq, acc_bound), rq.fmode
     )
 
 

@@ -21,7 +21,10 @@
 
 /* Fused or standalone RequantShift on an int32 value v at output-tile index (i0, i1, i2, i3):
  *   y = clip(floor((v * mul + add + div / 2) / div), lo, hi),  div = 2^shift,
- * mul / add broadcast over the tile through their element strides (0 along broadcast dimensions). */
+ * mul / add broadcast over the tile through their element strides (0 along broadcast dimensions).
+ * fmode = 1 is onnxruntime's requantization instead (docs/onnx_quantization.md): mul holds float32 bit
+ * patterns, add the output zero point: y = clip(round_half_even((float)v * scale) + add, lo, hi);
+ * fmode = 2 (QLinearMul) adds the zero point in float: y = clip(rne((float)v * scale + (float)add)). */
 typedef struct {
     const int32_t *mul; /* NULL: no requantization, the value is stored as is */
     const int32_t *add;
@@ -29,6 +32,7 @@ typedef struct {
     int32_t shift;
     int32_t lo, hi;
     int32_t wide; /* 1: int64 arithmetic; 0: the emitter proved |v*mul + add + div/2| < 2^31 */
+    int32_t fmode;
 } dt_requant_t;
 
 static inline int32_t dt_requant_value(int32_t v, int32_t mul, int32_t add, int32_t shift, int32_t lo,
@@ -41,6 +45,8 @@ static inline int32_t dt_requant_value(int32_t v, int32_t mul, int32_t add, int3
 }
 
 static inline int32_t dt_requant_apply(const dt_requant_t *rq, int32_t v, int32_t mul, int32_t add) {
+    if (rq->fmode == 1) return dt_requant_f32(v, mul, add, rq->lo, rq->hi);
+    if (rq->fmode == 2) return dt_requant_f32_zp(v, mul, add, rq->lo, rq->hi);
     if (rq->wide) return dt_requant_value(v, mul, add, rq->shift, rq->lo, rq->hi);
     {
         int32_t t = v * mul + add;
@@ -110,7 +116,9 @@ enum {
     DT_EW_FILL = 6,       /* y = p[0] (pad borders) */
     DT_EW_IHARDSWISH = 7, /* p = one_over_six, six, three */
     DT_EW_IGELU = 8,      /* p = b, one */
-    DT_EW_TRUEDIV = 9     /* p = Delta, eps, eta, y */
+    DT_EW_TRUEDIV = 9,    /* p = Delta, eps, eta, y */
+    DT_EW_QADD = 10       /* onnxruntime QLinearAdd: p = ratio_a, ratio_b, fixed (float32 bits), scalar
+                             operand (0 none, 1 a, 2 b); clamp to rq.lo, rq.hi (rq.mul is NULL) */
 };
 
 typedef struct {

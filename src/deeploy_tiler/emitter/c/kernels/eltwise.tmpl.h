@@ -54,6 +54,7 @@ void DT_NAME(const void *args_) {
     case DT_EW_IHARDSWISH: DT_EW_LOOP_(dt_ihardswish(DT_EW_A_, p0, p1, p2)) break;
     case DT_EW_IGELU: DT_EW_LOOP_(dt_igelu(DT_EW_A_, p0, p1)) break;
     case DT_EW_TRUEDIV: DT_EW_LOOP_(dt_truediv(DT_EW_A_, p0, p1, p2, p3)) break;
+    case DT_EW_QADD: DT_EW_LOOP_(dt_qadd(DT_EW_A_, DT_EW_B_, p0, p1, p2, p3, rq->lo, rq->hi)) break;
     default: break;
     }
 }

@@ -15,6 +15,13 @@ partial sums).
 Whole-network memory (`Plan.memory`) uses half-open lifetimes on a step axis where t = 0 is before the
 run (graph inputs are written then), node i runs at t = i + 1, and t = N + 1 is after the run (graph
 outputs are read then).
+
+Staging (`Plan.staging`, empty unless something streams from L3): a tensor whose home is L3 is copied
+whole by the L3 DMA into an L2 buffer (a `PlacedBuffer` of the same tensor in L2 whose lifetime starts
+at `issue_step`) before the nodes at steps `first_step`..`last_step` read it through their L1
+transfers. The copy is started right before the node at `issue_step` runs and waited for right before
+the node at `first_step` runs (issue_step <= first_step: the nodes in between hide the copy). The L3
+DMA runs the copies one at a time, in `id` order.
 """
 
 from __future__ import annotations
@@ -140,6 +147,22 @@ class PlacedBuffer(_Frozen):
     alias_of: str | None = None
 
 
+class Staging(_Frozen):
+    """One L3 -> L2 copy of a whole tensor for the nodes that read it (module docstring)."""
+
+    id: int = Field(ge=0, description="order of the copies on the L3 DMA")
+    tensor: str
+    src_level: str = Field(description="the tensor's home (L3)")
+    dst_level: str = Field(description="where it is staged (L2)")
+    dst_offset: int = Field(ge=0, description="offset of the staging buffer in dst_level (its PlacedBuffer)")
+    bytes: int = Field(ge=0)
+    issue_step: int = Field(ge=1, description="the copy starts right before the node at this step")
+    first_step: int = Field(ge=1, description="waited for right before the node at this step, its first reader")
+    last_step: int = Field(ge=1, description="last step that reads the staged copy")
+    cycles: int = Field(ge=0, description="modeled L3 DMA cycles of the copy")
+    exposed_cycles: int = Field(ge=0, description="modeled cycles the first reader waits for it")
+
+
 class LevelUsage(_Frozen):
     level: str
     capacity: int
@@ -157,8 +180,9 @@ class Plan(_Frozen):
     nodes: tuple[NodePlan, ...]
     memory: tuple[PlacedBuffer, ...] = ()
     levels: tuple[LevelUsage, ...] = ()
-    total_cycles: int = Field(ge=0)
+    total_cycles: int = Field(ge=0, description="node cycles plus the L3 staging waits")
     lower_bound_cycles: int = Field(ge=0)
+    staging: tuple[Staging, ...] = Field(default=(), description="L3 -> L2 copies (module docstring)")
 
     @property
     def gap(self) -> float:
@@ -174,9 +198,18 @@ class Plan(_Frozen):
                 return n
         raise KeyError(name)
 
+    @property
+    def l3_bytes(self) -> int:
+        """Bytes the L3 DMA moves per run (per token for a decode step)."""
+        return sum(s.bytes for s in self.staging)
+
     def to_json(self, *, indent: int | None = 1) -> str:
-        """Deterministic JSON: same plan, same bytes."""
-        return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=True) + "\n"
+        """Deterministic JSON: same plan, same bytes. An empty `staging` is left out, so plans without L3
+        streaming read as before the field existed."""
+        doc = self.model_dump(mode="json")
+        if not doc["staging"]:
+            del doc["staging"]
+        return json.dumps(doc, indent=indent, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Plan:

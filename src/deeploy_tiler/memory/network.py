@@ -21,7 +21,7 @@ from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
 from ..ir import Graph, TensorKind
 from ..ops.npu import NpuUnsupported, npu_weight_bytes
-from ..plan import LevelUsage, PlacedBuffer, Plan
+from ..plan import LevelUsage, PlacedBuffer, Plan, Staging
 from .alloc import AllocationResult, Buffer, allocate
 
 
@@ -111,6 +111,19 @@ class MemoryPlan:
     placed: tuple[PlacedBuffer, ...]
     levels: tuple[LevelUsage, ...]
     home_level: dict[str, str]  # tensor -> level name
+    staging: tuple[Staging, ...] = ()
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A read-only tensor whose home is L3, staged whole into L2 over steps [issue, last + 1)."""
+
+    tensor: str
+    issue: int
+    first: int
+    last: int
+    cycles: int
+    exposed: int
 
 
 def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[str, int]]:
@@ -170,6 +183,7 @@ def plan_memory(
     time_limit: float | None = 10.0,
     plan: Plan | None = None,
     constants_to_l3: bool = False,
+    streamed: tuple[Streamed, ...] = (),
 ) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
     read in place go to their weight memory (see the module docstring).
@@ -177,7 +191,10 @@ def plan_memory(
     By default every constant the tiles stream stays resident in L2 (the tiler moves data between L2 and
     L1 only): an L2 budget too small for that is infeasible, with the exact L2 it takes. With
     `constants_to_l3=True` the largest constants move to L3 instead (a layout the emitter can realise,
-    but whose transfers the tiler has not costed)."""
+    but whose transfers the tiler has not costed).
+
+    `streamed` (the residency decision, planner/residency.py): those read-only tensors live in L3 and
+    get an L2 staging buffer each over [issue, last + 1); the `Staging` records say when to copy."""
     if plan is not None and plan.model != graph.name:
         raise PlanError(f"plan is for model {plan.model!r}, graph is {graph.name!r}")
     l2 = hw.memory("L2")
@@ -186,12 +203,28 @@ def plan_memory(
     in_place = in_place_weights(plan, graph, hw) if plan is not None else {}
     dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
     wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
+    stream_of = {s.tensor: s for s in streamed}
+    if stream_of and l3 is None:
+        raise PlanError(f"spec {hw.name!r} has no L3 to stream {sorted(stream_of)[:3]} from")
+    homed_l3 = [b for b in buffers if b.root in stream_of]
+    stagings = [
+        HomeBuffer(
+            root=f"{b.root}@stage{stream_of[b.root].issue}",
+            members=b.members,
+            size=b.size,
+            start=stream_of[b.root].issue,
+            end=stream_of[b.root].last + 1,
+            constant=False,
+        )
+        for b in homed_l3
+    ]
+    buffers = [b for b in buffers if b.root not in stream_of]
     activations = [b for b in buffers if not b.constant]
     constants = sorted(
         (b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
         key=lambda b: (-b.size, b.root),
     )
-    act_peak, at = _live_peak(activations, l2.alignment_bytes)
+    act_peak, at = _live_peak(activations + stagings, l2.alignment_bytes)
     resident = act_peak + sum(_align(b.size, l2.alignment_bytes) for b in constants)
     if not constants_to_l3 and resident > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
@@ -211,13 +244,13 @@ def plan_memory(
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget("L2", l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
     in_l2 = list(constants)
-    in_l3: list[HomeBuffer] = []
+    in_l3: list[HomeBuffer] = list(homed_l3)
     const_bytes = sum(_align(b.size, l2.alignment_bytes) for b in in_l2)
-    while in_l2 and act_peak + const_bytes > l2_budget:
+    while constants_to_l3 and in_l2 and act_peak + const_bytes > l2_budget:
         moved = in_l2.pop(0)
         in_l3.append(moved)
         const_bytes -= _align(moved.size, l2.alignment_bytes)
-    if in_l3 and l3 is None:
+    if in_l3 and l3 is None:  # pragma: no cover - constants_to_l3 without L3
         # Constants live for the whole run, so the binding moment is the activations' peak.
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         total_const = sum(_align(b.size, l2.alignment_bytes) for b in constants)
@@ -235,7 +268,10 @@ def plan_memory(
         )
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
-    for level, capacity, group in (("L2", l2_budget, activations + in_l2), ("L3", l3.size_bytes if l3 else 0, in_l3)):
+    for level, capacity, group in (
+        ("L2", l2_budget, activations + in_l2 + stagings),
+        ("L3", l3.budget_bytes if l3 else 0, in_l3),
+    ):
         if not group:
             continue
         spec = hw.memory(level)
@@ -247,6 +283,7 @@ def plan_memory(
                 [(graph.nodes[0].name, result.peak, f"no static packing of {level} found within the budget")],
             )
         for b in group:
+            root = b.members[0] if "@stage" in b.root else b.root
             for m in b.members:
                 placed.append(
                     PlacedBuffer(
@@ -256,7 +293,7 @@ def plan_memory(
                         size=b.size,
                         start=b.start,
                         end=b.end,
-                        alias_of=None if m == b.root else b.root,
+                        alias_of=None if m == root else root,
                     )
                 )
         levels.append(
@@ -268,12 +305,30 @@ def plan_memory(
                 strategy=result.strategy,
             )
         )
-    home = {p.tensor: p.level for p in placed}  # a weight also DMA'd by some node: its L2 / L3 copy
+    staged_at = {(p.tensor, p.start): p.offset for p in placed if p.level == "L2" and p.tensor in stream_of}
+    staging = tuple(
+        Staging(
+            id=k,
+            tensor=s.tensor,
+            src_level="L3",
+            dst_level="L2",
+            dst_offset=staged_at[(s.tensor, s.issue)],
+            bytes=graph.tensors[s.tensor].nbytes,
+            issue_step=s.issue,
+            first_step=s.first,
+            last_step=s.last,
+            cycles=s.cycles,
+            exposed_cycles=s.exposed,
+        )
+        for k, s in enumerate(streamed)
+    )
+    home = {p.tensor: p.level for p in placed if p.tensor not in stream_of}  # a weight also DMA'd: L2 / L3
+    home.update({s.tensor: "L3" for s in streamed})
     home.update({t: lv for t, (lv, _) in in_place.items() if t not in home})
     placed += wmem_placed
     levels += wmem_levels
     placed.sort(key=lambda p: (p.level, p.offset, p.start, p.tensor))
-    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home)
+    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home, staging=staging)
 
 
 def _allocate_level(

@@ -1,17 +1,26 @@
 """The pipeline: the one place where the stages are chained. Tiling (engine choice, per-node CP-SAT solves,
 DMA schedules) gives a tiled plan; the whole-network memory plan places its buffers in L2 / L3 / WMEM.
 
+Before tiling, the budgets are checked against the spec and the memory levels against the least any plan
+needs (planner/residency.py), so an impossible L2 is answered at once. When the read-only tensors do not
+all fit L2 beside the activations, the residency solve decides which stream from L3 (staged whole into
+L2 before their readers, prefetched up to a few nodes ahead) and the plan records the copies.
+
 `dt.plan` is `plan_network`; the sweep's smallest-budget searches probe the two stages separately.
 """
 
 from __future__ import annotations
 
+import math
+
+from ..errors import InfeasibleBudget
 from ..hw.spec import HwSpec
 from ..ir import Graph
-from ..memory.network import plan_memory
+from ..memory.network import MemoryPlan, Streamed, plan_memory
 from ..plan import Plan
 from ..solver import EngineOptions, SolverOptions
 from .graph import plan_graph
+from .residency import Residency, check_budgets, check_memory_levels, decide_residency
 
 __all__ = ["place_memory", "plan_network", "tile_network"]
 
@@ -43,11 +52,52 @@ def tile_network(
 def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None) -> Plan:
     """Stage 2: the static memory map of a tiled plan (raises for an infeasible L2 / L3 / WMEM).
 
-    Tiles stream between L2 and L1 only, so every weight they read stays resident in L2."""
+    Everything resident in L2 when it fits; else the residency decision streams read-only tensors from
+    L3 (module docstring), retried with a tighter live-bytes budget while the static packing needs more."""
     budget = tiled.budgets["L2"] if l2 is None else l2
+    check_budgets(hw, {"L2": budget})
     at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, "L2": l2}})
-    memory = plan_memory(graph, hw, l2_budget=budget, plan=at)
-    return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
+    has_l3 = any(m.name == "L3" for m in hw.memories) and any(d.connects("L3", "L2") for d in hw.dmas)
+    try:
+        memory = plan_memory(graph, hw, l2_budget=budget, plan=at)
+        return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
+    except InfeasibleBudget:
+        if not has_l3:
+            raise
+    live_budget = budget
+    for _ in range(4):
+        residency = decide_residency(at, graph, hw, live_budget)
+        streamed = tuple(Streamed(c.name, j, c.first, c.last, c.copy_cycles, e) for c, j, e in residency.streamed())
+        try:
+            memory = plan_memory(graph, hw, l2_budget=budget, plan=at, streamed=streamed)
+        except InfeasibleBudget as err:
+            # the live bytes fit but no static packing was found: ask for fewer live bytes
+            live_budget -= max(budget // 50, err.required_bytes - budget, 1)
+            continue
+        return _with_streaming(at, memory, residency, hw)
+    raise InfeasibleBudget(
+        "L2", budget, [(graph.nodes[0].name, budget, "no static L2 packing of the streamed plan found")]
+    )
+
+
+def _with_streaming(plan: Plan, memory: MemoryPlan, residency: Residency, hw: HwSpec) -> Plan:
+    """The plan with its memory map, L3 copies, their waits in the total, and the L3 term in the bound."""
+    p = residency.problem
+    dma = hw.dma("L3", "L2")
+    # resident constants live all run, so at the busiest step at most budget - base bytes of them stay
+    consts = sum(c.size for c in p.candidates if c.resident_span == (0, p.steps + 2))
+    must_stream = max(0, consts - (p.budget - max(p.base)))
+    l3_bound = math.ceil(dma.transfer_cycles(must_stream)) if must_stream else 0
+    exposed = sum(s.exposed_cycles for s in memory.staging)
+    return plan.model_copy(
+        update={
+            "memory": memory.placed,
+            "levels": memory.levels,
+            "staging": memory.staging,
+            "total_cycles": plan.total_cycles + exposed,
+            "lower_bound_cycles": max(plan.lower_bound_cycles, l3_bound),
+        }
+    )
 
 
 def plan_network(
@@ -61,7 +111,9 @@ def plan_network(
     options: SolverOptions | None = None,
     engine_options: EngineOptions | None = None,
 ) -> Plan:
-    """Both stages: the complete plan."""
+    """Both stages: the complete plan (budgets and memory levels checked before any solve)."""
+    check_budgets(hw, {hw.l1.name: l1, "L2": l2})
+    check_memory_levels(graph, hw, hw.budget_bytes("L2") if l2 is None else l2)
     tiled = tile_network(
         graph,
         hw,

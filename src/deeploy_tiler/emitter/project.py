@@ -86,10 +86,11 @@ class _Emitter:
     infos: list[NodeInfo] = field(default_factory=list)
     num_cores: int = 1
     max_pending: int = 0  # most transfers in flight at once over all nodes (sizes the DMA queue)
+    active: dict[str, Home] = field(default_factory=dict)  # staged copies the current node reads (L3 -> L2)
 
     # ---- views --------------------------------------------------------------------------------
     def home_ptr(self, tensor: str) -> Ptr:
-        h: Home = self.layout.homes[tensor]
+        h: Home = self.active.get(tensor) or self.layout.homes[tensor]
         return Ptr(h.symbol, h.offset, h.const)
 
     def home_view(self, tensor: str) -> View:
@@ -380,7 +381,10 @@ def emit_project(
     body: list[str] = []
     em.out = body
     for i, node in enumerate(graph.nodes):
+        em.active = {s.tensor: layout.staged[s.id] for s in plan.staging if s.first_step <= i + 1 <= s.last_step}
         em.emit_node(i, node, plan_nodes[node.name])
+    em.active = {}
+    body += _l3_steps(plan, graph, layout, em)
     const_lines, const_sizes = _const_decls(graph, layout, hw)
     arenas = dict(layout.arena_bytes)
     for level, ext in em.l1_extent.items():
@@ -427,6 +431,40 @@ def emit_project(
         alignment={m.name: m.alignment_bytes for m in hw.memories},
         dma_queue=queue,
     )
+
+
+def _l3_steps(plan: Plan, graph: Graph, layout: Layout, em: _Emitter) -> list[str]:
+    """The L3 -> L2 staging copies (`Plan.staging`): one whole-tensor descriptor each, started right
+    before the node at its issue step and waited for right before the node at its first step, by a
+    per-step function `network_run` calls before the node (`dt_l3_steps`, NULL where nothing happens)."""
+    n = len(graph.nodes)
+    o = [f"/* L3 -> L2 staging: {len(plan.staging)} copies, {plan.l3_bytes} B per run */"]
+    if plan.staging:
+        o.append(f"static const dt_dma_desc_t dt_l3_xfers[{len(plan.staging)}] = {{")
+        for st in plan.staging:
+            dst, src = layout.staged[st.id], em.home_ptr(st.tensor)
+            o.append(
+                f"    /* {st.id}: {comment_text(st.tensor)} {st.bytes} B, issued at step {st.issue_step}, read at "
+                f"steps {st.first_step}..{st.last_step} */"
+            )
+            to, frm = Ptr(dst.symbol, dst.offset, False).c(), Ptr(src.symbol, src.offset, True).c()
+            o.append(f"    {{.dst = {to}, .src = {frm}, .row_bytes = {st.bytes}, .n1 = 1, .n2 = 1, .n3 = 1}},")
+        o.append("};")
+        o.append(f"static dt_dma_handle_t dt_l3_handles[{len(plan.staging)}];")
+    steps: list[str] = []
+    for t in range(1, n + 1):
+        starts = [st.id for st in plan.staging if st.issue_step == t]
+        waits = [st.id for st in plan.staging if st.first_step == t]
+        if not starts and not waits:
+            steps.append("0")
+            continue
+        o.append(f"static void dt_l3_step_{t - 1}(void) {{")
+        o += [f"    dt_l3_handles[{k}] = dt_l3_dma_start(&dt_l3_xfers[{k}]);" for k in starts]
+        o += [f"    dt_l3_dma_wait(dt_l3_handles[{k}]);" for k in waits]
+        o.append("}")
+        steps.append(f"dt_l3_step_{t - 1}")
+    o.append(f"static void (*const dt_l3_steps[{max(n, 1)}])(void) = {{" + ", ".join(steps or ["0"]) + "};")
+    return o
 
 
 def _write(path: Path, text: str) -> Path:
@@ -564,7 +602,9 @@ def _network_c(
 int32_t network_run(void) {
     int32_t i;
     for (i = 0; i < DT_NUM_NODES; ++i) {
-        const uint64_t t0 = dt_perf_read();
+        uint64_t t0;
+        if (dt_l3_steps[i]) dt_l3_steps[i](); /* L3 -> L2 staging copies issued / awaited before node i */
+        t0 = dt_perf_read();
         const int32_t rc = dt_nodes[i]();
         dt_node_instr[i] = dt_perf_read() - t0;
         if (rc != 0) return 1 + i;

@@ -133,22 +133,15 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
             )
             arena[pl.level] = max(arena.get(pl.level, 0), off + graph.tensors[name].nbytes)
         staged: dict[int, Home] = {}
-        for s in plan.staging:
-            for s_, e_ in merged.get(s.dst_level, []):
-                if s_ < s.dst_offset + s.bytes and s.dst_offset < e_:
-                    raise EmitError(
-                        f"Plan.staging {s.id}: {s.tensor} at {s.dst_level}+{s.dst_offset} overlaps constants"
-                    )
-            off = compact(s.dst_level, s.dst_offset)
-            staged[s.id] = Home(
-                s.tensor,
-                s.dst_level,
-                f"dt_arena_{s.dst_level}",
-                off,
-                False,
-                s.dst_offset if off != s.dst_offset else None,
-            )
-            arena[s.dst_level] = max(arena.get(s.dst_level, 0), off + s.bytes)
+        for st in plan.staging:
+            lvl = st.dst_level
+            for lo, hi in merged.get(lvl, []):
+                if lo < st.dst_offset + st.bytes and st.dst_offset < hi:
+                    raise EmitError(f"Plan.staging {st.id}: {st.tensor} at {lvl}+{st.dst_offset} overlaps constants")
+            off = compact(lvl, st.dst_offset)
+            moved = st.dst_offset if off != st.dst_offset else None
+            staged[st.id] = Home(st.tensor, lvl, f"dt_arena_{lvl}", off, False, moved)
+            arena[lvl] = max(arena.get(lvl, 0), off + st.bytes)
         for node in graph.nodes:
             if node.is_alias and node.inputs:
                 src, dst = node.inputs[0], node.outputs[0]

@@ -75,8 +75,8 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
     const_index = {t.name: i for i, t in enumerate(consts)}
     roots = _alias_root(graph)
     home_level = home_level_name(hw)
-    stage_keys = {(s.tensor, s.dst_level, s.dst_offset, s.issue_step): s.id for s in plan.staging}
-    memory = [p for p in plan.memory if (p.tensor, p.level, p.offset, p.start) not in stage_keys]
+    stage_keys = {(s.tensor, s.dst_level, s.dst_offset) for s in plan.staging}
+    memory = [p for p in plan.memory if (p.tensor, p.level, p.offset) not in stage_keys]
     placed = {p.tensor: p for p in memory}
     const_level = {t.name: (placed[t.name].level if t.name in placed else home_level) for t in consts}
     homes: dict[str, Home] = {}

@@ -16,12 +16,15 @@ Whole-network memory (`Plan.memory`) uses half-open lifetimes on a step axis whe
 run (graph inputs are written then), node i runs at t = i + 1, and t = N + 1 is after the run (graph
 outputs are read then).
 
-Staging (`Plan.staging`, empty unless something streams from L3): a tensor whose home is L3 is copied
-whole by the L3 DMA into an L2 buffer (a `PlacedBuffer` of the same tensor in L2 whose lifetime starts
-at `issue_step`) before the nodes at steps `first_step`..`last_step` read it through their L1
-transfers. The copy is started right before the node at `issue_step` runs and waited for right before
-the node at `first_step` runs (issue_step <= first_step: the nodes in between hide the copy). The L3
-DMA runs the copies one at a time, in `id` order.
+Staging (`Plan.staging`, empty unless something streams from L3): a tensor whose home is L3 has an L2
+staging buffer (a `PlacedBuffer` of the same tensor in L2) that the nodes at steps
+`first_step`..`last_step` use instead of the home, through their L1 transfers. Direction "in" (a weight
+or a graph input such as a KV cache): the L3 DMA copies the whole tensor into the buffer; the copy is
+started right before the node at `issue_step` runs and waited for right before the node at
+`first_step` runs (issue_step <= first_step: the nodes in between hide the copy). Direction "out" (a
+graph output such as a grown KV cache): its producer (at `first_step`) writes the buffer, its readers
+read it, and the copy back to L3 is started and waited for right before the node at `issue_step` =
+`last_step` + 1 (N + 1: after the run). The L3 DMA runs the copies one at a time, in `id` order.
 """
 
 from __future__ import annotations
@@ -152,15 +155,21 @@ class Staging(_Frozen):
 
     id: int = Field(ge=0, description="order of the copies on the L3 DMA")
     tensor: str
-    src_level: str = Field(description="the tensor's home (L3)")
-    dst_level: str = Field(description="where it is staged (L2)")
-    dst_offset: int = Field(ge=0, description="offset of the staging buffer in dst_level (its PlacedBuffer)")
+    direction: Literal["in", "out"] = Field(default="in", description="in: home -> staged, out: staged -> home")
+    home_level: str = Field(description="the tensor's home (L3)")
+    staged_level: str = Field(description="where it is staged (L2)")
+    staged_offset: int = Field(ge=0, description="offset of the staging buffer in staged_level (its PlacedBuffer)")
     bytes: int = Field(ge=0)
     issue_step: int = Field(ge=1, description="the copy starts right before the node at this step")
-    first_step: int = Field(ge=1, description="waited for right before the node at this step, its first reader")
-    last_step: int = Field(ge=1, description="last step that reads the staged copy")
+    first_step: int = Field(ge=1, description="first step using the staged buffer (in: the copy is waited for then)")
+    last_step: int = Field(ge=1, description="last step using the staged buffer")
     cycles: int = Field(ge=0, description="modeled L3 DMA cycles of the copy")
-    exposed_cycles: int = Field(ge=0, description="modeled cycles the first reader waits for it")
+    exposed_cycles: int = Field(ge=0, description="modeled cycles the node at its wait step waits for it")
+
+    @property
+    def wait_step(self) -> int:
+        """The node that waits for the copy: the first reader (in), the step after the last use (out)."""
+        return self.first_step if self.direction == "in" else self.issue_step
 
 
 class LevelUsage(_Frozen):

@@ -75,7 +75,7 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
     const_index = {t.name: i for i, t in enumerate(consts)}
     roots = _alias_root(graph)
     home_level = home_level_name(hw)
-    stage_keys = {(s.tensor, s.dst_level, s.dst_offset) for s in plan.staging}
+    stage_keys = {(s.tensor, s.staged_level, s.staged_offset) for s in plan.staging}
     memory = [p for p in plan.memory if (p.tensor, p.level, p.offset) not in stage_keys]
     placed = {p.tensor: p for p in memory}
     const_level = {t.name: (placed[t.name].level if t.name in placed else home_level) for t in consts}
@@ -131,12 +131,12 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
             arena[pl.level] = max(arena.get(pl.level, 0), off + graph.tensors[name].nbytes)
         staged: dict[int, Home] = {}
         for st in plan.staging:
-            lvl = st.dst_level
+            lvl = st.staged_level
             for lo, hi in merged.get(lvl, []):
-                if lo < st.dst_offset + st.bytes and st.dst_offset < hi:
-                    raise EmitError(f"Plan.staging {st.id}: {st.tensor} at {lvl}+{st.dst_offset} overlaps constants")
-            off = compact(lvl, st.dst_offset)
-            moved = st.dst_offset if off != st.dst_offset else None
+                if lo < st.staged_offset + st.bytes and st.staged_offset < hi:
+                    raise EmitError(f"Plan.staging {st.id}: {st.tensor} at {lvl}+{st.staged_offset} overlaps constants")
+            off = compact(lvl, st.staged_offset)
+            moved = st.staged_offset if off != st.staged_offset else None
             staged[st.id] = Home(st.tensor, lvl, f"dt_arena_{lvl}", off, False, moved)
             arena[lvl] = max(arena.get(lvl, 0), off + st.bytes)
         for node in graph.nodes:

@@ -116,7 +116,9 @@ class MemoryPlan:
 
 @dataclass(frozen=True)
 class Streamed:
-    """A read-only tensor whose home is L3, staged whole into L2 over steps [issue, last + 1)."""
+    """A tensor whose home is L3 with an L2 staging buffer (the fields of `plan.Staging`): in, a read-only
+    tensor copied in at `issue` and read over [first, last]; out, a graph output written at `first`, read
+    up to `last` and copied back at `issue` = last + 1."""
 
     tensor: str
     issue: int
@@ -124,6 +126,12 @@ class Streamed:
     last: int
     cycles: int
     exposed: int
+    direction: str = "in"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """[start, end) of the L2 staging buffer."""
+        return (self.issue, self.last + 1) if self.direction == "in" else (self.first, self.issue + 1)
 
 
 def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[str, int]]:
@@ -212,8 +220,8 @@ def plan_memory(
             root=f"{b.root}@stage{stream_of[b.root].issue}",
             members=b.members,
             size=b.size,
-            start=stream_of[b.root].issue,
-            end=stream_of[b.root].last + 1,
+            start=stream_of[b.root].span[0],
+            end=stream_of[b.root].span[1],
             constant=False,
         )
         for b in homed_l3
@@ -310,9 +318,10 @@ def plan_memory(
         Staging(
             id=k,
             tensor=s.tensor,
-            src_level="L3",
-            dst_level="L2",
-            dst_offset=staged_at[(s.tensor, s.issue)],
+            direction="in" if s.direction == "in" else "out",
+            home_level="L3",
+            staged_level="L2",
+            staged_offset=staged_at[(s.tensor, s.span[0])],
             bytes=graph.tensors[s.tensor].nbytes,
             issue_step=s.issue,
             first_step=s.first,

@@ -67,7 +67,12 @@ def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None
     live_budget = budget
     for _ in range(4):
         residency = decide_residency(at, graph, hw, live_budget)
-        streamed = tuple(Streamed(c.name, j, c.first, c.last, c.copy_cycles, e) for c, j, e in residency.streamed())
+        streamed = tuple(
+            Streamed(c.name, j, c.first, c.last, c.copy_cycles, e)
+            if c.producer is None
+            else Streamed(c.name, c.first, c.producer, c.first - 1, c.copy_cycles, e, "out")
+            for c, j, e in residency.streamed()
+        )
         try:
             memory = plan_memory(graph, hw, l2_budget=budget, plan=at, streamed=streamed)
         except InfeasibleBudget as err:

@@ -90,7 +90,19 @@ def check_memory_levels(graph: Graph, hw: HwSpec, l2_budget: int) -> None:
             and b.size >= MIN_STREAM_BYTES
             and (b.constant or (b.root in graph.input_names and len(b.members) == 1 and b.root not in outputs))
         )
-        if streamable:
+        out_streamable = (
+            has_l3
+            and -1 not in steps
+            and b.size >= MIN_STREAM_BYTES
+            and not b.constant
+            and b.root in outputs
+            and b.root not in graph.input_names
+            and len(b.members) == 1
+        )
+        if out_streamable:  # from its producer to its copy back, right before the node after its last use
+            for t in range(b.start, min(max([b.start, *steps]) + 2, n + 2)):
+                staged[t] += size
+        elif streamable:
             for t in range(min(steps), max(steps) + 1):
                 staged[t] += size
         elif b.constant:
@@ -153,31 +165,28 @@ def residency_problem(plan: Plan, graph: Graph, hw: HwSpec, l2_budget: int, *, w
             if tr.direction == "in":
                 dma_read.setdefault(tr.tensor, set()).add(i + 1)
     outputs = set(graph.output_names)
+    inputs = set(graph.input_names)
     in_place = in_place_weights(plan, graph, hw)
+    dma_written: dict[str, set[int]] = {}
+    for i, np_ in enumerate(plan.nodes):
+        for tr in np_.transfers:
+            if tr.direction == "out":
+                dma_written.setdefault(tr.tensor, set()).add(i + 1)
     cands: list[Candidate] = []
     base = [0] * (n + 2)
     for b in network_buffers(graph):
         steps = readers.get(b.root, [])
-        is_input = not b.constant and b.root in graph.input_names and len(b.members) == 1 and b.root not in outputs
-        candidate = (
-            (b.constant or is_input)
-            and steps
-            and -1 not in steps
-            and set(steps) <= dma_read.get(b.root, set())
-            and graph.tensors[b.root].numel > 0
-        )
         size = _align(b.size, a)
-        if candidate:
-            cands.append(
-                Candidate(
-                    name=b.root,
-                    size=size,
-                    first=min(steps),
-                    last=max(steps),
-                    copy_cycles=math.ceil(dma.transfer_cycles(b.size)),
-                    resident_span=(b.start, b.end),
-                )
-            )
+        single = len(b.members) == 1 and graph.tensors[b.root].numel > 0
+        is_input = not b.constant and b.root in inputs and single and b.root not in outputs
+        is_output = not b.constant and b.root in outputs and single and b.root not in inputs
+        reads_by_dma = -1 not in steps and set(steps) <= dma_read.get(b.root, set())
+        cycles = math.ceil(dma.transfer_cycles(b.size))
+        if (b.constant or is_input) and steps and reads_by_dma and graph.tensors[b.root].numel > 0:
+            cands.append(Candidate(b.root, size, min(steps), max(steps), cycles, (b.start, b.end)))
+        elif is_output and reads_by_dma and dma_written.get(b.root) == {b.start}:
+            back = max([b.start, *steps]) + 1  # copied back right before the node after its last use
+            cands.append(Candidate(b.root, size, back, back, cycles, (b.start, b.end), producer=b.start))
         elif not b.constant or b.root not in in_place or b.root in dma_read:
             for t in range(b.start, min(b.end, n + 2)):
                 base[t] += size

@@ -5,7 +5,9 @@ Semantics (the ones the emitter realises and the validator checks). Steps t = 1.
 order; node t computes for `compute[t-1]` cycles. A candidate is a whole read-only tensor (a weight, a
 graph input) read by the nodes at steps `first`..`last`. Resident: it occupies its L2 bytes over
 `resident_span`. Streamed with issue step j (first - window <= j <= first): its L2 staging buffer
-occupies [j, last + 1) and the L3 DMA copies it in `copy_cycles`. The L3 DMA runs one copy at a time,
+occupies [j, last + 1) and the L3 DMA copies it in `copy_cycles`. A graph output (`producer` set) is the
+mirror image: streamed, its L2 buffer lives from its producer to its copy back to L3, which is issued and
+waited for right before the node after its last use. The L3 DMA runs one copy at a time,
 in the order of (first, name), and issue steps follow that order. A copy starts at
 max(start of node j, end of the previous copy); node `first` starts at
 max(end of node first - 1, end of its copies). Memory: at every step, the other L2 bytes (`base`) plus
@@ -42,12 +44,17 @@ MIN_STREAM_BYTES = 1024  # below this an L3 copy (its setup) costs more than the
 
 @dataclass(frozen=True)
 class Candidate:
+    """A read-only tensor copied in before `first`, read up to `last`; or, with `producer`, a graph output
+    written at `producer` and copied back to L3 right before the node at `first` (its last use + 1, up
+    to N + 1: after the run; then `last` = `first` and the copy's issue step is `first`)."""
+
     name: str
     size: int  # L2 bytes (aligned)
-    first: int  # step of the first reader
-    last: int  # step of the last reader
-    copy_cycles: int  # L3 -> L2 copy of the whole tensor
+    first: int  # step of the first reader (out: the copy-back step)
+    last: int  # step of the last reader (out: = first)
+    copy_cycles: int  # L3 <-> L2 copy of the whole tensor
     resident_span: tuple[int, int]  # [start, end) it occupies L2 when resident
+    producer: int | None = None  # out: the step writing it
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,14 @@ class ResidencyProblem:
     def issue_range(self, c: Candidate) -> range:
         if c.size < self.min_stream_bytes:
             return range(0)
+        if c.producer is not None:
+            return range(c.first, c.first + 1)
         return range(max(1, c.first - self.window), c.first + 1)
+
+    @staticmethod
+    def span(c: Candidate, issue: int) -> tuple[int, int]:
+        """[start, end) of the L2 staging buffer when streamed with this issue step."""
+        return (c.producer if c.producer is not None else issue, c.last + 1)
 
     def order(self) -> list[int]:
         """Candidate indices in L3 DMA order."""
@@ -89,7 +103,7 @@ def l2_live(p: ResidencyProblem, issue: tuple[int | None, ...]) -> list[int]:
     n = len(p.base)
     diff = [0] * (n + 1)
     for c, j in zip(p.candidates, issue, strict=True):
-        lo, hi = c.resident_span if j is None else (j, c.last + 1)
+        lo, hi = c.resident_span if j is None else p.span(c, j)
         lo, hi = max(lo, 0), min(hi, n)
         if lo < hi:
             diff[lo] += c.size
@@ -111,7 +125,7 @@ def simulate(p: ResidencyProblem, issue: tuple[int | None, ...]) -> tuple[int, t
     finish: dict[int, int] = {}
     exposed = [0] * len(p.candidates)
     dma_free = now = qi = 0
-    for t in range(1, p.steps + 1):
+    for t in range(1, p.steps + 2):  # t = N + 1: after the run (copies back of the last outputs)
         while qi < len(queue) and (issue[queue[qi]] or 0) <= t:  # copies issued by now start in order
             k = queue[qi]
             dma_free = max(dma_free, now) + p.candidates[k].copy_cycles
@@ -124,7 +138,7 @@ def simulate(p: ResidencyProblem, issue: tuple[int | None, ...]) -> tuple[int, t
             last = max(waiting, key=lambda k: (finish[k], k))
             exposed[last] = max(0, finish[last] - now)
             now = max(now, finish[last])
-        now += p.compute[t - 1]
+        now += p.compute[t - 1] if t <= p.steps else 0
     return now, tuple(exposed)
 
 
@@ -158,7 +172,7 @@ def _prefetch(p: ResidencyProblem, streamed: list[int]) -> tuple[int | None, ...
             continue
         lo = max(prev, p.issue_range(c).start)
         j = c.first
-        while j > lo and live[j - 1] + c.size <= p.budget:
+        while j > lo and c.producer is None and live[j - 1] + c.size <= p.budget:
             j -= 1
             live[j] += c.size
         issue[k] = prev = j
@@ -217,7 +231,7 @@ def solve_residency(p: ResidencyProblem, options: SolverOptions | None = None) -
         for k, c in enumerate(cands):
             if c.resident_span[0] <= t < c.resident_span[1]:
                 terms.append(c.size * resident[k])
-            terms += [c.size * v for j, v in y[k].items() if j <= t <= c.last]
+            terms += [c.size * v for j, v in y[k].items() if p.span(c, j)[0] <= t < p.span(c, j)[1]]
         if terms:
             m.add(sum(terms) <= p.budget - p.base[t])
         elif p.base[t] > p.budget:

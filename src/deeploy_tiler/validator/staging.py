@@ -27,7 +27,7 @@ def check_staging(ctx: Context) -> None:
             ctx.add(ViolationKind.STAGING, None, f"staging ids are not 0..{len(plan.staging) - 1} in order ({st.id})")
         _check_record(ctx, st, n)
     for a, b in zip(plan.staging, plan.staging[1:], strict=False):
-        if (b.first_step, b.issue_step) < (a.first_step, a.issue_step) or b.issue_step < a.issue_step:
+        if b.wait_step < a.wait_step or b.issue_step < a.issue_step:
             ctx.add(
                 ViolationKind.STAGING,
                 None,
@@ -45,44 +45,58 @@ def _check_record(ctx: Context, st: Staging, n: int) -> None:
     if tensor is None:
         ctx.add(ViolationKind.UNKNOWN_TENSOR, None, f"{tag}: no such tensor")
         return
-    read_only = tensor.is_constant or (st.tensor in graph.input_names and st.tensor not in graph.output_names)
-    if not read_only:
-        ctx.add(ViolationKind.STAGING, None, f"{tag}: only constants and graph inputs are staged, not activations")
-    if not 1 <= st.issue_step <= st.first_step <= st.last_step <= n:
-        ctx.add(
-            ViolationKind.STAGING,
-            None,
-            f"{tag}: steps issue {st.issue_step}, first {st.first_step}, last {st.last_step} are not "
-            f"1 <= issue <= first <= last <= {n}",
-        )
+    inputs, outputs = set(graph.input_names), set(graph.output_names)
+    if st.direction == "in":
+        if not (tensor.is_constant or (st.tensor in inputs and st.tensor not in outputs)):
+            ctx.add(ViolationKind.STAGING, None, f"{tag}: only constants and graph inputs are staged in")
+        if not 1 <= st.issue_step <= st.first_step <= st.last_step <= n:
+            ctx.add(
+                ViolationKind.STAGING,
+                None,
+                f"{tag}: steps issue {st.issue_step}, first {st.first_step}, last {st.last_step} are not "
+                f"1 <= issue <= first <= last <= {n}",
+            )
+    else:
+        if st.tensor not in outputs or st.tensor in inputs:
+            ctx.add(ViolationKind.STAGING, None, f"{tag}: only graph outputs are copied back to L3")
+        if not 1 <= st.first_step <= st.last_step < st.issue_step <= n + 1 or st.issue_step != st.last_step + 1:
+            ctx.add(
+                ViolationKind.STAGING,
+                None,
+                f"{tag}: out copy at step {st.issue_step} for a buffer used over {st.first_step}..{st.last_step}"
+                " (the copy back runs right before the node after the last use)",
+            )
     if st.bytes != tensor.nbytes:
         ctx.add(ViolationKind.TRANSFER_BYTES, None, f"{tag} copies {st.bytes} B, the tensor has {tensor.nbytes} B")
-    for level in (st.src_level, st.dst_level):
+    for level in (st.home_level, st.staged_level):
         if level not in ctx.levels:
             ctx.add(ViolationKind.UNKNOWN_LEVEL, None, f"{tag}: unknown level {level!r}")
             return
-    if not any(d.connects(st.src_level, st.dst_level) for d in ctx.hw.dmas):
+    if not any(d.connects(st.home_level, st.staged_level) for d in ctx.hw.dmas):
         ctx.add(
-            ViolationKind.DMA_ROUTE, None, f"{tag}: no DMA of {ctx.hw.name} copies {st.src_level} -> {st.dst_level}"
+            ViolationKind.DMA_ROUTE, None, f"{tag}: no DMA of {ctx.hw.name} copies {st.home_level} -> {st.staged_level}"
         )
     placed = ctx.placements.get(st.tensor, [])
-    src = [p for p in placed if p.level == st.src_level and p.start <= st.issue_step < p.end]
-    if not src:
+    home = [p for p in placed if p.level == st.home_level and p.start <= st.issue_step < p.end]
+    if st.direction == "out":
+        home = [p for p in home if p.end == n + 2]  # what is copied back must stay until after the run
+    if not home:
         ctx.add(
             ViolationKind.STAGING_BUFFER,
             None,
-            f"{tag}: the tensor is not placed in {st.src_level} while the copy runs (from step {st.issue_step})",
+            f"{tag}: the tensor is not placed in {st.home_level} from the copy at step {st.issue_step}"
+            + (" to the end of the run" if st.direction == "out" else ""),
         )
-    dst = [p for p in placed if p.level == st.dst_level and p.offset == st.dst_offset]
-    if not dst:
-        ctx.add(ViolationKind.STAGING_BUFFER, None, f"{tag}: no placement at {st.dst_level}+{st.dst_offset}")
-    elif not any(p.start <= st.issue_step and p.end > st.last_step for p in dst):
-        p = dst[0]
+    need = (st.issue_step, st.last_step + 1) if st.direction == "in" else (st.first_step, st.issue_step + 1)
+    stage = [p for p in placed if p.level == st.staged_level and p.offset == st.staged_offset]
+    if not stage:
+        ctx.add(ViolationKind.STAGING_BUFFER, None, f"{tag}: no placement at {st.staged_level}+{st.staged_offset}")
+    elif not any(p.start <= need[0] and p.end >= need[1] for p in stage):
+        p = stage[0]
         ctx.add(
             ViolationKind.STAGING_BUFFER,
             None,
-            f"{tag}: staging buffer lives over [{p.start}, {p.end}), the copy needs [{st.issue_step}, "
-            f"{st.last_step + 1})",
+            f"{tag}: staging buffer lives over [{p.start}, {p.end}), the copy needs [{need[0]}, {need[1]})",
         )
 
 
@@ -95,7 +109,7 @@ def _is_staging_buffer(ctx: Context, p: PlacedBuffer) -> bool:
 
 def _check_unrecorded(ctx: Context) -> None:
     """A tensor placed both at its L3 home and in L2 has its L2 bytes filled only by a recorded copy."""
-    recorded = {(s.tensor, s.dst_level, s.dst_offset) for s in ctx.plan.staging}
+    recorded = {(s.tensor, s.staged_level, s.staged_offset) for s in ctx.plan.staging}
     for p in ctx.plan.memory:
         if _is_staging_buffer(ctx, p) and (p.tensor, p.level, p.offset) not in recorded:
             ctx.add(
@@ -112,7 +126,7 @@ def _check_readers(ctx: Context) -> None:
         windows.setdefault(s.tensor, []).append((s.first_step, s.last_step))
     for i, node in enumerate(ctx.graph.nodes):
         step = i + 1
-        for t in dict.fromkeys(x for x in node.inputs if x):
+        for t in dict.fromkeys(x for x in (*node.inputs, *node.outputs) if x):
             spans = windows.get(t)
             if spans is None or node.is_alias:
                 continue
@@ -120,8 +134,8 @@ def _check_readers(ctx: Context) -> None:
                 ctx.add(
                     ViolationKind.HAZARD_STAGED_BEFORE_WAIT,
                     node.name,
-                    f"reads {t} at step {step}, outside every copy's window {sorted(spans)} (before its wait or "
-                    "after its staging buffer was given up)",
+                    f"uses {t} at step {step}, outside every copy's window {sorted(spans)} (before its copy in "
+                    "was waited for, or after its staging buffer was given up / copied back)",
                 )
 
 
@@ -131,7 +145,7 @@ def _check_timeline(ctx: Context) -> None:
     by_first: dict[int, list[Staging]] = {}
     copy: dict[int, int] = {}
     for s in plan.staging:
-        dma = next((d for d in ctx.hw.dmas if d.connects(s.src_level, s.dst_level)), None)
+        dma = next((d for d in ctx.hw.dmas if d.connects(s.home_level, s.staged_level)), None)
         if dma is None:
             return
         copy[s.id] = math.ceil(dma.transfer_cycles(s.bytes))
@@ -141,11 +155,13 @@ def _check_timeline(ctx: Context) -> None:
                 None,
                 f"staging {s.id} ({s.tensor}): {s.cycles} cycles, the spec's {dma.name} takes {copy[s.id]}",
             )
-        by_first.setdefault(s.first_step, []).append(s)
+        by_first.setdefault(s.wait_step, []).append(s)
     queue = list(plan.staging)
     finish: dict[int, int] = {}
     now = dma_free = qi = 0
-    for step, np_ in enumerate(plan.nodes, start=1):
+    cycles = [np_.cycles.total for np_ in plan.nodes] + [0]  # step N + 1: after the run
+    names = [np_.name for np_ in plan.nodes] + ["<after the run>"]
+    for step, (name, node_cycles) in enumerate(zip(names, cycles, strict=True), start=1):
         while qi < len(queue) and queue[qi].issue_step <= step:
             dma_free = max(dma_free, now) + copy[queue[qi].id]
             finish[queue[qi].id] = dma_free
@@ -158,7 +174,7 @@ def _check_timeline(ctx: Context) -> None:
         if max(wait, 0) != stated:
             ctx.add(
                 ViolationKind.STAGING_CYCLES,
-                np_.name,
+                name,
                 f"waits {max(wait, 0)} cycles for its staged copies by the L3 DMA timeline, the plan says {stated}",
             )
-        now += max(wait, 0) + np_.cycles.total
+        now += max(wait, 0) + node_cycles

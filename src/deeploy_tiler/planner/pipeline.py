@@ -19,6 +19,7 @@ from ..ir import Graph
 from ..memory.network import MemoryPlan, Streamed, plan_memory
 from ..plan import Plan
 from ..solver import EngineOptions, SolverOptions
+from ..solver.residency import min_streamed_bytes
 from .graph import plan_graph
 from .residency import Residency, check_budgets, check_memory_levels, decide_residency
 
@@ -89,9 +90,8 @@ def _with_streaming(plan: Plan, memory: MemoryPlan, residency: Residency, hw: Hw
     """The plan with its memory map, L3 copies, their waits in the total, and the L3 term in the bound."""
     p = residency.problem
     dma = hw.dma("L3", "L2")
-    # resident constants live all run, so at the busiest step at most budget - base bytes of them stay
-    consts = sum(c.size for c in p.candidates if c.resident_span == (0, p.steps + 2))
-    must_stream = max(0, consts - (p.budget - max(p.base)))
+    # the L3 DMA moves at least what cannot stay resident even if staging took no room (one copy's setup)
+    must_stream = min_streamed_bytes(p)
     l3_bound = math.ceil(dma.transfer_cycles(must_stream)) if must_stream else 0
     exposed = sum(s.exposed_cycles for s in memory.staging)
     return plan.model_copy(

@@ -205,7 +205,7 @@ def decide_residency(
 ) -> Residency:
     """Solve the residency problem; `InfeasibleBudget` when streaming everything still does not fit."""
     problem = residency_problem(plan, graph, hw, l2_budget, window=window)
-    result = solve_residency(problem, options or SolverOptions(time_limit_s=2.0, deterministic_time_limit=0.5))
+    result = solve_residency(problem, options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
     if result is None:
         live = l2_live(problem, tuple(c.first for c in problem.candidates))
         at = max(range(len(live)), key=lambda t: (live[t], -t))

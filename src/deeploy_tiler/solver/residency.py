@@ -34,6 +34,7 @@ __all__ = [
     "ResidencyResult",
     "greedy_residency",
     "l2_live",
+    "min_streamed_bytes",
     "simulate",
     "solve_residency",
 ]
@@ -202,6 +203,30 @@ def greedy_residency(p: ResidencyProblem) -> tuple[int | None, ...] | None:
     return best
 
 
+def min_streamed_bytes(p: ResidencyProblem, options: SolverOptions | None = None) -> int:
+    """A lower bound on the bytes any decision moves over the L3 DMA: the candidate bytes minus the most
+    that can stay resident when staging took no room at all (a knapsack over the steps; CP-SAT's proven
+    bound is used, so the answer is a bound even when the solve stops early)."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    keep = [m.new_bool_var(f"r{k}") if p.issue_range(c) else m.new_constant(1) for k, c in enumerate(p.candidates)]
+    at: list[list[cp_model.LinearExprT]] = [[] for _ in range(p.steps + 2)]
+    for k, c in enumerate(p.candidates):
+        for t in range(max(c.resident_span[0], 0), min(c.resident_span[1], p.steps + 2)):
+            at[t].append(c.size * keep[k])
+    for t, terms in enumerate(at):
+        if terms:
+            m.add(sum(terms) <= max(p.budget - p.base[t], 0))
+    m.maximize(sum(c.size * keep[k] for k, c in enumerate(p.candidates)))
+    solver = cp_solver(options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
+    status = solver.solve(m)
+    total = sum(c.size for c in p.candidates)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return 0
+    return max(0, total - int(solver.best_objective_bound))
+
+
 def solve_residency(p: ResidencyProblem, options: SolverOptions | None = None) -> ResidencyResult | None:
     """The decision minimising the modeled makespan (module docstring); None when even streaming every
     candidate at its reader exceeds the budget somewhere."""
@@ -225,13 +250,17 @@ def solve_residency(p: ResidencyProblem, options: SolverOptions | None = None) -
         if ys:
             m.add_exactly_one([resident[k], *ys.values()])
         y.append(ys)
-    # memory at every step
+    # memory at every step (terms gathered per variable over its span: linear in the model's size)
+    at: list[list[cp_model.LinearExprT]] = [[] for _ in range(n + 2)]
+    for k, c in enumerate(cands):
+        for t in range(max(c.resident_span[0], 0), min(c.resident_span[1], n + 2)):
+            at[t].append(c.size * resident[k])
+        for j, v in y[k].items():
+            lo, hi = p.span(c, j)
+            for t in range(max(lo, 0), min(hi, n + 2)):
+                at[t].append(c.size * v)
     for t in range(n + 2):
-        terms = []
-        for k, c in enumerate(cands):
-            if c.resident_span[0] <= t < c.resident_span[1]:
-                terms.append(c.size * resident[k])
-            terms += [c.size * v for j, v in y[k].items() if p.span(c, j)[0] <= t < p.span(c, j)[1]]
+        terms = at[t]
         if terms:
             m.add(sum(terms) <= p.budget - p.base[t])
         elif p.base[t] > p.budget:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from deeploy_tiler.units import align_up, ceil_div, format_bytes, parse_bytes
@@ -52,3 +53,10 @@ def test_rounding_rejects_non_positive_divisor(b: int) -> None:
         ceil_div(3, b)
     with pytest.raises(ValueError, match="divisor must be positive"):
         align_up(3, b)
+
+
+def test_rounding_over_int64_arrays() -> None:
+    """The same rounding elementwise (the cost model aligns whole grids of slot sizes at once)."""
+    arr = np.array([0, 1, 8, 9, 31, -5], dtype=np.int64)
+    assert align_up(arr, 8).tolist() == [align_up(int(n), 8) for n in arr] == [0, 8, 8, 16, 32, 0]
+    assert ceil_div(arr, 4).tolist() == [ceil_div(int(n), 4) for n in arr] == [0, 1, 2, 3, 8, -1]

@@ -11,6 +11,9 @@ assert dt.validate(plan, graph, hw) == []
 # `import deeploy_tiler.validate` cannot replace `deeploy_tiler.validate` with the module.
 from . import validator as _validator  # noqa: F401
 from .api import (
+    EngineOptions,
+    OptionsError,
+    SolverOptions,
     allocate,
     default_inputs,
     default_model,
@@ -50,6 +53,7 @@ __all__ = [
     "DType",
     "DeeployTilerError",
     "EmitError",
+    "EngineOptions",
     "Graph",
     "HwSpec",
     "HwSpecError",
@@ -57,9 +61,11 @@ __all__ = [
     "LayerListError",
     "ModelError",
     "Node",
+    "OptionsError",
     "Plan",
     "PlanError",
     "ShapeError",
+    "SolverOptions",
     "Tensor",
     "TensorKind",
     "UnsupportedOperatorError",

@@ -17,6 +17,7 @@ from .hw import HwSpec, load_hw
 from .ir import DType, Graph
 from .models import BUNDLED, DEFAULT_MODEL_NAME, bundled_inputs, bundled_model
 from .plan import NodePlan, Plan
+from .solver.options import EngineOptions, OptionsError, SolverOptions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from .validator import Violation
 
 __all__ = [
+    "EngineOptions",
+    "OptionsError",
+    "SolverOptions",
     "allocate",
     "default_inputs",
     "default_model",
@@ -126,20 +130,31 @@ def plan(
     l2: int | None = None,
     double_buffer: bool = True,
     engine: str | None = None,
+    options: SolverOptions | None = None,
+    engine_options: EngineOptions | None = None,
     **solver_options: Any,
 ) -> Plan:
     """Plan every node: engine, tiles, L1 buffers, DMA schedule, and the static L2/L3 memory map.
 
     `engine=None` lets the solver choose per node on a spec with an NPU; `"cluster"` forces cluster-only.
+    `options` tunes the per-node solves and `engine_options` the engine choice; loose keywords
+    (`plan(g, hw, cache=False)`) replace fields of `options`, and an unknown one raises `OptionsError`
+    naming it and listing the valid ones.
 
     Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
     """
     from .planner.pipeline import plan_network
-    from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
     return plan_network(
-        graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+        graph,
+        spec,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        engine=engine,
+        options=SolverOptions.from_keywords(options, **solver_options),
+        engine_options=engine_options,
     )
 
 
@@ -151,16 +166,22 @@ def plan_node(
     l1: int | None = None,
     double_buffer: bool = True,
     engine: str | None = None,
+    options: SolverOptions | None = None,
     **solver_options: Any,
 ) -> NodePlan:
     """Plan one layer alone (tiles, L1 buffers, DMA schedule, cycles): the backend call for a compiler
-    that keeps its own graph and asks layer by layer."""
+    that keeps its own graph and asks layer by layer. `options` and loose keywords as in `plan`."""
     from .planner.graph import plan_node as _plan_node
-    from .solver import SolverOptions
 
     spec = load_hw(hw) if isinstance(hw, str) else hw
     return _plan_node(
-        node, graph, spec, l1=l1, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+        node,
+        graph,
+        spec,
+        l1=l1,
+        double_buffer=double_buffer,
+        engine=engine,
+        options=SolverOptions.from_keywords(options, **solver_options),
     )
 
 

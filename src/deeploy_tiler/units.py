@@ -1,9 +1,17 @@
-"""Byte sizes as people write them (`64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`) and the integer
-rounding every layer of sizes and offsets uses (`ceil_div`, `align_up`)."""
+"""Byte sizes as people write them (`64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`) and the exact integer
+rounding every stage shares (`ceil_div`, `align_up`; also elementwise over int64 numpy arrays)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["align_up", "ceil_div", "format_bytes", "parse_bytes"]
+
+_IntArray = npt.NDArray[np.int64]
 
 _UNITS = {
     "": 1,
@@ -44,13 +52,21 @@ def format_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def ceil_div(a: int, b: int) -> int:
-    """The ceiling of a / b in exact integer arithmetic (b > 0; a may be negative)."""
+@overload
+def ceil_div(a: int, b: int) -> int: ...
+@overload
+def ceil_div(a: _IntArray, b: int) -> _IntArray: ...
+def ceil_div(a: Any, b: int) -> Any:
+    """The ceiling of a / b in exact integer arithmetic (b > 0; a may be negative, or an int64 array)."""
     if b <= 0:
         raise ValueError(f"ceil_div by {b}: the divisor must be positive")
     return -(-a // b)
 
 
-def align_up(n: int, a: int) -> int:
-    """The smallest multiple of `a` (> 0) that is >= n."""
+@overload
+def align_up(n: int, a: int) -> int: ...
+@overload
+def align_up(n: _IntArray, a: int) -> _IntArray: ...
+def align_up(n: Any, a: int) -> Any:
+    """The smallest multiple of `a` (> 0) that is >= n (elementwise for an int64 array)."""
     return ceil_div(n, a) * a

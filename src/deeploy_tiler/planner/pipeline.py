@@ -12,15 +12,17 @@ L2 before their readers, prefetched up to a few nodes ahead) and the plan record
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from ..errors import InfeasibleBudget
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph
 from ..memory.network import MemoryPlan, Streamed, plan_memory
 from ..plan import Plan
 from ..solver import EngineOptions, SolverOptions
 from ..solver.residency import min_streamed_bytes
-from .graph import plan_graph
+from .graph import plan_graph, tile_graph
 from .residency import Residency, check_budgets, check_memory_levels, decide_residency
 
 __all__ = ["place_memory", "plan_network", "tile_network"]
@@ -50,17 +52,23 @@ def tile_network(
     )
 
 
-def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None) -> Plan:
+def place_memory(
+    tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None, packed_weights: Mapping[str, int] | None = None
+) -> Plan:
     """Stage 2: the static memory map of a tiled plan (raises for an infeasible L2 / L3 / WMEM).
 
-    Everything resident in L2 when it fits; else the residency decision streams read-only tensors from
-    L3 (module docstring), retried with a tighter live-bytes budget while the static packing needs more."""
-    budget = tiled.budgets["L2"] if l2 is None else l2
-    check_budgets(hw, {"L2": budget})
-    at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, "L2": l2}})
-    has_l3 = any(m.name == "L3" for m in hw.memories) and any(d.connects("L3", "L2") for d in hw.dmas)
+    Everything resident in L2 when it fits; else the residency decision streams weights, KV caches and
+    other graph inputs / outputs from L3 (module docstring), retried with a tighter live-bytes budget while
+    the static packing needs more. `packed_weights` is the tiling stage's record of packed weight sizes
+    (TiledGraph.packed_weights)."""
+    home = target_of(hw).home.name  # where activations (and staged copies) live: the L2 budget's key
+    budget = tiled.budgets[home] if l2 is None else l2
+    check_budgets(hw, {home: budget})
+    at = tiled if l2 is None else tiled.model_copy(update={"budgets": {**tiled.budgets, home: l2}})
+    backing = target_of(hw).backing
+    has_l3 = backing is not None and any(d.connects(backing.name, home) for d in hw.dmas)
     try:
-        memory = plan_memory(graph, hw, l2_budget=budget, plan=at)
+        memory = plan_memory(graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights)
         return at.model_copy(update={"memory": memory.placed, "levels": memory.levels})
     except InfeasibleBudget:
         if not has_l3:
@@ -75,21 +83,23 @@ def place_memory(tiled: Plan, graph: Graph, hw: HwSpec, *, l2: int | None = None
             for c, j, e in residency.streamed()
         )
         try:
-            memory = plan_memory(graph, hw, l2_budget=budget, plan=at, streamed=streamed)
+            memory = plan_memory(graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed)
         except InfeasibleBudget as err:
             # the live bytes fit but no static packing was found: ask for fewer live bytes
             live_budget -= max(budget // 50, err.required_bytes - budget, 1)
             continue
         return _with_streaming(at, memory, residency, hw)
     raise InfeasibleBudget(
-        "L2", budget, [(graph.nodes[0].name, budget, "no static L2 packing of the streamed plan found")]
+        home, budget, [(graph.nodes[0].name, budget, f"no static {home} packing of the streamed plan found")]
     )
 
 
 def _with_streaming(plan: Plan, memory: MemoryPlan, residency: Residency, hw: HwSpec) -> Plan:
     """The plan with its memory map, L3 copies, their waits in the total, and the L3 term in the bound."""
     p = residency.problem
-    dma = hw.dma("L3", "L2")
+    target = target_of(hw)
+    assert target.backing is not None  # streaming happened
+    dma = hw.dma(target.backing.name, target.home.name)
     # the L3 DMA moves at least what cannot stay resident even if staging took no room (one copy's setup)
     must_stream = min_streamed_bytes(p)
     l3_bound = math.ceil(dma.transfer_cycles(must_stream)) if must_stream else 0
@@ -117,16 +127,17 @@ def plan_network(
     engine_options: EngineOptions | None = None,
 ) -> Plan:
     """Both stages: the complete plan (budgets and memory levels checked before any solve)."""
-    check_budgets(hw, {hw.l1.name: l1, "L2": l2})
-    check_memory_levels(graph, hw, hw.budget_bytes("L2") if l2 is None else l2)
-    tiled = tile_network(
+    home = target_of(hw).home.name
+    check_budgets(hw, {hw.l1.name: l1, home: l2})
+    check_memory_levels(graph, hw, hw.budget_bytes(home) if l2 is None else l2)
+    tiled = tile_graph(
         graph,
         hw,
         l1=l1,
         l2=l2,
         double_buffer=double_buffer,
+        options=options or SolverOptions(),
         engine=engine,
-        options=options,
         engine_options=engine_options,
     )
-    return place_memory(tiled, graph, hw)
+    return place_memory(tiled.plan, graph, hw, packed_weights=tiled.packed_weights)

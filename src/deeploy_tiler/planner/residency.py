@@ -18,8 +18,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..errors import BudgetError, InfeasibleBudget
+from ..errors import BudgetError, InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph
 from ..memory.network import in_place_weights, network_buffers
 from ..plan import Plan
@@ -28,7 +29,14 @@ from ..solver.residency import MIN_STREAM_BYTES, Candidate, ResidencyProblem, Re
 
 __all__ = ["Residency", "check_budgets", "check_memory_levels", "decide_residency", "residency_problem"]
 
-L2, L3 = "L2", "L3"
+
+def _levels(hw: HwSpec) -> tuple[str, str | None]:
+    """(home level, backing level reachable by a DMA from it, or None): L2 and L3 on Siracusa."""
+    target = target_of(hw)
+    backing = target.backing
+    if backing is not None and not any(d.connects(backing.name, target.home.name) for d in hw.dmas):
+        backing = None
+    return target.home.name, backing.name if backing is not None else None
 
 
 def _align(n: int, a: int) -> int:
@@ -64,8 +72,9 @@ def check_memory_levels(graph: Graph, hw: HwSpec, l2_budget: int) -> None:
     With an L3, the least live profile is every streamable tensor staged over just its readers' steps
     (a constant or graph input of at least `MIN_STREAM_BYTES`, read by non-alias nodes; a smaller one
     stays resident, as the residency solve keeps it); without one, every constant is resident all run."""
-    l2 = hw.memory(L2)
-    has_l3 = any(m.name == L3 for m in hw.memories) and any(d.connects(L3, L2) for d in hw.dmas)
+    home, backing = _levels(hw)
+    l2 = hw.memory(home)
+    has_l3 = backing is not None
     a = l2.alignment_bytes
     n = len(graph.nodes)
     readers: dict[str, list[int]] = {}
@@ -126,7 +135,7 @@ def check_memory_levels(graph: Graph, hw: HwSpec, l2_budget: int) -> None:
             f"{resident} B of constants resident all run (spec {hw.name!r} has no L3) plus {live[at]} B "
             f"of activations live at step {at}"
         )
-    raise InfeasibleBudget(L2, l2_budget, [(where, need[at], why)])
+    raise InfeasibleBudget(home, l2_budget, [(where, need[at], why)])
 
 
 @dataclass(frozen=True)
@@ -147,9 +156,11 @@ class Residency:
 
 def residency_problem(plan: Plan, graph: Graph, hw: HwSpec, l2_budget: int, *, window: int = 32) -> ResidencyProblem:
     """The residency problem of a tiled plan (module docstring)."""
-    l2 = hw.memory(L2)
-    a = l2.alignment_bytes
-    dma = hw.dma(L3, L2)
+    home, backing = _levels(hw)
+    if backing is None:
+        raise PlanError(f"spec {hw.name!r} has no level to stream from beyond {home}")
+    a = hw.memory(home).alignment_bytes
+    dma = hw.dma(backing, home)
     n = len(graph.nodes)
     readers: dict[str, list[int]] = {}
     dma_read: dict[str, set[int]] = {}
@@ -205,6 +216,7 @@ def decide_residency(
 ) -> Residency:
     """Solve the residency problem; `InfeasibleBudget` when streaming everything still does not fit."""
     problem = residency_problem(plan, graph, hw, l2_budget, window=window)
+    problem_home = _levels(hw)[0]
     result = solve_residency(problem, options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
     if result is None:
         live = l2_live(problem, tuple(c.first for c in problem.candidates))
@@ -212,7 +224,7 @@ def decide_residency(
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         staged = live[at] - problem.base[at]
         raise InfeasibleBudget(
-            L2,
+            problem_home,
             l2_budget,
             [(node, live[at], f"at step {at}: {problem.base[at]} B live beside {staged} B staged from L3")],
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...units import align_up
 from .instance import Instance
 
 __all__ = ["GREEDY_FITS", "GREEDY_ORDERS", "GreedyPacking", "greedy_best", "greedy_pack"]
@@ -77,14 +78,14 @@ def greedy_pack(inst: Instance, order: str = "size", fit: str = "best") -> Greed
             best_o, best_gap = -1, -1
             cur = 0  # lowest free address so far
             for lo_j, hi_j in iv:
-                cand = -(-cur // a) * a
+                cand = align_up(cur, a)
                 if lo_j > cur and cand + s <= lo_j:
                     gap = lo_j - cur
                     if best_o < 0 or (gap < best_gap and not first_fit):
                         best_o, best_gap = cand, gap
                 if hi_j > cur:
                     cur = hi_j
-            o = best_o if best_o >= 0 else -(-cur // a) * a
+            o = best_o if best_o >= 0 else align_up(cur, a)
         offs[i] = o
         placed[i] = True
         peak = max(peak, o + s)

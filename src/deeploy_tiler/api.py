@@ -36,6 +36,7 @@ __all__ = [
     "emit",
     "graph_from_layer_list",
     "infer_input_dtypes",
+    "is_bundled_model",
     "load_hw",
     "load_inputs",
     "load_model",
@@ -52,6 +53,11 @@ def default_model(name: str = DEFAULT_MODEL_NAME) -> Graph:
     """A bundled network the package builds itself (default: a small integer decoder layer; see
     `deeploy_tiler.models.BUNDLED` for the others, e.g. `tinystories15m`, `llama_d128x8`)."""
     return import_onnx(bundled_model(name), name=name, source=f"<bundled {name}>")
+
+
+def is_bundled_model(name: str | Path) -> bool:
+    """True for the name of a bundled model that no file of that name shadows (what `load_model` builds)."""
+    return str(name) in BUNDLED and not Path(name).exists()
 
 
 def default_inputs(name: str = DEFAULT_MODEL_NAME) -> dict[str, np.ndarray[Any, Any]]:
@@ -101,7 +107,7 @@ def load_model(
     """
     if path is None:
         return default_model()
-    if str(path) in BUNDLED and not Path(path).exists():
+    if is_bundled_model(path):
         return default_model(str(path))
     p = Path(path)
     if p.is_dir():

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from .. import api
 from ..ir import Graph
-from ..models import BUNDLED, DEFAULT_MODEL_NAME
 from .common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, HwOpt, ModelArg, console, err_console, fail, size_option
 
 if TYPE_CHECKING:
@@ -25,8 +24,8 @@ def _model_and_data(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str
     if model is not None and model.is_dir():
         model = model / "network.onnx"
     graph = api.load_model(model)
-    if model is None or (str(model) in BUNDLED and not model.exists()):
-        inputs = api.default_inputs(str(model) if model is not None else DEFAULT_MODEL_NAME)
+    if model is None or api.is_bundled_model(model):
+        inputs = api.default_inputs() if model is None else api.default_inputs(str(model))
         return graph, inputs, api.reference_run(graph, inputs)
     folder = model.parent
     if not (folder / "inputs.npz").is_file():

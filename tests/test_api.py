@@ -47,9 +47,9 @@ def test_plan_takes_typed_options_and_keywords() -> None:
     assert typed.to_json() == loose.to_json()
     assert typed.options["cache"] is False and typed.options["hint"] is False
     assert dt.validate(typed, graph, "siracusa") == []
-    with pytest.raises(dt.OptionsError, match=r"unknown solver option 'grid'; valid solver options: .*grid_limit"):
+    with pytest.raises(dt.OptionError, match=r"unknown solver option 'grid'; valid solver options: .*grid_limit"):
         dt.plan(graph, "siracusa", l1=8000, grid=5)
-    with pytest.raises(dt.OptionsError, match="unknown solver option 'bogus'"):
+    with pytest.raises(dt.OptionError, match="unknown solver option 'bogus'"):
         dt.plan_node(graph, graph.nodes[0].name, "siracusa", bogus=True)
     node = dt.plan_node(graph, graph.nodes[0].name, "siracusa", l1=8000, options=dt.SolverOptions(hint=False))
     assert node == dt.plan_node(graph, graph.nodes[0].name, "siracusa", l1=8000, hint=False)
@@ -63,5 +63,5 @@ def test_plan_takes_engine_options() -> None:
     assert any(p.level == "WMEM" for p in with_wmem.memory)
     assert not any(p.level == "WMEM" for p in without.memory)
     assert dt.validate(without, graph, "siracusa_neureka") == []
-    with pytest.raises(dt.OptionsError, match="weight_memory is an option of EngineOptions"):
+    with pytest.raises(dt.OptionError, match="weight_memory is an option of EngineOptions"):
         dt.plan(graph, "siracusa_neureka", weight_memory=False)

@@ -12,7 +12,7 @@ from ortools.sat import cp_model_pb2
 import deeploy_tiler as dt
 from deeploy_tiler.solver.options import (
     EngineOptions,
-    OptionsError,
+    OptionError,
     SolverOptions,
     apply_raw_parameters,
     cp_solver,
@@ -21,12 +21,12 @@ from tests.solver.graphs import conv
 
 
 def test_unknown_keywords_are_named_with_the_valid_ones() -> None:
-    with pytest.raises(OptionsError, match=r"unknown solver option 'bogus'; valid solver options: time_limit_s, ") as e:
+    with pytest.raises(OptionError, match=r"unknown solver option 'bogus'; valid solver options: time_limit_s, ") as e:
         SolverOptions.from_keywords(bogus=1)
-    assert e.value.option == "bogus" and isinstance(e.value, dt.DeeployTilerError)
-    with pytest.raises(OptionsError, match=r"weight_memory is an option of EngineOptions"):
+    assert e.value.field == "bogus" and isinstance(e.value, dt.DeeployTilerError)
+    with pytest.raises(OptionError, match=r"weight_memory is an option of EngineOptions"):
         SolverOptions.from_keywords(weight_memory=False)
-    with pytest.raises(OptionsError, match=r"unknown engine option 'hint'.*hint is an option of SolverOptions"):
+    with pytest.raises(OptionError, match=r"unknown engine option 'hint'.*hint is an option of SolverOptions"):
         EngineOptions.from_keywords(hint=False)
     base = SolverOptions(cache=False)
     assert SolverOptions.from_keywords(base, hint=False) == SolverOptions(cache=False, hint=False)
@@ -38,10 +38,10 @@ def test_unknown_keywords_are_named_with_the_valid_ones() -> None:
     [({"workers": 0}, "workers"), ({"time_limit_s": 0}, "time_limit_s"), ({"grid_limit": -1}, "grid_limit")],
 )
 def test_invalid_values_are_typed_errors(kwargs: dict[str, int], option: str) -> None:
-    with pytest.raises(OptionsError) as e:
+    with pytest.raises(OptionError) as e:
         SolverOptions(**kwargs)  # type: ignore[arg-type]
-    assert e.value.option == option and isinstance(e.value, ValueError)
-    with pytest.raises(OptionsError, match="handover_cycles"):
+    assert e.value.field == option and isinstance(e.value, ValueError)
+    with pytest.raises(OptionError, match="handover_cycles"):
         EngineOptions(handover_cycles=-1)
 
 
@@ -55,11 +55,11 @@ def test_raw_cp_sat_parameters_text_or_mapping() -> None:
     assert solver.parameters.num_workers == 3 and solver.parameters.linearization_level == 2  # ... then raw
     assert "cp_sat_parameters" not in SolverOptions().to_dict() and "dump_dir" not in SolverOptions().to_dict()
     assert text.to_dict()["cp_sat_parameters"] == text.cp_sat_text
-    with pytest.raises(OptionsError, match=r"cp_sat_parameters.*no_such_knob"):
+    with pytest.raises(OptionError, match=r"cp_sat_parameters.*no_such_knob"):
         SolverOptions(cp_sat_parameters="no_such_knob: 1")
-    with pytest.raises(OptionsError, match="CP-SAT has no parameter 'no_such_knob'"):
+    with pytest.raises(OptionError, match="CP-SAT has no parameter 'no_such_knob'"):
         SolverOptions(cp_sat_parameters={"no_such_knob": 1})
-    with pytest.raises(OptionsError, match="num_workers"):
+    with pytest.raises(OptionError, match="num_workers"):
         SolverOptions(cp_sat_parameters={"num_workers": "many"})
 
 

@@ -21,6 +21,7 @@ from ..ir import Graph, Node
 from ..plan import NodePlan, Plan
 from ..solver import EngineOptions, SolverOptions
 from .engines import plan_heterogeneous
+from .feasibility import check_activations_fit, check_tile_counts
 from .nodes import (
     Context,
     NodeTiming,
@@ -118,6 +119,7 @@ def tile_graph(
     t0 = time.perf_counter()
     mode = _engine_mode(hw, engine)
     ctx = make_context(hw, None, l1, double_buffer, options)
+    check_tile_counts(graph, ctx.params.l1_level, ctx.l1)
     l2_budget = ctx.target.home.budget_bytes if l2 is None else l2
     if mode is None:
         return _plan_single(graph, hw, ctx, l2_budget, t0)
@@ -199,6 +201,9 @@ def plan_node(
     ctx = make_context(hw, engine, l1, double_buffer, options)
     if n.is_alias:
         return alias_plan(n, graph, ctx.params.engine)
+    home = ctx.params.home_level
+    check_activations_fit(graph, home, hw.memory(home).usable_bytes, nodes=(n.name,))
+    check_tile_counts(graph, ctx.params.l1_level, ctx.l1, nodes=(n.name,))
     setup = setup_node(ctx, n, graph)
     if not setup.fits:
         raise infeasible(ctx, [setup])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .options import EngineOptions, OptionsError, SolverOptions
+from .options import EngineOptions, SolverOptions
 
 if TYPE_CHECKING:
     from .engine_choice import ChoiceProblem, EngineChoice, EngineOption
@@ -35,7 +35,6 @@ __all__ = [
     "EngineOption",
     "EngineOptions",
     "Handles",
-    "OptionsError",
     "SolverOptions",
     "TilingProblem",
     "TilingResult",

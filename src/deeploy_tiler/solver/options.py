@@ -1,7 +1,7 @@
 """Solver and engine-choice options as plain, typed data, and the CP-SAT solver every model shares.
 
 `SolverOptions.from_keywords` / `EngineOptions.from_keywords` turn loose keywords (the `**solver_options`
-of `dt.plan`) into options; an unknown keyword is an `OptionsError` naming it and listing the valid ones.
+of `dt.plan`) into options; an unknown keyword is an `OptionError` naming it and listing the valid ones.
 Raw CP-SAT parameters pass through `cp_sat_parameters` (protobuf text format or a mapping), applied after
 the deterministic defaults; `dump_dir` writes every CP-SAT model solved, with readable variable names.
 """
@@ -14,17 +14,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import DeeployTilerError
+from ..errors import OptionError
 
-__all__ = ["EngineOptions", "OptionsError", "SolverOptions", "cp_solver", "dump_model"]
-
-
-class OptionsError(DeeployTilerError, ValueError):
-    """An unknown option, or an option with an invalid value (names the option and what is allowed)."""
-
-    def __init__(self, message: str, *, option: str | None = None) -> None:
-        super().__init__(message)
-        self.option = option
+__all__ = ["EngineOptions", "OptionError", "SolverOptions", "cp_solver", "dump_model"]
 
 
 _T = TypeVar("_T", "SolverOptions", "EngineOptions")
@@ -39,10 +31,10 @@ def _from_keywords(cls: type[_T], base: _T | None, keywords: Mapping[str, Any], 
         misplaced = [k for k in unknown if k in {f.name for f in fields(other)}]
         if misplaced:
             hint = f" ({', '.join(misplaced)} is an option of {other.__name__}; pass it there)"
-        raise OptionsError(
+        raise OptionError(
             f"unknown {what} option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}; "
             f"valid {what} options: {', '.join(valid)}",
-            option=unknown[0],
+            field=unknown[0],
         )
     start = base if base is not None else cls()
     return replace(start, **keywords) if keywords else start
@@ -58,18 +50,18 @@ def _sat_parameters_text(value: str | Mapping[str, Any]) -> str:
         try:
             text_format.Parse(value, params)
         except text_format.ParseError as e:
-            raise OptionsError(f"cp_sat_parameters {value!r}: {e}", option="cp_sat_parameters") from None
+            raise OptionError(f"cp_sat_parameters {value!r}: {e}", field="cp_sat_parameters") from None
     else:
         for key, v in value.items():
             if key not in params.DESCRIPTOR.fields_by_name:
-                raise OptionsError(
+                raise OptionError(
                     f"cp_sat_parameters: CP-SAT has no parameter {key!r} (see ortools' sat_parameters.proto)",
-                    option="cp_sat_parameters",
+                    field="cp_sat_parameters",
                 )
             try:
                 setattr(params, key, v)
             except (TypeError, ValueError) as e:
-                raise OptionsError(f"cp_sat_parameters: {key}={v!r}: {e}", option="cp_sat_parameters") from None
+                raise OptionError(f"cp_sat_parameters: {key}={v!r}: {e}", field="cp_sat_parameters") from None
     return str(text_format.MessageToString(params, as_one_line=True))
 
 
@@ -100,18 +92,18 @@ class SolverOptions:
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0 or self.deterministic_time_limit <= 0:
-            raise OptionsError("solver time limits must be positive", option="time_limit_s")
+            raise OptionError("solver time limits must be positive", field="time_limit_s")
         if self.workers < 1:
-            raise OptionsError(f"workers must be >= 1, got {self.workers}", option="workers")
+            raise OptionError(f"workers must be >= 1, got {self.workers}", field="workers")
         if self.grid_limit < 0:
-            raise OptionsError(f"grid_limit must be >= 0, got {self.grid_limit}", option="grid_limit")
+            raise OptionError(f"grid_limit must be >= 0, got {self.grid_limit}", field="grid_limit")
         if not isinstance(self.cp_sat_parameters, str) or self.cp_sat_parameters:
             # canonical text: hashable (the options are part of the solve cache key) and comparable
             object.__setattr__(self, "cp_sat_parameters", _sat_parameters_text(self.cp_sat_parameters))
 
     @classmethod
     def from_keywords(cls, base: SolverOptions | None = None, **keywords: Any) -> SolverOptions:
-        """`base` (default: the defaults) with `keywords` replaced; OptionsError for an unknown keyword."""
+        """`base` (default: the defaults) with `keywords` replaced; OptionError for an unknown keyword."""
         return _from_keywords(cls, base, keywords, "solver")
 
     @property
@@ -144,11 +136,11 @@ class EngineOptions:
 
     def __post_init__(self) -> None:
         if self.handover_cycles is not None and self.handover_cycles < 0:
-            raise OptionsError(f"handover_cycles must be >= 0, got {self.handover_cycles}", option="handover_cycles")
+            raise OptionError(f"handover_cycles must be >= 0, got {self.handover_cycles}", field="handover_cycles")
 
     @classmethod
     def from_keywords(cls, base: EngineOptions | None = None, **keywords: Any) -> EngineOptions:
-        """`base` (default: the defaults) with `keywords` replaced; OptionsError for an unknown keyword."""
+        """`base` (default: the defaults) with `keywords` replaced; OptionError for an unknown keyword."""
         return _from_keywords(cls, base, keywords, "engine")
 
 
@@ -175,7 +167,7 @@ def apply_raw_parameters(solver: Any, options: SolverOptions) -> None:
     prm = solver.parameters
     if hasattr(prm, "merge_text_format"):  # ortools >= 9.13: C++-backed parameters
         if not prm.merge_text_format(text):
-            raise OptionsError(f"cp_sat_parameters {text!r} rejected by CP-SAT", option="cp_sat_parameters")
+            raise OptionError(f"cp_sat_parameters {text!r} rejected by CP-SAT", field="cp_sat_parameters")
     else:  # a Python protobuf message
         from google.protobuf import text_format
 

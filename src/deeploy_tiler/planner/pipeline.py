@@ -84,7 +84,10 @@ def place_memory(
             for c, j, e in residency.streamed()
         )
         try:
-            memory = plan_memory(graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed)
+            # a short packing search per attempt: a failure is answered by asking for fewer live bytes
+            memory = plan_memory(
+                graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed, time_limit=2.0
+            )
         except InfeasibleBudget as err:
             # the live bytes fit but no static packing was found: ask for fewer live bytes
             live_budget -= max(budget // 50, err.required_bytes - budget, 1)

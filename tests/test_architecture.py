@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "frontend": {"errors", "units", "ir"},
     "schemas": {"plan", "frontend"},
     "reference": {"errors", "units", "ir", "frontend"},  # one shape rule per operator (frontend.shapes)
-    "models": {"errors", "units", "ir"},
+    "models": {"errors", "units", "ir", "frontend", "reference"},  # builders calibrate with the reference
     "ops": {"errors", "units", "ir", "hw"},
     "cost": {"errors", "units", "ir", "hw", "ops", "plan"},
     "solver": {"errors", "units", "cost", "plan"},

@@ -18,7 +18,7 @@ from .errors import LayerListError, ModelError, OptionError, validation_summary
 from .frontend import graph_input_names, import_onnx, load_layer_list, read_onnx
 from .hw import HwSpec, load_hw
 from .ir import DType, Graph
-from .models import DEFAULT_MODEL_NAME, build_tiny_decoder, tiny_decoder_inputs
+from .models import BUNDLED, DEFAULT_MODEL_NAME, bundled_inputs, bundled_model
 from .plan import NodePlan, Plan
 from .solver.options import EngineOptions, SolverOptions
 from .units import MAX_BYTES
@@ -38,6 +38,7 @@ __all__ = [
     "emit",
     "graph_from_layer_list",
     "infer_input_dtypes",
+    "is_bundled_model",
     "load_hw",
     "load_inputs",
     "load_model",
@@ -53,13 +54,20 @@ __all__ = [
 ]
 
 
-def default_model() -> Graph:
-    """The bundled default network (a small integer decoder layer the package builds itself)."""
-    return import_onnx(build_tiny_decoder(), name=DEFAULT_MODEL_NAME, source=f"<bundled {DEFAULT_MODEL_NAME}>")
+def default_model(name: str = DEFAULT_MODEL_NAME) -> Graph:
+    """A bundled network the package builds itself (default: a small integer decoder layer; see
+    `deeploy_tiler.models.BUNDLED` for the others, e.g. `tinystories15m`, `llama_d128x8`)."""
+    return import_onnx(bundled_model(name), name=name, source=f"<bundled {name}>")
 
 
-def default_inputs() -> dict[str, np.ndarray[Any, Any]]:
-    return tiny_decoder_inputs()
+def is_bundled_model(name: str | Path) -> bool:
+    """True for the name of a bundled model that no file of that name shadows (what `load_model` builds)."""
+    return str(name) in BUNDLED and not Path(name).exists()
+
+
+def default_inputs(name: str = DEFAULT_MODEL_NAME) -> dict[str, np.ndarray[Any, Any]]:
+    """The deterministic sample inputs of a bundled network."""
+    return bundled_inputs(name)
 
 
 def _load_npz(names: tuple[str, ...], npz_path: str | Path, what: str) -> dict[str, np.ndarray[Any, Any]]:
@@ -142,8 +150,9 @@ def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, 
 def load_model(
     path: str | Path | None = None, *, input_dtypes: Mapping[str, DType] | None = None, fuse: bool = True
 ) -> Graph:
-    """Load an ONNX model (`.onnx`), a folder holding `network.onnx`, or a layer list (`.json`); no path:
-    the bundled default.
+    """Load an ONNX model (`.onnx`), a folder holding `network.onnx`, a layer list (`.json`), or the name
+    of a bundled model (`tinystories15m`, `llama_d128x8`, ...; a name no file has); no path: the bundled
+    default.
 
     Graph inputs of ONNX files are declared FLOAT in the shared models; their integer type comes from
     `input_dtypes`, else from an `inputs.npz` beside the model (the shared-model layout), else int8.
@@ -152,6 +161,8 @@ def load_model(
         return default_model()
     check_instance(path, "path", str, Path)
     check_flag(fuse, "fuse")
+    if is_bundled_model(path):
+        return default_model(str(path))
     p = Path(path)
     if p.is_dir():
         p = p / "network.onnx"

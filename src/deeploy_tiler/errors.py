@@ -115,5 +115,13 @@ class PlanError(DeeployTilerError):
     """A plan document is malformed or does not belong to the given graph / spec."""
 
 
+class BudgetError(PlanError):
+    """A memory budget outside what the level can give (above its size minus reserved bytes, or negative)."""
+
+    def __init__(self, message: str, *, level: str | None = None) -> None:
+        super().__init__(message)
+        self.level = level
+
+
 class EmitError(DeeployTilerError):
     """C emission, building or running the emitted program failed."""

@@ -15,6 +15,16 @@ partial sums).
 Whole-network memory (`Plan.memory`) uses half-open lifetimes on a step axis where t = 0 is before the
 run (graph inputs are written then), node i runs at t = i + 1, and t = N + 1 is after the run (graph
 outputs are read then).
+
+Staging (`Plan.staging`, empty unless something streams from L3): a tensor whose home is L3 has an L2
+staging buffer (a `PlacedBuffer` of the same tensor in L2) that the nodes at steps
+`first_step`..`last_step` use instead of the home, through their L1 transfers. Direction "in" (a weight
+or a graph input such as a KV cache): the L3 DMA copies the whole tensor into the buffer; the copy is
+started right before the node at `issue_step` runs and waited for right before the node at
+`first_step` runs (issue_step <= first_step: the nodes in between hide the copy). Direction "out" (a
+graph output such as a grown KV cache): its producer (at `first_step`) writes the buffer, its readers
+read it, and the copy back to L3 is started and waited for right before the node at `issue_step` =
+`last_step` + 1 (N + 1: after the run). The L3 DMA runs the copies one at a time, in `id` order.
 """
 
 from __future__ import annotations
@@ -142,6 +152,28 @@ class PlacedBuffer(_Frozen):
     alias_of: str | None = None
 
 
+class Staging(_Frozen):
+    """One L3 -> L2 copy of a whole tensor for the nodes that read it (module docstring)."""
+
+    id: int = Field(ge=0, description="order of the copies on the L3 DMA")
+    tensor: str
+    direction: Literal["in", "out"] = Field(default="in", description="in: home -> staged, out: staged -> home")
+    home_level: str = Field(description="the tensor's home (L3)")
+    staged_level: str = Field(description="where it is staged (L2)")
+    staged_offset: int = Field(ge=0, description="offset of the staging buffer in staged_level (its PlacedBuffer)")
+    bytes: int = Field(ge=0)
+    issue_step: int = Field(ge=1, description="the copy starts right before the node at this step")
+    first_step: int = Field(ge=1, description="first step using the staged buffer (in: the copy is waited for then)")
+    last_step: int = Field(ge=1, description="last step using the staged buffer")
+    cycles: int = Field(ge=0, description="modeled L3 DMA cycles of the copy")
+    exposed_cycles: int = Field(ge=0, description="modeled cycles the node at its wait step waits for it")
+
+    @property
+    def wait_step(self) -> int:
+        """The node that waits for the copy: the first reader (in), the step after the last use (out)."""
+        return self.first_step if self.direction == "in" else self.issue_step
+
+
 class LevelUsage(_Frozen):
     level: str
     capacity: int
@@ -159,8 +191,9 @@ class Plan(_Frozen):
     nodes: tuple[NodePlan, ...]
     memory: tuple[PlacedBuffer, ...] = ()
     levels: tuple[LevelUsage, ...] = ()
-    total_cycles: int = Field(ge=0)
+    total_cycles: int = Field(ge=0, description="node cycles plus the L3 staging waits")
     lower_bound_cycles: int = Field(ge=0)
+    staging: tuple[Staging, ...] = Field(default=(), description="L3 -> L2 copies (module docstring)")
 
     @property
     def gap(self) -> float:
@@ -176,9 +209,18 @@ class Plan(_Frozen):
                 return n
         raise KeyError(name)
 
+    @property
+    def l3_bytes(self) -> int:
+        """Bytes the L3 DMA moves per run (per token for a decode step)."""
+        return sum(s.bytes for s in self.staging)
+
     def to_json(self, *, indent: int | None = 1) -> str:
-        """Deterministic JSON: same plan, same bytes."""
-        return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=True) + "\n"
+        """Deterministic JSON: same plan, same bytes. An empty `staging` is left out, so plans without L3
+        streaming read as before the field existed."""
+        doc = self.model_dump(mode="json")
+        if not doc["staging"]:
+            del doc["staging"]
+        return json.dumps(doc, indent=indent, sort_keys=True) + "\n"
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Plan:

@@ -41,5 +41,7 @@ def test_fitting_activations_still_plan() -> None:
 def test_tile_count_is_bounded_even_with_a_huge_l2() -> None:
     g = _relu([1, 100_000, 1000, 1000])
     with pytest.raises(dt.InfeasibleBudget, match=r"in at most 100000 tiles") as info:
-        dt.plan(g, "siracusa", l1=64_000, l2=2**40)
+        # an L2 budget must fit the part (a BudgetError otherwise), so the huge L2 is a derived part's
+        huge = dt.load_hw("siracusa").with_overrides({"memories.L2.size_bytes": 2**40})
+        dt.plan(g, huge, l1=64_000, l2=2**40)
     assert info.value.level == "L1" and info.value.required_bytes == 10**11 // 100_000

@@ -20,6 +20,7 @@ LAYERS = (
     "steps",
     "schedule",
     "memory",
+    "staging",
     "nodes",
     "run",
     "__init__",

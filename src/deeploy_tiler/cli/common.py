@@ -22,7 +22,9 @@ _WIDTH = None if sys.stdout.isatty() else 200
 console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
 
-ModelArg = Annotated[Path | None, typer.Argument(help="ONNX model or layer-list JSON; default: bundled")]
+ModelArg = Annotated[
+    Path | None, typer.Argument(help="ONNX model, layer-list JSON or bundled model name (tinystories15m, ...)")
+]
 HwOpt = Annotated[str, typer.Option("--hw", help="bundled spec name or YAML path")]
 
 

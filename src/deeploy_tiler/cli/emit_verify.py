@@ -25,8 +25,8 @@ def _model_and_data(model: Path | None) -> tuple[Graph, dict[str, Any], dict[str
     if model is not None and model.is_dir():
         model = model / "network.onnx"
     graph = api.load_model(model)
-    if model is None:
-        inputs = api.default_inputs()
+    if model is None or api.is_bundled_model(model):
+        inputs = api.default_inputs() if model is None else api.default_inputs(str(model))
         return graph, inputs, api.reference_run(graph, inputs)
     folder = model.parent
     if not (folder / "inputs.npz").is_file():

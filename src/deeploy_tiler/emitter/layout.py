@@ -10,6 +10,10 @@
   ("L2"): simple and safe (no reuse), documented in the generated network.c.
 * Data-free reshapes (Reshape, Flatten, Squeeze, Unsqueeze, Identity) share their input's home; with a
   plan placing an alias elsewhere, the alias node copies the bytes (memcpy) instead.
+* Tensors streamed from L3 (`Plan.staging`): the home is the L3 placement (a const array in the L3
+  section, or the L3 arena for a graph input); each staging buffer is an L2 arena range
+  (`Layout.staged`, by staging id), which the nodes between the copy's wait and its last reader read
+  instead of the home.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Layout:
     alias_copies: dict[str, str] = field(default_factory=dict)  # alias output -> input needing a copy
     notes: list[str] = field(default_factory=list)
     source: str = "plan"  # "plan" (Plan.memory) or "emitter" (own sequential layout)
+    staged: dict[int, Home] = field(default_factory=dict)  # staging id -> its L2 buffer
 
 
 def _alias_root(graph: Graph) -> dict[str, str]:
@@ -70,7 +75,9 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
     const_index = {t.name: i for i, t in enumerate(consts)}
     roots = _alias_root(graph)
     home_level = home_level_name(hw)
-    placed = {p.tensor: p for p in plan.memory}
+    stage_keys = {(s.tensor, s.staged_level, s.staged_offset) for s in plan.staging}
+    memory = [p for p in plan.memory if (p.tensor, p.level, p.offset) not in stage_keys]
+    placed = {p.tensor: p for p in memory}
     const_level = {t.name: (placed[t.name].level if t.name in placed else home_level) for t in consts}
     homes: dict[str, Home] = {}
     for t in consts:
@@ -87,7 +94,7 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
     if plan.memory:
         # constant-only address blocks per level, cut out of the arena
         blocks: dict[str, list[tuple[int, int]]] = {}
-        for pb in plan.memory:
+        for pb in memory:
             ten = graph.tensors.get(pb.tensor)
             if ten is not None and ten.is_constant and pb.alias_of is None:
                 a = hw.memory(pb.level).alignment_bytes
@@ -122,6 +129,16 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
                 name, pl.level, f"dt_arena_{pl.level}", off, False, pl.offset if off != pl.offset else None
             )
             arena[pl.level] = max(arena.get(pl.level, 0), off + graph.tensors[name].nbytes)
+        staged: dict[int, Home] = {}
+        for st in plan.staging:
+            lvl = st.staged_level
+            for lo, hi in merged.get(lvl, []):
+                if lo < st.staged_offset + st.bytes and st.staged_offset < hi:
+                    raise EmitError(f"Plan.staging {st.id}: {st.tensor} at {lvl}+{st.staged_offset} overlaps constants")
+            off = compact(lvl, st.staged_offset)
+            moved = st.staged_offset if off != st.staged_offset else None
+            staged[st.id] = Home(st.tensor, lvl, f"dt_arena_{lvl}", off, False, moved)
+            arena[lvl] = max(arena.get(lvl, 0), off + st.bytes)
         for node in graph.nodes:
             if node.is_alias and node.inputs:
                 src, dst = node.inputs[0], node.outputs[0]
@@ -136,7 +153,7 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
                 "constant-only address ranges of Plan.memory are cut out of the arenas (constants "
                 "are const arrays); arena offset = plan offset - constant bytes below it"
             )
-        return Layout(homes, arena, const_level, alias_copies, notes, "plan")
+        return Layout(homes, arena, const_level, alias_copies, notes, "plan", staged=staged)
     # own layout: one slot per alias class, first-use order, no reuse
     align = hw.memory(home_level).alignment_bytes
     off = 0

@@ -48,10 +48,11 @@ class NetworkEmitter:
     infos: list[NodeInfo] = field(default_factory=list)
     num_cores: int = 1
     max_pending: int = 0  # most transfers in flight at once over all nodes (sizes the DMA queue)
+    active: dict[str, Home] = field(default_factory=dict)  # staged copies the current node reads (L3 -> L2)
 
     # ---- views --------------------------------------------------------------------------------
     def home_ptr(self, tensor: str) -> Ptr:
-        h: Home = self.layout.homes[tensor]
+        h: Home = self.active.get(tensor) or self.layout.homes[tensor]
         return Ptr(h.symbol, h.offset, h.const)
 
     def home_view(self, tensor: str) -> View:

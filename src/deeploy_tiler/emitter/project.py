@@ -22,6 +22,7 @@ from ..units import align_up
 from . import sources
 from .layout import plan_layout
 from .network import NetworkEmitter, NodeInfo
+from .staging import staged_homes, staging_source
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,10 @@ def emit_project(
     cores = num_cores if num_cores is not None else max((e.cores for e in hw.engines if e.kind == "cluster"), default=1)
     em = NetworkEmitter(plan, graph, hw, layout, num_cores=cores)
     for i, node in enumerate(graph.nodes):
+        em.active = staged_homes(plan, layout, i)
         em.emit_node(i, node, plan_nodes[node.name])
+    em.active = {}
+    em.out += staging_source(plan, graph, layout)
     const_lines, const_sizes = sources.const_decls(graph, layout, hw)
     arenas = dict(layout.arena_bytes)
     for level, ext in em.l1_extent.items():

@@ -22,7 +22,7 @@ from ..hw.spec import HwSpec
 from ..hw.target import target_of
 from ..ir import Graph, TensorKind
 from ..ops.engines import packed_weight_bytes
-from ..plan import LevelUsage, PlacedBuffer, Plan
+from ..plan import LevelUsage, PlacedBuffer, Plan, Staging
 from ..units import align_up
 from .alloc import AllocationResult, Buffer, allocate
 
@@ -109,6 +109,27 @@ class MemoryPlan:
     placed: tuple[PlacedBuffer, ...]
     levels: tuple[LevelUsage, ...]
     home_level: dict[str, str]  # tensor -> level name
+    staging: tuple[Staging, ...] = ()
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A tensor whose home is L3 with an L2 staging buffer (the fields of `plan.Staging`): in, a read-only
+    tensor copied in at `issue` and read over [first, last]; out, a graph output written at `first`, read
+    up to `last` and copied back at `issue` = last + 1."""
+
+    tensor: str
+    issue: int
+    first: int
+    last: int
+    cycles: int
+    exposed: int
+    direction: str = "in"
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """[start, end) of the L2 staging buffer."""
+        return (self.issue, self.last + 1) if self.direction == "in" else (self.first, self.issue + 1)
 
 
 def in_place_weights(
@@ -180,6 +201,7 @@ def plan_memory(
     plan: Plan | None = None,
     constants_to_l3: bool = False,
     packed_weights: Mapping[str, int] | None = None,
+    streamed: tuple[Streamed, ...] = (),
 ) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
     read in place go to their weight memory (see the module docstring).
@@ -187,7 +209,10 @@ def plan_memory(
     By default every constant the tiles stream stays resident in L2 (the tiler moves data between L2 and
     L1 only): an L2 budget too small for that is infeasible, with the exact L2 it takes. With
     `constants_to_l3=True` the largest constants move to L3 instead (a layout the emitter can realise,
-    but whose transfers the tiler has not costed)."""
+    but whose transfers the tiler has not costed).
+
+    `streamed` (the residency decision, planner/residency.py): those tensors live in the backing level
+    (L3), each with a home-level staging buffer over its span; the `Staging` records say when to copy."""
     if plan is not None and plan.model != graph.name:
         raise PlanError(f"plan is for model {plan.model!r}, graph is {graph.name!r}")
     target = target_of(hw)
@@ -196,12 +221,28 @@ def plan_memory(
     in_place = in_place_weights(plan, graph, hw, packed_weights) if plan is not None else {}
     dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
     wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
+    stream_of = {s.tensor: s for s in streamed}
+    if stream_of and l3 is None:
+        raise PlanError(f"spec {hw.name!r} has no backing level to stream {sorted(stream_of)[:3]} from")
+    homed_l3 = [b for b in buffers if b.root in stream_of]
+    stagings = [
+        HomeBuffer(
+            root=f"{b.root}@stage{stream_of[b.root].issue}",
+            members=b.members,
+            size=b.size,
+            start=stream_of[b.root].span[0],
+            end=stream_of[b.root].span[1],
+            constant=False,
+        )
+        for b in homed_l3
+    ]
+    buffers = [b for b in buffers if b.root not in stream_of]
     activations = [b for b in buffers if not b.constant]
     constants = sorted(
         (b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
         key=lambda b: (-b.size, b.root),
     )
-    act_peak, at = _live_peak(activations, l2.alignment)
+    act_peak, at = _live_peak(activations + stagings, l2.alignment)
     resident = act_peak + sum(align_up(b.size, l2.alignment) for b in constants)
     if not constants_to_l3 and resident > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
@@ -221,9 +262,9 @@ def plan_memory(
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget(l2.name, l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
     in_l2 = list(constants)
-    in_l3: list[HomeBuffer] = []
+    in_l3: list[HomeBuffer] = list(homed_l3)
     const_bytes = sum(align_up(b.size, l2.alignment) for b in in_l2)
-    while in_l2 and act_peak + const_bytes > l2_budget:
+    while constants_to_l3 and in_l2 and act_peak + const_bytes > l2_budget:
         moved = in_l2.pop(0)
         in_l3.append(moved)
         const_bytes -= align_up(moved.size, l2.alignment)
@@ -245,7 +286,7 @@ def plan_memory(
         )
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
-    tiers = [(l2, l2_budget, activations + in_l2)] + ([(l3, l3.size_bytes, in_l3)] if l3 is not None else [])
+    tiers = [(l2, l2_budget, activations + in_l2 + stagings)] + ([(l3, l3.size_bytes, in_l3)] if l3 is not None else [])
     for tier, capacity, group in tiers:
         if not group:
             continue
@@ -258,6 +299,7 @@ def plan_memory(
                 [(graph.nodes[0].name, result.peak, f"no static packing of {level} found within the budget")],
             )
         for b in group:
+            root = b.members[0] if "@stage" in b.root else b.root
             for m in b.members:
                 placed.append(
                     PlacedBuffer(
@@ -267,7 +309,7 @@ def plan_memory(
                         size=b.size,
                         start=b.start,
                         end=b.end,
-                        alias_of=None if m == b.root else b.root,
+                        alias_of=None if m == root else root,
                     )
                 )
         levels.append(
@@ -279,12 +321,31 @@ def plan_memory(
                 strategy=result.strategy,
             )
         )
-    home = {p.tensor: p.level for p in placed}  # a weight also DMA'd by some node: its L2 / L3 copy
+    staged_at = {(p.tensor, p.start): p.offset for p in placed if p.level == l2.name and p.tensor in stream_of}
+    staging = tuple(
+        Staging(
+            id=k,
+            tensor=s.tensor,
+            direction="in" if s.direction == "in" else "out",
+            home_level=l3.name if l3 is not None else "",
+            staged_level=l2.name,
+            staged_offset=staged_at[(s.tensor, s.span[0])],
+            bytes=graph.tensors[s.tensor].nbytes,
+            issue_step=s.issue,
+            first_step=s.first,
+            last_step=s.last,
+            cycles=s.cycles,
+            exposed_cycles=s.exposed,
+        )
+        for k, s in enumerate(streamed)
+    )
+    home = {p.tensor: p.level for p in placed if p.tensor not in stream_of}  # a weight also DMA'd: L2 / L3
+    home.update({s.tensor: l3.name for s in streamed if l3 is not None})
     home.update({t: lv for t, (lv, _) in in_place.items() if t not in home})
     placed += wmem_placed
     levels += wmem_levels
     placed.sort(key=lambda p: (p.level, p.offset, p.start, p.tensor))
-    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home)
+    return MemoryPlan(placed=tuple(placed), levels=tuple(levels), home_level=home, staging=staging)
 
 
 def _allocate_level(

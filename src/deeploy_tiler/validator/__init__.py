@@ -13,7 +13,7 @@ Conventions read from the contract (plan.py, memory_plan.py):
 
 Modules, each importing only those before it: violations (kinds, report), regions (box algebra),
 semantics (`needed_regions`), context, engines (`ENGINE_RULES`), then the checks: plan_checks, transfers,
-steps, schedule, memory, nodes; run (`validate`, `assert_valid`).
+steps, schedule, memory, staging (L3 -> L2 copies), nodes; run (`validate`, `assert_valid`).
 """
 
 from .engines import ENGINE_RULES

@@ -70,11 +70,12 @@ def _check_placement(ctx: Context, p: PlacedBuffer) -> bool:
     if mem.weights_only and not tensor.is_constant:
         ctx.add(ViolationKind.HOME_LEVEL, None, f"activation {p.tensor} placed in weights-only {p.level}")
     last = len(ctx.graph.nodes) + 1
-    if p.tensor in ctx.graph.input_names and p.start > 0:
+    staged = any((s.tensor, s.staged_level, s.staged_offset) == (p.tensor, p.level, p.offset) for s in ctx.plan.staging)
+    if p.tensor in ctx.graph.input_names and p.start > 0 and not staged:  # staged: filled by its copy
         ctx.add(
             ViolationKind.MEMORY_LIFETIME, None, f"graph input {p.tensor} placed from t={p.start}, not before the run"
         )
-    if p.tensor in ctx.graph.output_names and p.end <= last:
+    if p.tensor in ctx.graph.output_names and p.end <= last and not staged:  # staged: copied back to its home
         ctx.add(
             ViolationKind.MEMORY_LIFETIME,
             None,

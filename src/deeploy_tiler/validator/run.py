@@ -1,5 +1,5 @@
 """The entry points: run every check in a fixed order (plan-wide, per node in graph order, whole-network
-memory) and return or raise what they found."""
+memory, L3 -> L2 staging) and return or raise what they found."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .context import Context
 from .memory import check_memory
 from .nodes import check_node
 from .plan_checks import check_budgets, check_header, match_nodes
+from .staging import check_staging
 from .violations import PlanValidationError, Violation
 
 
@@ -22,6 +23,7 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec) -> list[Violation]:
     for node_plan, node in match_nodes(ctx):
         check_node(ctx, index[node.name], node_plan, node)
     check_memory(ctx)
+    check_staging(ctx)
     return ctx.report.finish()
 
 

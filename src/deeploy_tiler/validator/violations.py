@@ -68,6 +68,11 @@ class ViolationKind(StrEnum):
     OUTPUT_NOT_STORED = "OUTPUT_NOT_STORED"
     # whole-network memory
     MEMORY_MISSING = "MEMORY_MISSING"
+    # L3 -> L2 staging (Plan.staging)
+    STAGING = "STAGING"  # a malformed copy: order, steps, levels, bytes, a tensor that is not read-only
+    STAGING_BUFFER = "STAGING_BUFFER"  # source or staging placement missing / not live, or a staged copy with no record
+    HAZARD_STAGED_BEFORE_WAIT = "HAZARD_STAGED_BEFORE_WAIT"  # a node reads a staged buffer outside its copy's window
+    STAGING_CYCLES = "STAGING_CYCLES"  # copy cycles / waits / totals differ from the spec's L3 DMA timeline
     MEMORY_OVERLAP = "MEMORY_OVERLAP"
     MEMORY_SIZE = "MEMORY_SIZE"
     MEMORY_LIFETIME = "MEMORY_LIFETIME"

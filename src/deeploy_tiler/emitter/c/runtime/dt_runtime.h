@@ -14,6 +14,7 @@
 #include "dt_arena.h"
 #include "dt_perf.h"
 #include "dt_dma.h"
+#include "dt_l3.h"
 #include "dt_cluster.h"
 #include "dt_npu.h"
 #include "dt_schedule.h"

@@ -28,3 +28,15 @@ def test_readme_python_block_runs(
 
 def test_readme_has_examples() -> None:
     assert len(BLOCKS) >= 2
+
+
+def test_readme_layout_lists_every_room_of_the_architecture() -> None:
+    # The README's layout table is generated from docs/architecture.md's room table: same rooms, same roles.
+    arch = (README.parent / "docs" / "architecture.md").read_text()
+    rooms = [
+        [c.strip() for c in line.strip("|").split("|")][:2] for line in arch.splitlines() if line.startswith("| `")
+    ]
+    layout = README.read_text().split("## Layout", 1)[1].split("\n## ", 1)[0]
+    assert len(rooms) >= 15
+    for where, role in rooms:
+        assert f"| {where} | {role} |" in layout, f"README layout lacks the room {where}"

@@ -5,7 +5,8 @@ void DT_NAME(const void *args_) {
     const DT_TX *x = (const DT_TX *)a->x;
     const DT_TW *w = (const DT_TW *)a->w;
     DT_TY *y = (DT_TY *)a->y;
-    const dt_requant_t *rq = &a->rq;
+    const dt_requant_t rq_local = a->rq; /* a local copy: int8 output stores may alias the argument block */
+    const dt_requant_t *rq = &rq_local;
     const int32_t khw = a->kh * a->kw;
     int32_t lo, hi, it;
     dt_split(a->n * a->y_c * a->y_h, &lo, &hi);

@@ -78,7 +78,8 @@ def _eltwise(rows: int, cols: int, op: str) -> Case:
     set_rq(&a.rq, 0, 0, 0, 0);
     RUN(bench_eltwise, &a, {rows * cols});"""
     label = "add + requant" if op == "DT_EW_ADD" else "requant"
-    return Case(f"{label} {rows}x{cols}", "eltwise" if op == "DT_EW_ADD" else "requant", "bench_eltwise", setup, rows * cols)
+    fam = "eltwise" if op == "DT_EW_ADD" else "requant"
+    return Case(f"{label} {rows}x{cols}", fam, "bench_eltwise", setup, rows * cols)
 
 
 def cases(short: bool) -> list[Case]:
@@ -114,7 +115,12 @@ static void set_rq(dt_requant_t *rq, int chan, int a, int b, int c) {
     rq->mul = MUL; rq->add = ADD; rq->shift = 9; rq->lo = -128; rq->hi = 127; rq->wide = 0;
     rq->mul_s[1] = chan; rq->add_s[1] = chan;
 }
-static uint32_t checksum(int n) { uint32_t h = 2166136261u; int i; for (i = 0; i < n; ++i) h = (h ^ (uint8_t)Y8[i]) * 16777619u; return h; }
+static uint32_t checksum(int n) {
+    uint32_t h = 2166136261u;
+    int i;
+    for (i = 0; i < n; ++i) h = (h ^ (uint8_t)Y8[i]) * 16777619u;
+    return h;
+}
 #define RUN(fn, args, nout)                                                                 \
     do {                                                                                    \
         uint64_t t0_, t1_;                                                                  \

@@ -33,6 +33,7 @@ def test_wheel_carries_its_data_and_runs_alone(tmp_path: Path) -> None:
         assert f"deeploy_tiler/hw/specs/{spec}.yaml" in names
     assert any(n.startswith("deeploy_tiler/emitter/c/runtime/") for n in names)
     assert any(n.startswith("deeploy_tiler/emitter/c/kernels/") for n in names)
+    assert "deeploy_tiler/emitter/c/templates/main.c.j2" in names
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = (

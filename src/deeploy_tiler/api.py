@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from .emitter import EmittedProject, Target, Verification
     from .memory.alloc import AllocationResult, Buffer
-    from .validator.checks import Violation
+    from .validator import Violation
 
 __all__ = [
     "allocate",
@@ -170,7 +170,7 @@ def graph_from_layer_list(doc: Mapping[str, Any] | str) -> Graph:
 
 def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
     """Independent check of a plan against its graph and spec: the list of violations, empty if valid."""
-    from .validator.checks import validate as _validate
+    from .validator import validate as _validate
 
     return _validate(plan, graph, load_hw(hw) if isinstance(hw, str) else hw)
 

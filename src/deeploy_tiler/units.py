@@ -1,4 +1,5 @@
-"""Byte sizes as people write them: `64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`."""
+"""Byte sizes as people write them (`64000`, `64KiB`, `64kB`, `1MiB`, `1.5MiB`) and the integer
+rounding every layer of sizes and offsets uses (`ceil_div`, `align_up`)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,15 @@ def format_bytes(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.1f} KiB"
     return f"{n} B"
+
+
+def ceil_div(a: int, b: int) -> int:
+    """The ceiling of a / b in exact integer arithmetic (b > 0; a may be negative)."""
+    if b <= 0:
+        raise ValueError(f"ceil_div by {b}: the divisor must be positive")
+    return -(-a // b)
+
+
+def align_up(n: int, a: int) -> int:
+    """The smallest multiple of `a` (> 0) that is >= n."""
+    return ceil_div(n, a) * a

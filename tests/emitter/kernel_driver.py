@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from deeploy_tiler.emitter.lower import KernelCall, RequantArgs
-from deeploy_tiler.emitter.project import kernel_instances_source
+from deeploy_tiler.emitter.sources import kernel_instances_source
 from deeploy_tiler.emitter.views import Ptr
 from deeploy_tiler.ir import DType
 from deeploy_tiler.resources import emit_c_dir

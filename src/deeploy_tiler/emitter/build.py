@@ -24,6 +24,7 @@ from ..errors import EmitError
 from ..hw.spec import HwSpec
 from ..ir import Graph
 from ..plan import Plan
+from ..units import align_up
 from .project import EmittedProject, emit_project
 
 Target = Literal["host", "rv32"]
@@ -279,7 +280,7 @@ def _measure_memory(project: EmittedProject, elf: Path, target: Target) -> tuple
     for level in levels:
         arena = syms.get(f"dt_arena_{level}", 0)
         al = project.alignment.get(level, 1)
-        const = sum(-(-syms.get(sym, 0) // al) * al for sym, lv in project.const_symbols.items() if lv == level)
+        const = sum(align_up(syms.get(sym, 0), al) for sym, lv in project.const_symbols.items() if lv == level)
         if arena == 0 and const == 0 and level not in project.arena_bytes:
             continue
         uses.append(MemoryUse(level, arena, const, project.budgets.get(level)))

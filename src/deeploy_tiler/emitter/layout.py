@@ -20,6 +20,7 @@ from ..errors import EmitError
 from ..hw.spec import HwSpec
 from ..ir import Graph, TensorKind
 from ..plan import Plan
+from ..units import align_up
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,6 @@ class Layout:
     alias_copies: dict[str, str] = field(default_factory=dict)  # alias output -> input needing a copy
     notes: list[str] = field(default_factory=list)
     source: str = "plan"  # "plan" (Plan.memory) or "emitter" (own sequential layout)
-
-
-def _align(n: int, a: int) -> int:
-    return -(-n // a) * a
 
 
 def _alias_root(graph: Graph) -> dict[str, str]:
@@ -94,7 +91,7 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
             ten = graph.tensors.get(pb.tensor)
             if ten is not None and ten.is_constant and pb.alias_of is None:
                 a = hw.memory(pb.level).alignment_bytes
-                blocks.setdefault(pb.level, []).append((pb.offset, _align(pb.offset + pb.size, a)))
+                blocks.setdefault(pb.level, []).append((pb.offset, align_up(pb.offset + pb.size, a)))
         merged: dict[str, list[tuple[int, int]]] = {}
         for level, bl in blocks.items():
             out: list[tuple[int, int]] = []
@@ -149,7 +146,7 @@ def plan_layout(plan: Plan, graph: Graph, hw: HwSpec) -> Layout:
             homes[name] = homes[r]
             continue
         size = max(graph.tensors[name].nbytes, *(graph.tensors[m].nbytes for m, rr in roots.items() if rr == name), 1)
-        off = _align(off, align)
+        off = align_up(off, align)
         homes[name] = Home(name, home_level, f"dt_arena_{home_level}", off, False)
         off += size
     arena[home_level] = off

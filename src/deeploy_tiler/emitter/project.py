@@ -1,9 +1,10 @@
 """Plan -> C project: network.c/.h (one function per node transcribing the plan's event list),
-kernels.c (the kernel instances the network needs), main.c (test harness), Makefile, runtime copy."""
+kernels.c/.h (the kernel instances the network needs), main.c (test harness), Makefile, runtime copy.
+
+The node tables come from network.py, the file texts from sources.py (templates in c/templates/)."""
 
 from __future__ import annotations
 
-import math
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,36 +15,13 @@ import numpy as np
 
 from ..errors import EmitError
 from ..hw.spec import HwSpec
-from ..ir import DType, Graph, Node
-from ..plan import L1Buffer, NodePlan, Plan, Transfer
+from ..ir import Graph
+from ..plan import Plan
 from ..resources import emit_c_dir
-from .cwriter import array_body_np, comment_text, designated, ident
-from .layout import Home, Layout, plan_layout
-from .lower import KernelCall, StepContext, instance_name, lower_step, render_field
-from .views import ITEMSIZE, Box, Ptr, View, collapse
-
-# template stem -> its type parameter macro names
-TEMPLATE_PARAMS: dict[str, tuple[str, ...]] = {
-    "conv2d": ("DT_TX", "DT_TW", "DT_TY"),
-    "gemm": ("DT_TA", "DT_TB", "DT_TY"),
-    "eltwise": ("DT_TA", "DT_TB", "DT_TY"),
-    "pool": ("DT_TX", "DT_TY"),
-    "rowwise": ("DT_TX", "DT_TY"),
-    "reduce_mean": ("DT_TX", "DT_TY"),
-}
-
-NPU_KINDS = {(1, False): "DT_NPU_CONV1X1", (3, False): "DT_NPU_CONV3X3", (3, True): "DT_NPU_DWCONV3X3"}
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    index: int
-    name: str
-    op_type: str
-    c_name: str
-    tiles: int
-    num_calls: int
-    macs: int
+from ..units import align_up
+from . import sources
+from .layout import plan_layout
+from .network import NetworkEmitter, NodeInfo
 
 
 @dataclass(frozen=True)
@@ -68,286 +46,6 @@ class EmittedProject:
     flash_bytes: int = 4 << 20  # rv32 link: flash (code, constants) and RAM (arenas, stack) sizes
     ram_bytes: int = 2 << 20
     outputs: tuple[str, ...] = field(default=())
-
-
-def _ctype(dt: DType) -> str:
-    return dt.c_type
-
-
-@dataclass
-class _Emitter:
-    plan: Plan
-    graph: Graph
-    hw: HwSpec
-    layout: Layout
-    out: list[str] = field(default_factory=list)
-    instances: dict[str, tuple[str, tuple[DType, ...]]] = field(default_factory=dict)
-    l1_extent: dict[str, int] = field(default_factory=dict)
-    infos: list[NodeInfo] = field(default_factory=list)
-    num_cores: int = 1
-    max_pending: int = 0  # most transfers in flight at once over all nodes (sizes the DMA queue)
-
-    # ---- views --------------------------------------------------------------------------------
-    def home_ptr(self, tensor: str) -> Ptr:
-        h: Home = self.layout.homes[tensor]
-        return Ptr(h.symbol, h.offset, h.const)
-
-    def home_view(self, tensor: str) -> View:
-        t = self.graph.tensor(tensor)
-        return View(tensor, self.home_ptr(tensor), t.dtype, (0,) * len(t.shape), t.shape, t.shape, "home")
-
-    def slot_ptr(self, buf: L1Buffer, slot: int) -> Ptr:
-        if slot >= buf.copies:
-            raise EmitError(f"buffer {buf.name}: slot {slot} of a buffer with {buf.copies} copies")
-        return Ptr(f"dt_arena_{buf.level}", buf.offset + slot * buf.slot_bytes, False)
-
-    # ---- transfers --------------------------------------------------------------------------
-    def dma_desc(self, np_: NodePlan, tr: Transfer, bufs: Mapping[str, L1Buffer]) -> str:
-        buf = bufs.get(tr.buffer)
-        if buf is None:
-            raise EmitError(f"node {np_.name}: transfer {tr.id} names unknown buffer {tr.buffer}")
-        t = self.graph.tensor(tr.tensor)
-        home = self.home_view(tr.tensor)
-        region: Box = tuple((int(s), int(n)) for s, n in tr.region)
-        if len(region) != len(t.shape):
-            raise EmitError(f"node {np_.name}: transfer {tr.id} region rank {len(region)} != tensor rank")
-        home.require(region, f"node {np_.name} transfer {tr.id}")
-        ext = [n for _, n in region]
-        nbytes = math.prod(ext) * t.dtype.itemsize
-        if nbytes > buf.slot_bytes:
-            raise EmitError(f"node {np_.name}: transfer {tr.id} moves {nbytes} B into slot of {buf.slot_bytes} B")
-        local = View(
-            tr.tensor, self.slot_ptr(buf, tr.slot), t.dtype, tuple(s for s, _ in region), tuple(ext), t.shape, "L1 slot"
-        )
-        es, sts = collapse(ext, [list(home.strides), list(local.strides)])
-        isz = t.dtype.itemsize
-        if sts[0][-1] == 1 and sts[1][-1] == 1:
-            row = es[-1] * isz
-            outer_e, outer_h, outer_l = es[:-1], sts[0][:-1], sts[1][:-1]
-        else:
-            row = isz
-            outer_e, outer_h, outer_l = es, sts[0], sts[1]
-        if len(outer_e) > 3:
-            raise EmitError(f"node {np_.name}: transfer {tr.id} needs a {len(outer_e) + 1}-D copy (max 4)")
-        pad = 3 - len(outer_e)
-        n = [1] * pad + outer_e
-        hs = [0] * pad + [s * isz for s in outer_h]
-        ls = [0] * pad + [s * isz for s in outer_l]
-        hp, lp = home.ptr([s for s, _ in region]), local.ptr([s for s, _ in region])
-        if tr.direction == "in":
-            src, dst, ss, ds = hp, lp, hs, ls
-        else:
-            src, dst, ss, ds = lp, hp, ls, hs
-        if dst.const:
-            raise EmitError(f"node {np_.name}: transfer {tr.id} writes into constant {tr.tensor}")
-        # n[2] is the innermost outer dimension (n1); zero strides are left out (designated initializer)
-        fields = [
-            f".dst = {Ptr(dst.symbol, dst.offset, False).c()}",
-            f".src = {Ptr(src.symbol, src.offset, True).c()}",
-            f".row_bytes = {row}",
-            f".n1 = {n[2]}",
-            f".n2 = {n[1]}",
-            f".n3 = {n[0]}",
-        ]
-        for name, v in (
-            ("src_s1", ss[2]),
-            ("src_s2", ss[1]),
-            ("src_s3", ss[0]),
-            ("dst_s1", ds[2]),
-            ("dst_s2", ds[1]),
-            ("dst_s3", ds[0]),
-        ):
-            if v:
-                fields.append(f".{name} = {v}")
-        return "{" + ", ".join(fields) + "}"
-
-    # ---- one node ----------------------------------------------------------------------------
-    def node_comment(self, i: int, node: Node, np_: NodePlan) -> str:
-        g = self.graph
-        lines = [f"node {i}: {node.name} ({node.op_type}{'+RequantShift' if node.requant else ''}) on {np_.engine}"]
-        ins = ", ".join(f"{t} {list(g.tensor(t).shape)} {g.tensor(t).dtype.value}" for t in node.inputs if t)
-        outs = ", ".join(f"{t} {list(g.tensor(t).shape)} {g.tensor(t).dtype.value}" for t in node.outputs)
-        lines.append(f"  in: {ins}")
-        lines.append(f"  out: {outs}")
-        if np_.alias_of is not None:
-            lines.append(f"  alias of {np_.alias_of}: no data movement")
-            return comment_text("\n".join(lines))
-        lines.append(
-            f"  plan: {np_.num_tiles} tile(s) of {list(np_.tile_shape)}, loop order {list(np_.loop_order)}, "
-            f"{np_.l1_bytes} B of L1, {np_.dma_bytes} B of DMA, {len(np_.transfers)} transfers, "
-            f"{len(np_.events)} events"
-        )
-        c = np_.cycles
-        lines.append(
-            f"  modeled cycles: total {c.total} (compute {c.compute}, dma {c.dma}, exposed dma "
-            f"{c.exposed_dma}); lower bound {np_.lower_bound_cycles}; solve {np_.solve.status}"
-        )
-        for b in np_.buffers:
-            lines.append(
-                f"  buffer {b.name:12s} {b.role:11s} {b.level}+{b.offset:<7d} {b.copies} x {b.slot_bytes} B "
-                f"tile {list(b.tile_shape)} {b.dtype} {b.tensor or ''}"
-            )
-        return comment_text("\n".join(lines))
-
-    def emit_node(self, i: int, node: Node, np_: NodePlan) -> None:
-        o = self.out
-        cid = f"n{i}"
-        o.append("/*\n * " + self.node_comment(i, node, np_).replace("\n", "\n * ") + "\n */")
-        if np_.alias_of is not None or node.is_alias:
-            if node.outputs[0] in self.layout.alias_copies:
-                src, dst = node.inputs[0], node.outputs[0]
-                nb = self.graph.tensor(dst).nbytes
-                o.append(
-                    f"static int32_t dt_node_{i}(void) {{ /* alias placed apart by the plan: copy */\n"
-                    f"    memcpy({self.home_ptr(dst).c()}, {self.home_ptr(src).c()}, {nb});\n"
-                    f"    return 0;\n}}\n"
-                )
-            else:
-                o.append(
-                    f"static int32_t dt_node_{i}(void) {{ return 0; /* {ident(node.op_type)}: shares its input's "
-                    f"buffer */ }}\n"
-                )
-            self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", 0, 0, node.macs))
-            return
-        bufs = {b.name: b for b in np_.buffers}
-        for b in np_.buffers:
-            self.l1_extent[b.level] = max(self.l1_extent.get(b.level, 0), b.offset + b.bytes)
-        # transfers, indexed by id
-        ids = sorted(tr.id for tr in np_.transfers)
-        if ids != list(range(len(ids))):
-            raise EmitError(f"node {node.name}: transfer ids {ids[:8]}... are not 0..n-1")
-        trs = sorted(np_.transfers, key=lambda tr: tr.id)
-        if trs:
-            o.append(f"static const dt_dma_desc_t {cid}_xfers[{len(trs)}] = {{")
-            for tr in trs:
-                o.append(
-                    f"    /* {tr.id}: {tr.direction} {tr.tensor} {[list(r) for r in tr.region]} "
-                    f"{'->' if tr.direction == 'in' else '<-'} {tr.buffer}[{tr.slot}] */"
-                )
-                o.append("    " + self.dma_desc(np_, tr, bufs) + ",")
-            o.append("};")
-            o.append(f"static dt_dma_handle_t {cid}_handles[{len(trs)}];")
-        # compute steps
-        engine = self.hw.engine(np_.engine) if np_.engine in {e.name for e in self.hw.engines} else None
-        on_npu = engine is not None and engine.kind == "npu"
-        tables: dict[str, list[str]] = {}
-        calls: list[str] = []
-        steps: list[tuple[int, int]] = []
-        io = [t for t in (*node.inputs, *node.outputs) if t]
-        for si, st in enumerate(np_.steps):
-            views: dict[str, View] = {}
-            for bname, region in st.regions.items():
-                sb = bufs.get(bname)
-                if sb is None:
-                    raise EmitError(f"node {node.name} step {si}: unknown buffer {bname}")
-                if sb.tensor is None:
-                    continue
-                slot = st.slots.get(bname, 0)
-                ten = self.graph.tensor(sb.tensor)
-                reg = tuple((int(s), int(n)) for s, n in region)
-                if math.prod(n for _, n in reg) * ITEMSIZE[ten.dtype] > sb.slot_bytes:
-                    raise EmitError(f"node {node.name} step {si}: region of {bname} exceeds its slot")
-                views.setdefault(
-                    sb.tensor,
-                    View(
-                        sb.tensor,
-                        self.slot_ptr(sb, slot),
-                        ten.dtype,
-                        tuple(s for s, _ in reg),
-                        tuple(n for _, n in reg),
-                        ten.shape,
-                        f"L1 slot {bname}[{slot}]",
-                    ),
-                )
-            for tname in io:
-                if tname not in views:
-                    views[tname] = self.home_view(tname)
-            out_box = tuple((int(s), int(n)) for s, n in st.output_region)
-            ctx = StepContext(self.graph, node, out_box, views, f"node {node.name} step {si}")
-            kcalls = lower_step(ctx)
-            first = len(calls)
-            for kc in kcalls:
-                calls.append(self.register_call(cid, kc, tables, on_npu, node))
-            steps.append((first, len(kcalls)))
-        for ttype, rows in tables.items():
-            tname = f"{cid}_{ttype.replace('dt_', '').replace('_args_t', '').replace('_task_t', '_tasks')}"
-            o.append(f"static const {ttype} {tname}[{len(rows)}] = {{")
-            o.extend(rows)
-            o.append("};")
-        o.append(f"static const dt_call_t {cid}_calls[{max(len(calls), 1)}] = {{")
-        o.extend(calls or ["    {0, 0, 0}"])
-        o.append("};")
-        o.append(
-            f"static const dt_step_t {cid}_steps[{max(len(steps), 1)}] = {{"
-            + ", ".join(f"{{{a}, {b}}}" for a, b in steps or [(0, 0)])
-            + "};"
-        )
-        ev_code = {"dma_start": "DT_EV_DMA_START", "dma_wait": "DT_EV_DMA_WAIT", "compute": "DT_EV_COMPUTE"}
-        for ev in np_.events:
-            if ev.kind == "compute" and ev.ref >= len(steps):
-                raise EmitError(f"node {node.name}: event computes step {ev.ref} of {len(steps)}")
-            if ev.kind != "compute" and ev.ref >= len(trs):
-                raise EmitError(f"node {node.name}: event names transfer {ev.ref} of {len(trs)}")
-        pending = 0
-        for e in np_.events:
-            pending += 1 if e.kind == "dma_start" else -1 if e.kind == "dma_wait" else 0
-            self.max_pending = max(self.max_pending, pending)
-        evs = [f"{{{ev_code[e.kind]}, {e.ref}}}" for e in np_.events]
-        o.append(f"static const dt_event_t {cid}_events[{max(len(evs), 1)}] = {{")
-        for k in range(0, len(evs), 8):
-            o.append("    " + ", ".join(evs[k : k + 8]) + ",")
-        if not evs:
-            o.append("    {0, 0}")
-        o.append("};")
-        o.append(
-            f"static const dt_node_sched_t {cid}_sched = {{{cid}_events, {len(evs)}, "
-            f"{cid + '_xfers' if trs else '0'}, {cid + '_handles' if trs else '0'}, {cid}_steps, {cid}_calls}};"
-        )
-        o.append(f"static int32_t dt_node_{i}(void) {{ return dt_run_node(&{cid}_sched); }}\n")
-        self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", len(steps), len(calls), node.macs))
-
-    def register_call(self, cid: str, kc: KernelCall, tables: dict[str, list[str]], on_npu: bool, node: Node) -> str:
-        if kc.template is not None:
-            self.instances[kc.fn] = (kc.template, kc.types)
-        rows = tables.setdefault(kc.args_type, [])
-        tname = f"{cid}_{kc.args_type.replace('dt_', '').replace('_args_t', '')}"
-        init = designated([(k, render_field(v)) for k, v in kc.fields if v is not None])
-        rows.append(f"    /* {comment_text(kc.comment)} */\n    {init},")
-        args_ref = f"&{tname}[{len(rows) - 1}]"
-        if on_npu and kc.args_type in ("dt_conv2d_args_t", "dt_gemm_args_t"):
-            trows = tables.setdefault("dt_npu_task_t", [])
-            if node.op_type == "Conv":
-                k = int(self.graph.tensor(node.inputs[1]).shape[-1])
-                dw = int(node.attr("group", 1)) > 1
-                kind = NPU_KINDS.get((k, dw), "DT_NPU_CONV3X3")
-            else:
-                kind = "DT_NPU_GEMM"
-            trows.append(f"    {{{kind}, 0, {kc.fn}, {args_ref}}},")
-            return f"    {{dt_npu_run_task, &{cid}_npu_tasks[{len(trows) - 1}], 0}},"
-        return f"    {{{kc.fn}, {args_ref}, 1}},"
-
-
-def _const_decls(graph: Graph, layout: Layout, hw: HwSpec) -> tuple[list[str], dict[str, int]]:
-    lines: list[str] = []
-    sizes: dict[str, int] = {}
-    for name, home in layout.homes.items():
-        if not home.const or home.tensor != name:
-            continue
-        t = graph.tensor(name)
-        if t.data is None:
-            raise EmitError(f"constant {name} has no data")
-        lo, hi = (int(t.data.min()), int(t.data.max())) if t.data.size else (0, 0)
-        if not t.dtype.holds(lo, hi):
-            raise EmitError(f"constant {name}: values [{lo}, {hi}] do not fit {t.dtype.value}")
-        n = max(t.numel, 1)
-        lines.append(f"/* {comment_text(name)} {list(t.shape)} */")
-        align = hw.memory(home.level).alignment_bytes
-        lines.append(
-            f"const {_ctype(t.dtype)} {home.symbol}[{n}] DT_CONST_IN({home.level}, {align}) = "
-            f"{array_body_np(t.data if t.numel else np.zeros(1, dtype=np.int64), t.dtype)};"
-        )
-        sizes[home.level] = sizes.get(home.level, 0) + -(-n * t.dtype.itemsize // align) * align
-    return lines, sizes
 
 
 def emit_project(
@@ -376,28 +74,26 @@ def emit_project(
         raise EmitError(f"plan for {plan.model} has no entry for nodes {missing[:5]}")
     layout = plan_layout(plan, graph, hw)
     cores = num_cores if num_cores is not None else max((e.cores for e in hw.engines if e.kind == "cluster"), default=1)
-    em = _Emitter(plan, graph, hw, layout, num_cores=cores)
-    body: list[str] = []
-    em.out = body
+    em = NetworkEmitter(plan, graph, hw, layout, num_cores=cores)
     for i, node in enumerate(graph.nodes):
         em.emit_node(i, node, plan_nodes[node.name])
-    const_lines, const_sizes = _const_decls(graph, layout, hw)
+    const_lines, const_sizes = sources.const_decls(graph, layout, hw)
     arenas = dict(layout.arena_bytes)
     for level, ext in em.l1_extent.items():
         arenas[level] = max(arenas.get(level, 0), ext)
     expected_map = _expected_map(graph, expected)
     files = []
-    files.append(_write(out / "network.h", _network_h(graph, arenas)))
-    files.append(_write(out / "network.c", _network_c(plan, graph, hw, layout, arenas, const_lines, body, em)))
-    files.append(_write(out / "kernels.c", _kernels_c(em.instances)))
-    files.append(_write(out / "kernels.h", _kernels_h(em.instances)))
-    files.append(_write(out / "main.c", _main_c(graph, layout, inputs, expected_map)))
+    files.append(_write(out / "network.h", sources.network_h(graph, arenas)))
+    files.append(_write(out / "network.c", sources.network_c(plan, graph, layout, arenas, const_lines, em)))
+    files.append(_write(out / "kernels.c", sources.kernel_instances_source(em.instances)))
+    files.append(_write(out / "kernels.h", sources.kernels_h(em.instances)))
+    files.append(_write(out / "main.c", sources.main_c(graph, inputs, expected_map)))
     tables = sum(256 * n.num_calls + 64 * n.tiles for n in em.infos) + sum(
         48 * len(n.transfers) + 4 * len(n.events) for n in plan.nodes
     )
     flash, ram = _memory_sizes(arenas, const_sizes, graph, tables)
     queue = max(64, em.max_pending)
-    files.append(_write(out / "Makefile", _makefile(flash, ram, cores, queue)))
+    files.append(_write(out / "Makefile", sources.makefile(flash, ram, cores, queue)))
     # the runtime and kernel library, copied so the project builds on its own
     src = emit_c_dir()
     for sub in ("runtime", "kernels"):
@@ -445,338 +141,14 @@ def _expected_map(graph: Graph, expected: Any) -> dict[str, np.ndarray[Any, Any]
     return dict(zip(graph.output_names, (np.asarray(a) for a in arrs), strict=True))
 
 
-def _network_h(graph: Graph, arenas: Mapping[str, int]) -> str:
-    lines = [
-        "/* Generated by deeploy_tiler: the network's interface. */",
-        "#ifndef DT_NETWORK_H",
-        "#define DT_NETWORK_H",
-        "",
-        "#include <stdint.h>",
-        "",
-        f"#define DT_NUM_NODES {len(graph.nodes)}",
-        f"#define DT_NUM_INPUTS {len(graph.input_names)}",
-        f"#define DT_NUM_OUTPUTS {len(graph.output_names)}",
-        "",
-    ]
-    for level, size in sorted(arenas.items()):
-        lines.append(f"#define DT_ARENA_{level}_BYTES {max(size, 1)}")
-    lines += [
-        "",
-        "/* Runs every node in plan order; per-node retired instructions land in dt_node_instr.",
-        " * Returns 0, or 1 + the index of the first node that left a DMA transfer pending. */",
-        "int32_t network_run(void);",
-        "extern uint64_t dt_node_instr[DT_NUM_NODES];",
-        "extern const char *const dt_node_names[DT_NUM_NODES];",
-        "extern void *const dt_input_ptrs[DT_NUM_INPUTS];",
-        "extern const uint32_t dt_input_bytes[DT_NUM_INPUTS];",
-        "extern const void *const dt_output_ptrs[DT_NUM_OUTPUTS];",
-        "extern const uint32_t dt_output_numel[DT_NUM_OUTPUTS];",
-        "",
-        "#endif /* DT_NETWORK_H */",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _network_c(
-    plan: Plan,
-    graph: Graph,
-    hw: HwSpec,
-    layout: Layout,
-    arenas: Mapping[str, int],
-    const_lines: list[str],
-    body: list[str],
-    em: _Emitter,
-) -> str:
-    h = [
-        f"/* Generated by deeploy_tiler from the plan of {comment_text(plan.model)} on {comment_text(plan.hw)}.",
-        f" * Budgets: {', '.join(f'{k} {v} B' for k, v in sorted(plan.budgets.items()))}; "
-        f"modeled total {plan.total_cycles} cycles (lower bound {plan.lower_bound_cycles}).",
-        f" * Arenas (sized exactly from the plan): {', '.join(f'{k} {v} B' for k, v in sorted(arenas.items()))}.",
-        " * Each node function runs the plan's event list as is (dt_run_node): DMA starts / waits on the",
-        " * transfers' regions and slots, and compute steps calling the kernels on the planned L1 slots.",
-        " * Homes of whole tensors (level + offset):",
-    ]
-    for note in layout.notes:
-        h.append(f" *   note: {comment_text(note)}")
-    shown = 0
-    for name, home in layout.homes.items():
-        if home.const or shown >= 400:
-            continue
-        shown += 1
-        extra = f" (plan offset {home.plan_offset})" if home.plan_offset is not None else ""
-        alias = "" if home.tensor == name else f" = alias of {home.tensor}"
-        h.append(f" *   {comment_text(name)}: {home.level}+{home.offset}{extra} {graph.tensor(name).nbytes} B{alias}")
-    h.append(" */")
-    h += [
-        '#include "network.h"',
-        "",
-        "#include <string.h>",
-        "",
-        '#include "dt_runtime.h"',
-        '#include "dt_kernels.h"',
-        '#include "kernels.h"',
-        "",
-    ]
-    for level, size in sorted(arenas.items()):
-        if size > 0:
-            h.append(f"DT_ARENA({level}, {size});")
-    h.append("")
-    h += const_lines
-    h.append("")
-    h += body
-    # interface tables
-    n = len(graph.nodes)
-    h.append(f"uint64_t dt_node_instr[{n}];")
-    h.append(f"const char *const dt_node_names[{n}] = {{")
-    for node in graph.nodes:
-        h.append(f'    "{node.name.replace(chr(92), "/").replace(chr(34), chr(39))}",')
-    h.append("};")
-    h.append(
-        f"void *const dt_input_ptrs[{len(graph.input_names)}] = {{"
-        + ", ".join(
-            em.home_ptr(t).c().replace("(const void *)", "(void *)").replace("(const uint8_t *)", "(uint8_t *)")
-            for t in graph.input_names
-        )
-        + "};"
-    )
-    h.append(
-        f"const uint32_t dt_input_bytes[{len(graph.input_names)}] = {{"
-        + ", ".join(str(graph.tensor(t).nbytes) for t in graph.input_names)
-        + "};"
-    )
-    h.append(
-        f"const void *const dt_output_ptrs[{len(graph.output_names)}] = {{"
-        + ", ".join(Ptr(em.home_ptr(t).symbol, em.home_ptr(t).offset, True).c() for t in graph.output_names)
-        + "};"
-    )
-    h.append(
-        f"const uint32_t dt_output_numel[{len(graph.output_names)}] = {{"
-        + ", ".join(str(graph.tensor(t).numel) for t in graph.output_names)
-        + "};"
-    )
-    h.append("")
-    h.append("static int32_t (*const dt_nodes[DT_NUM_NODES])(void) = {")
-    for info in em.infos:
-        h.append(f"    {info.c_name},")
-    h.append("};")
-    h.append("""
-int32_t network_run(void) {
-    int32_t i;
-    for (i = 0; i < DT_NUM_NODES; ++i) {
-        const uint64_t t0 = dt_perf_read();
-        const int32_t rc = dt_nodes[i]();
-        dt_node_instr[i] = dt_perf_read() - t0;
-        if (rc != 0) return 1 + i;
-    }
-    return 0;
-}
-""")
-    del hw
-    return "\n".join(h)
-
-
-def _kernels_h(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
-    lines = [
-        "/* Generated: the kernel instances this network uses. */",
-        "#ifndef DT_NETWORK_KERNELS_H",
-        "#define DT_NETWORK_KERNELS_H",
-        "",
-        '#include "dt_kernels.h"',
-        "",
-    ]
-    lines += [f"DT_KERNEL_DECL({name});" for name in sorted(instances)]
-    lines += ["", "#endif", ""]
-    return "\n".join(lines)
-
-
-def kernel_instances_source(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
-    """C source instantiating the typed kernel templates (also used by the kernel test driver)."""
-    lines = [
-        "/* Generated: typed instances of the kernel templates (emit/kernels/<template>.tmpl.h). */",
-        '#include "dt_kernels.h"',
-        "",
-    ]
-    for name, (template, types) in sorted(instances.items()):
-        params = TEMPLATE_PARAMS[template]
-        lines.append(f"#define DT_NAME {name}")
-        for p, t in zip(params, types, strict=True):
-            lines.append(f"#define {p} {t.c_type}")
-        lines.append(f'#include "{template}.tmpl.h"')
-        lines.append("#undef DT_NAME")
-        for p in params:
-            lines.append(f"#undef {p}")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _kernels_c(instances: Mapping[str, tuple[str, tuple[DType, ...]]]) -> str:
-    return kernel_instances_source(instances)
-
-
-def _main_c(
-    graph: Graph,
-    layout: Layout,
-    inputs: Mapping[str, np.ndarray[Any, Any]] | None,
-    expected: Mapping[str, np.ndarray[Any, Any]] | None,
-) -> str:
-    lines = [
-        "/* Generated test harness: load inputs, run the network, compare outputs, print counts.",
-        " * Output lines (parsed by deeploy_tiler.emit.build):",
-        " *   DT_NODE <index> <retired instructions>",
-        " *   DT_OUTPUT <index> <elements> <mismatches> <first mismatching index or -1> <got> <expected>",
-        " *   DT_TOTAL <retired instructions>   and   DT_RESULT PASS|FAIL|NOCHECK */",
-        "#include <stdint.h>",
-        "#include <stdio.h>",
-        "#include <string.h>",
-        "",
-        '#include "network.h"',
-        '#include "dt_runtime.h"',
-        "",
-    ]
-    del layout
-    if inputs is not None:
-        for k, name in enumerate(graph.input_names):
-            t = graph.tensor(name)
-            a = np.asarray(inputs[name]).astype(np.int64)
-            if tuple(a.shape) != t.shape:
-                raise EmitError(f"input {name}: shape {a.shape} != {t.shape}")
-            if a.size and not t.dtype.holds(int(a.min()), int(a.max())):
-                raise EmitError(f"input {name}: values outside {t.dtype.value}")
-            lines.append(
-                f"static const {t.dtype.c_type} dt_test_in{k}[{max(t.numel, 1)}] = "
-                f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};"
-            )
-    if expected is not None:
-        for k, name in enumerate(graph.output_names):
-            t = graph.tensor(name)
-            a = np.asarray(expected[name]).astype(np.int64).reshape(-1)
-            if a.size != t.numel:
-                raise EmitError(f"expected output {name}: {a.size} elements for {t.numel}")
-            if a.size and not t.dtype.holds(int(a.min()), int(a.max())):
-                raise EmitError(f"expected output {name}: values outside {t.dtype.value}")
-            lines.append(
-                f"static const {t.dtype.c_type} dt_test_exp{k}[{max(t.numel, 1)}] = "
-                f"{array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)};"
-            )
-    lines.append("""
-static void dt_print_u64(const char *tag, int32_t index, uint64_t v) {
-    char buf[24];
-    int32_t n = 0;
-    do {
-        buf[n++] = (char)('0' + (int32_t)(v % 10u));
-        v /= 10u;
-    } while (v);
-    if (index >= 0) printf("%s %ld ", tag, (long)index);
-    else printf("%s ", tag);
-    while (n) putchar(buf[--n]);
-    putchar('\\n');
-}
-""")
-    lines.append("int main(void) {")
-    lines.append("    int32_t failed = 0, rc, i;")
-    lines.append("    uint64_t total = 0;")
-    if inputs is not None:
-        for k in range(len(graph.input_names)):
-            lines.append(f"    memcpy(dt_input_ptrs[{k}], dt_test_in{k}, dt_input_bytes[{k}]);")
-    else:
-        lines.append("    for (i = 0; i < DT_NUM_INPUTS; ++i) memset(dt_input_ptrs[i], 0, dt_input_bytes[i]);")
-    lines.append("    rc = network_run();")
-    lines.append(
-        '    if (rc != 0) { printf("DT_ERROR node %ld left a DMA transfer pending\\n", (long)(rc - 1)); failed = 1; }'
-    )
-    lines.append(
-        '    for (i = 0; i < DT_NUM_NODES; ++i) { dt_print_u64("DT_NODE", i, dt_node_instr[i]); '
-        "total += dt_node_instr[i]; }"
-    )
-    if expected is not None:
-        for k, name in enumerate(graph.output_names):
-            t = graph.tensor(name)
-            ct = t.dtype.c_type
-            lines.append("    {")
-            lines.append(f"        const {ct} *got = (const {ct} *)dt_output_ptrs[{k}];")
-            lines.append("        uint32_t j, bad = 0; long first = -1, g = 0, e = 0;")
-            lines.append(f"        for (j = 0; j < dt_output_numel[{k}]; ++j) {{")
-            lines.append(
-                f"            if (got[j] != dt_test_exp{k}[j]) {{ if (first < 0) {{ first = (long)j; "
-                f"g = (long)got[j]; e = (long)dt_test_exp{k}[j]; }} ++bad; }}"
-            )
-            lines.append("        }")
-            lines.append(
-                f'        printf("DT_OUTPUT {k} %lu %lu %ld %ld %ld\\n", '
-                f"(unsigned long)dt_output_numel[{k}], "
-                "(unsigned long)bad, first, g, e);"
-            )
-            lines.append("        if (bad) failed = 1;")
-            lines.append("    }")
-    lines.append('    dt_print_u64("DT_TOTAL", -1, total);')
-    lines.append('    printf("DT_DMA %lu %lu\\n", (unsigned long)dt_dma_transfers(), (unsigned long)dt_dma_bytes());')
-    result = '"PASS" : "FAIL"' if expected is not None else '"NOCHECK" : "FAIL"'
-    lines.append(f'    printf("DT_RESULT %s\\n", failed ? "FAIL" : {result.split(" : ")[0]});')
-    lines.append("    return failed;")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
 def _memory_sizes(
     arenas: Mapping[str, int], const_sizes: Mapping[str, int], graph: Graph, tables: int
 ) -> tuple[int, int]:
     """RV32 link regions: flash for code, constants, schedule tables (an upper estimate) and test data."""
     test_data = sum(t.nbytes for t in (*graph.inputs, *graph.outputs))
-    flash = max(4 << 20, _round_mb(sum(const_sizes.values()) + test_data + tables + (2 << 20)))
-    ram = max(2 << 20, _round_mb(sum(arenas.values()) + (1 << 20)))
+    flash = max(4 << 20, align_up(sum(const_sizes.values()) + test_data + tables + (2 << 20), 1 << 20))
+    ram = max(2 << 20, align_up(sum(arenas.values()) + (1 << 20), 1 << 20))
     return flash, ram
 
 
-def _makefile(flash: int, ram: int, cores: int, queue: int) -> str:
-    return f"""# Generated by deeploy_tiler. `make host` / `make rv32` build, `make run-host` / `make run-rv32` run.
-CORES ?= {cores}
-SRCS = main.c network.c kernels.c dt/runtime/dt_runtime.c dt/kernels/dt_kernels.c
-INC = -I. -Idt/runtime -Idt/kernels
-WARN = -std=c99 -Wall -Wextra -Werror
-CFLAGS ?= -O2
-DEFS = -DDT_NUM_CORES=$(CORES) -DDT_DMA_MAX_PENDING={queue} -fno-strict-aliasing
-
-HOST_CC ?= gcc
-RV32_CC ?= riscv64-unknown-elf-gcc
-QEMU ?= qemu-system-riscv32
-FLASH_SIZE = {flash:#x}
-RAM_SIZE = {ram:#x}
-RAM_BASE = $(shell printf '%#x' $$((0x80000000 + $(FLASH_SIZE))))
-QEMU_MEM = $(shell echo $$(( ($(FLASH_SIZE) + $(RAM_SIZE)) / 1048576 + 16 )))M
-RV32_FLAGS = -march=rv32imc -mabi=ilp32 -misa-spec=2.2 --specs=picolibc.specs --oslib=semihost --crt0=semihost \\
-  -Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=$(FLASH_SIZE) \\
-  -Wl,--defsym=__ram=$(RAM_BASE),--defsym=__ram_size=$(RAM_SIZE) \\
-  -Wl,-Map=build/rv32/prog.map
-
-.PHONY: host rv32 run-host run-rv32 clean
-host: build/host/prog
-rv32: build/rv32/prog.elf
-
-build/host/prog: $(SRCS) network.h kernels.h
-\tmkdir -p build/host
-\t$(HOST_CC) $(WARN) $(CFLAGS) $(DEFS) $(INC) -o $@ $(SRCS)
-
-build/rv32/prog.elf: $(SRCS) network.h kernels.h
-\tmkdir -p build/rv32
-\t$(RV32_CC) $(WARN) $(CFLAGS) $(DEFS) $(INC) $(RV32_FLAGS) -o $@ $(SRCS)
-
-run-host: build/host/prog
-\t./build/host/prog
-
-run-rv32: build/rv32/prog.elf
-\ttimeout 600 $(QEMU) -machine virt -m $(QEMU_MEM) -bios none -display none -serial none -monitor none \\
-\t  -chardev stdio,id=sh0 -semihosting-config enable=on,target=native,chardev=sh0 -icount shift=0 \\
-\t  -kernel build/rv32/prog.elf
-
-clean:
-\trm -rf build
-"""
-
-
-def _round_mb(n: int) -> int:
-    mb = 1 << 20
-    return -(-n // mb) * mb
-
-
-__all__ = ["EmittedProject", "NodeInfo", "emit_project", "instance_name", "kernel_instances_source"]
+__all__ = ["EmittedProject", "NodeInfo", "emit_project"]

@@ -18,10 +18,7 @@ from ..plan import (
     SolveStats,
     Transfer,
 )
-
-
-def _align(n: int, a: int) -> int:
-    return -(-n // a) * a
+from ..units import align_up
 
 
 def untiled_plan(graph: Graph, hw: HwSpec) -> Plan:
@@ -74,7 +71,7 @@ def untiled_plan(graph: Graph, hw: HwSpec) -> Plan:
                     tensor=t,
                     role="weight" if ten.is_constant else "input",
                     offset=off,
-                    slot_bytes=_align(ten.nbytes, align),
+                    slot_bytes=align_up(ten.nbytes, align),
                     copies=1,
                     tile_shape=ten.shape,
                     dtype=ten.dtype.value,
@@ -95,7 +92,7 @@ def untiled_plan(graph: Graph, hw: HwSpec) -> Plan:
                     rows=1,
                 )
             )
-            off += _align(max(ten.nbytes, 1), align)
+            off += align_up(max(ten.nbytes, 1), align)
         ot = graph.tensor(out)
         buffers.append(
             L1Buffer(
@@ -103,14 +100,14 @@ def untiled_plan(graph: Graph, hw: HwSpec) -> Plan:
                 tensor=out,
                 role="output",
                 offset=off,
-                slot_bytes=_align(ot.nbytes, align),
+                slot_bytes=align_up(ot.nbytes, align),
                 copies=1,
                 tile_shape=shape,
                 dtype=ot.dtype.value,
             )
         )
         regions["out"] = full
-        off += _align(max(ot.nbytes, 1), align)
+        off += align_up(max(ot.nbytes, 1), align)
         n_in = len(transfers)
         transfers.append(
             Transfer(

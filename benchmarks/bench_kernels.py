@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from deeploy_tiler.emitter.build import QEMU, RV32_ARCH, RV32_PREFIX, WARN  # noqa: E402
-from deeploy_tiler.emitter.project import kernel_instances_source  # noqa: E402
+from deeploy_tiler.emitter.sources import kernel_instances_source  # noqa: E402
 from deeploy_tiler.ir import DType  # noqa: E402
 from deeploy_tiler.resources import emit_c_dir  # noqa: E402
 

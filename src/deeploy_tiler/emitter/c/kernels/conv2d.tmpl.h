@@ -2,8 +2,9 @@
  *   DT_NAME (function name), DT_TX (input type), DT_TW (weight type), DT_TY (output type).
  * Fast path (grouped / dense, unit column stride and dilation): pairs of output channels of one group x
  * 8 adjacent output columns whose windows lie inside the buffer's columns are computed by a register
- * block (2 weights and 8 inputs loaded for 16 MACs per tap); the columns left at the borders, depthwise
- * and other convolutions take the per-output loops. int32 sums are exact: no result depends on the path. */
+ * block (2 weights and 8 inputs loaded for 16 MACs per tap); depthwise 3x3 (unit stride) slides its window
+ * along the row with the nine weights in registers; the columns left at the borders and other
+ * convolutions take the per-output loops. int32 sums are exact: no result depends on the path. */
 #define DT_CONV_CAT2_(A, B) A##B
 #define DT_CONV_CAT_(A, B) DT_CONV_CAT2_(A, B)
 
@@ -16,32 +17,77 @@ __attribute__((noinline, optimize("no-schedule-insns"))) static void DT_CONV_CAT
     int32_t c00 = 0, c01 = 0, c02 = 0, c03 = 0, c04 = 0, c05 = 0, c06 = 0, c07 = 0;
     int32_t c10 = 0, c11 = 0, c12 = 0, c13 = 0, c14 = 0, c15 = 0, c16 = 0, c17 = 0;
     int32_t ci, ky, kx;
-    for (ci = 0; ci < cin; ++ci) {
-        const DT_TX *xr = x + ci * x_cs + ky_lo * row_step;
-        const DT_TW *a0 = w0 + ci * khw + ky_lo * kw;
-        const DT_TW *a1 = a0 + w_os;
-        for (ky = ky_lo; ky < ky_hi; ++ky) {
-            const DT_TX *b = xr;
-            for (kx = 0; kx < kw; ++kx) {
-                const int32_t u = a0[kx], v = a1[kx];
-                int32_t t;
-                t = b[0], c00 += u * t, c10 += v * t;
-                t = b[1], c01 += u * t, c11 += v * t;
-                t = b[2], c02 += u * t, c12 += v * t;
-                t = b[3], c03 += u * t, c13 += v * t;
-                t = b[4], c04 += u * t, c14 += v * t;
-                t = b[5], c05 += u * t, c15 += v * t;
-                t = b[6], c06 += u * t, c16 += v * t;
-                t = b[7], c07 += u * t, c17 += v * t;
-                ++b;
+#define DT_CONV_TAP_(U, V, B)                                                                            \
+    do {                                                                                                 \
+        const int32_t u_ = (U), v_ = (V);                                                                \
+        const DT_TX *b_ = (B);                                                                           \
+        int32_t t_;                                                                                      \
+        t_ = b_[0], c00 += u_ * t_, c10 += v_ * t_;                                                      \
+        t_ = b_[1], c01 += u_ * t_, c11 += v_ * t_;                                                      \
+        t_ = b_[2], c02 += u_ * t_, c12 += v_ * t_;                                                      \
+        t_ = b_[3], c03 += u_ * t_, c13 += v_ * t_;                                                      \
+        t_ = b_[4], c04 += u_ * t_, c14 += v_ * t_;                                                      \
+        t_ = b_[5], c05 += u_ * t_, c15 += v_ * t_;                                                      \
+        t_ = b_[6], c06 += u_ * t_, c16 += v_ * t_;                                                      \
+        t_ = b_[7], c07 += u_ * t_, c17 += v_ * t_;                                                      \
+    } while (0)
+    if (khw == 1 && ky_hi > ky_lo) { /* 1x1: one flat reduction over the input channels, unrolled by two */
+        const DT_TW *a0 = w0, *a1 = w0 + w_os;
+        const DT_TX *b = x;
+        for (ci = 0; ci + 2 <= cin; ci += 2) {
+            DT_CONV_TAP_(a0[0], a1[0], b);
+            DT_CONV_TAP_(a0[1], a1[1], b + x_cs);
+            a0 += 2, a1 += 2, b += 2 * x_cs;
+        }
+        if (ci < cin) DT_CONV_TAP_(a0[0], a1[0], b);
+    } else if (khw > 1) {
+        for (ci = 0; ci < cin; ++ci) {
+            const DT_TX *xr = x + ci * x_cs + ky_lo * row_step;
+            const DT_TW *a0 = w0 + ci * khw + ky_lo * kw;
+            const DT_TW *a1 = a0 + w_os;
+            for (ky = ky_lo; ky < ky_hi; ++ky) {
+                if (kw == 3) {
+                    DT_CONV_TAP_(a0[0], a1[0], xr);
+                    DT_CONV_TAP_(a0[1], a1[1], xr + 1);
+                    DT_CONV_TAP_(a0[2], a1[2], xr + 2);
+                } else {
+                    for (kx = 0; kx < kw; ++kx) DT_CONV_TAP_(a0[kx], a1[kx], xr + kx);
+                }
+                xr += row_step;
+                a0 += kw;
+                a1 += kw;
             }
-            xr += row_step;
-            a0 += kw;
-            a1 += kw;
         }
     }
+#undef DT_CONV_TAP_
     c[0] += c00, c[1] += c01, c[2] += c02, c[3] += c03, c[4] += c04, c[5] += c05, c[6] += c06, c[7] += c07;
     c[8] += c10, c[9] += c11, c[10] += c12, c[11] += c13, c[12] += c14, c[13] += c15, c[14] += c16, c[15] += c17;
+}
+
+/* Depthwise 3x3, stride 1, no dilation, all three rows inside the buffer: n adjacent outputs of one
+ * channel whose windows lie inside the buffer's columns. The nine weights stay in registers and the
+ * window slides: per output three new inputs are loaded (two outputs per iteration, so no register
+ * moves). acc[j] = bias + the window sum of output j; x points at the first window's top-left input. */
+__attribute__((noinline)) static void DT_CONV_CAT_(DT_NAME, _dw3)(const DT_TX *x, int32_t x_hs, const DT_TW *w,
+                                                                  int32_t n, int32_t bias, int32_t *acc,
+                                                                  int32_t rows) {
+    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7],
+                  w8 = w[8];
+    const DT_TX *r0 = x, *r1 = x + x_hs, *r2 = rows == 3 ? x + 2 * x_hs : r1; /* rows 2: w6..w8 are 0 */
+    int32_t a0 = r0[0], a1 = r0[1], b0 = r1[0], b1 = r1[1], c0 = r2[0], c1 = r2[1];
+    int32_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        const int32_t a2 = r0[2], b2 = r1[2], c2 = r2[2];
+        const int32_t a3 = r0[3], b3 = r1[3], c3 = r2[3];
+        acc[j] = bias + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 + b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
+        acc[j + 1] = bias + a1 * w0 + a2 * w1 + a3 * w2 + b1 * w3 + b2 * w4 + b3 * w5 + c1 * w6 + c2 * w7 + c3 * w8;
+        a0 = a2, a1 = a3, b0 = b2, b1 = b3, c0 = c2, c1 = c3;
+        r0 += 2, r1 += 2, r2 += 2;
+    }
+    if (j < n) {
+        const int32_t a2 = r0[2], b2 = r1[2], c2 = r2[2];
+        acc[j] = bias + a0 * w0 + a1 * w1 + a2 * w2 + b0 * w3 + b1 * w4 + b2 * w5 + c0 * w6 + c1 * w7 + c2 * w8;
+    }
 }
 
 /* One output (b, oc, oy, ox) of the tile: bias + the window's sum, border taps skipped. */
@@ -99,6 +145,8 @@ void DT_NAME(const void *args_) {
     /* output-channel pairs inside one group, unit column stride / dilation: the register block */
     const int32_t blocked = a->cin_g > 1 && a->sw == 1 && a->dw == 1 && a->y_w >= 8 && sizeof(DT_TY) <= 4 &&
                             (a->cout_g % 2 == 0) && (a->oc0 % 2 == 0) && (a->y_c % 2 == 0);
+    const int32_t dw3 = a->cin_g == 1 && a->kh == 3 && a->kw == 3 && a->sh == 1 && a->sw == 1 && a->dh == 1 &&
+                        a->dw == 1 && sizeof(DT_TY) <= 4;
     const int32_t ocs = blocked ? 2 : 1;
     int32_t lo, hi, it;
     dt_split(a->n * (a->y_c / ocs) * a->y_h, &lo, &hi);
@@ -120,6 +168,37 @@ void DT_NAME(const void *args_) {
             const int32_t mi0 = b * rq->mul_s[0] + occ * rq->mul_s[1] + oy * rq->mul_s[2];
             const int32_t ai0 = b * rq->add_s[0] + occ * rq->add_s[1] + oy * rq->add_s[2];
             int32_t ox = 0;
+            if (dw3 && ky_hi - ky_lo >= 2) {
+                /* depthwise 3x3: the interior columns through the sliding window, 16 at a time */
+                const int32_t ox_lo = a->pad_l > 0 ? a->pad_l : 0;
+                const int32_t span = a->x_w + a->pad_l - 2;
+                const int32_t x_end = span < a->y_w ? span : a->y_w;
+                for (; ox < ox_lo && ox < a->y_w; ++ox) {
+                    const int32_t acc = bias + DT_CONV_CAT_(DT_NAME, _one)(a, xg, wc, iy0, ky_lo, ky_hi, ox);
+                    dt_requant_store_row(rq, &acc, 1, mi0 + ox * rq->mul_s[3], 0, ai0 + ox * rq->add_s[3], 0,
+                                         yrow + ox, 1, (int32_t)sizeof(DT_TY));
+                }
+                /* a window clipped to two rows: the missing row's weights are zero and its pointer
+                 * repeats a held row (the products vanish; the sum is the same) */
+                DT_TW wz[9];
+                const DT_TW *wk = wc;
+                const DT_TX *x0 = xg + iy0 * a->x_hs;
+                if (ky_hi - ky_lo == 2) { /* rows ky_lo, ky_lo + 1 of the window */
+                    int32_t q;
+                    for (q = 0; q < 6; ++q) wz[q] = wc[3 * ky_lo + q];
+                    wz[6] = wz[7] = wz[8] = 0;
+                    wk = wz;
+                    x0 += ky_lo * a->x_hs;
+                }
+                while (ox < x_end) {
+                    int32_t c[16];
+                    const int32_t n = x_end - ox < 16 ? x_end - ox : 16;
+                    DT_CONV_CAT_(DT_NAME, _dw3)(x0 + ox - a->pad_l, a->x_hs, wk, n, bias, c, ky_hi - ky_lo);
+                    dt_requant_store_row(rq, c, n, mi0 + ox * rq->mul_s[3], rq->mul_s[3], ai0 + ox * rq->add_s[3],
+                                         rq->add_s[3], yrow + ox, 1, (int32_t)sizeof(DT_TY));
+                    ox += n;
+                }
+            }
             if (blocked) {
                 /* columns whose whole window lies inside the buffer: [ox_lo, ox_hi) */
                 const int32_t ox_lo = a->pad_l > 0 ? (a->pad_l + a->sw - 1) / a->sw : 0;

@@ -110,6 +110,8 @@ def samples(model: str, hw: HwSpec, l1: int | None, work: Path) -> list[NodeSamp
         if fam is not None:
             f[fam] = float(policy.macs)
         f["elementwise"] = float(policy.elementwise_ops)
+        if fam is None:
+            f[f"ew:{node.op_type}"] = float(policy.elementwise_ops)
         f["calls"] = float(np_.num_tiles)
         f["dma_bytes"] = float(np_.dma_bytes)
         f["dma_rows"] = float(sum(t.rows for t in np_.transfers))
@@ -143,7 +145,7 @@ def report(rows: list[NodeSample], spec_cost: dict[str, float], family_cost: dic
             lambda r: r.modeled_before + sum(spec_cost[k] * r.features[k] for k in ("dma_bytes", "dma_rows")),
         ),
         ("after (fitted spec figures + DMA copy terms)", lambda r: predict(r, spec_cost)),
-        ("after (per-family MAC rates + DMA copy terms)", lambda r: predict(r, family_cost)),
+        ("after (per-family MAC and per-op elementwise rates + DMA copy terms)", lambda r: predict(r, family_cost)),
     ):
         errs = [abs(model_of(r) / r.measured - 1) for r in big]
         within = sum(e <= 0.15 for e in errs)
@@ -191,7 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows
     ]
     spec_cost = fit(merged, spec_features)
-    family_cost = fit(rows, FEATURES)
+    per_op = tuple(sorted({k for r in rows for k in r.features if k.startswith("ew:")}))
+    for r in rows:
+        for k in per_op:
+            r.features.setdefault(k, 0.0)
+    family_features = (*FAMILIES, *per_op, "calls", "dma_bytes", "dma_rows")
+    family_cost = fit(rows, family_features)
     eng = hw.cluster_engine
     print(f"## rv32 calibration of `{hw.name}`: {len(rows)} nodes of {len(models)} models\n")
     print("| figure | in the spec | fitted (instructions = cycles) |")
@@ -203,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         c = family_cost[fam]
         print(f"| MACs per cycle, {fam} (per-family fit) | - | {1 / c if c else float('inf'):.3f} |")
     print(f"| elementwise_ops_per_cycle | {eng.elementwise_ops_per_cycle} | {ew_rate:.3f} |")
+    for k in per_op:
+        c = family_cost[k]
+        print(f"| elementwise ops per cycle, {k[3:]} (per-op fit) | - | {1 / c if c else float('inf'):.3f} |")
     print(f"| call_overhead_cycles | {eng.call_overhead_cycles} | {spec_cost['calls']:.0f} |")
     print(f"| (QEMU DMA copy) instructions per byte | - | {spec_cost['dma_bytes']:.3f} |")
     print(f"| (QEMU DMA copy) instructions per row | - | {spec_cost['dma_rows']:.1f} |")
-    summary = report(merged, spec_cost, {**family_cost, "macs": 0.0})
+    summary = report(merged, spec_cost, {**family_cost, "macs": 0.0, "elementwise": 0.0})
     print("\n| model | nodes >= 10k instr within 15 % | median error | total modeled / measured per model |")
     print("|---|---:|---:|---|")
     for label, s in summary.items():

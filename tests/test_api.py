@@ -38,3 +38,30 @@ def test_load_inputs_checks_count(model_dirs: dict[str, Path]) -> None:
     g = dt.load_model(model_dirs["miniMobileNet"] / "network.onnx")
     with pytest.raises(dt.ModelError, match="arrays for"):
         dt.load_inputs(g, model_dirs["microLlama/INT8/microLlama8"] / "inputs.npz")
+
+
+def test_plan_takes_typed_options_and_keywords() -> None:
+    graph = dt.load_model()
+    typed = dt.plan(graph, "siracusa", l1=8000, options=dt.SolverOptions(cache=False), hint=False)
+    loose = dt.plan(graph, "siracusa", l1=8000, cache=False, hint=False)
+    assert typed.to_json() == loose.to_json()
+    assert typed.options["cache"] is False and typed.options["hint"] is False
+    assert dt.validate(typed, graph, "siracusa") == []
+    with pytest.raises(dt.OptionError, match=r"unknown solver option 'grid'; valid solver options: .*grid_limit"):
+        dt.plan(graph, "siracusa", l1=8000, grid=5)
+    with pytest.raises(dt.OptionError, match="unknown solver option 'bogus'"):
+        dt.plan_node(graph, graph.nodes[0].name, "siracusa", bogus=True)
+    node = dt.plan_node(graph, graph.nodes[0].name, "siracusa", l1=8000, options=dt.SolverOptions(hint=False))
+    assert node == dt.plan_node(graph, graph.nodes[0].name, "siracusa", l1=8000, hint=False)
+
+
+def test_plan_takes_engine_options() -> None:
+    graph = dt.load_model()
+    with_wmem = dt.plan(graph, "siracusa_neureka", l1=16_000)
+    without = dt.plan(graph, "siracusa_neureka", l1=16_000, engine_options=dt.EngineOptions(weight_memory=False))
+    assert without.options["weight_memory"] is False and with_wmem.options["weight_memory"] is True
+    assert any(p.level == "WMEM" for p in with_wmem.memory)
+    assert not any(p.level == "WMEM" for p in without.memory)
+    assert dt.validate(without, graph, "siracusa_neureka") == []
+    with pytest.raises(dt.OptionError, match="weight_memory is an option of EngineOptions"):
+        dt.plan(graph, "siracusa_neureka", weight_memory=False)

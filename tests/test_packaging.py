@@ -31,6 +31,7 @@ def test_wheel_carries_its_data_and_runs_alone(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for spec in ("siracusa", "siracusa_neureka", "rv32_mcu"):
         assert f"deeploy_tiler/hw/specs/{spec}.yaml" in names
+    assert "deeploy_tiler/py.typed" in names  # PEP 561: type checkers read the package's annotations
     assert any(n.startswith("deeploy_tiler/emitter/c/runtime/") for n in names)
     assert any(n.startswith("deeploy_tiler/emitter/c/kernels/") for n in names)
     assert "deeploy_tiler/emitter/c/templates/main.c.j2" in names

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from deeploy_tiler.units import align_up, ceil_div, format_bytes, parse_bytes
@@ -52,3 +53,35 @@ def test_rounding_rejects_non_positive_divisor(b: int) -> None:
         ceil_div(3, b)
     with pytest.raises(ValueError, match="divisor must be positive"):
         align_up(3, b)
+
+
+def test_rounding_over_int64_arrays() -> None:
+    """The same rounding elementwise (the cost model aligns whole grids of slot sizes at once)."""
+    arr = np.array([0, 1, 8, 9, 31, -5], dtype=np.int64)
+    assert align_up(arr, 8).tolist() == [align_up(int(n), 8) for n in arr] == [0, 8, 8, 16, 32, 0]
+    assert ceil_div(arr, 4).tolist() == [ceil_div(int(n), 4) for n in arr] == [0, 1, 2, 3, 8, -1]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1099511627776", 2**40), ("1024GiB", 2**40), ("0.5KiB", 512), ("1.000000000000000000001kB", None)],
+)
+def test_parse_is_exact(text: str, value: int | None) -> None:
+    # No float round trip: 1.000000000000000000001 kB is not a whole number of bytes.
+    if value is None:
+        with pytest.raises(ValueError, match="whole number"):
+            parse_bytes(text)
+    else:
+        assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["1099511627777", "1025GiB", "9" * 30, 2**40 + 1])
+def test_parse_rejects_sizes_beyond_max(text: str | int) -> None:
+    with pytest.raises(ValueError, match="exceeds the largest supported size"):
+        parse_bytes(text)
+
+
+@pytest.mark.parametrize("value", [1.5, True, None, [64]])
+def test_parse_rejects_other_types(value: object) -> None:
+    with pytest.raises(ValueError, match="not a byte size"):
+        parse_bytes(value)  # type: ignore[arg-type]

@@ -7,10 +7,12 @@ plan = dt.plan(graph, hw, l1=64_000)
 assert dt.validate(plan, graph, hw) == []
 """
 
-# Load the `validate` submodule before binding the function of the same name, so a later
-# `import deeploy_tiler.validate` cannot replace `deeploy_tiler.validate` with the module.
-from . import validator as _validator  # noqa: F401
+# No subpackage shares a name with a public function (validator/, emitter/), so importing any of them
+# never rebinds `dt.validate` or `dt.emit`. The `plan` module is loaded by `api` before `plan` the
+# function is bound here, so it cannot replace it either.
 from .api import (
+    EngineOptions,
+    SolverOptions,
     allocate,
     default_inputs,
     default_model,
@@ -35,6 +37,7 @@ from .errors import (
     InfeasibleBudget,
     LayerListError,
     ModelError,
+    OptionError,
     PlanError,
     ShapeError,
     UnsupportedOperatorError,
@@ -50,6 +53,7 @@ __all__ = [
     "DType",
     "DeeployTilerError",
     "EmitError",
+    "EngineOptions",
     "Graph",
     "HwSpec",
     "HwSpecError",
@@ -57,9 +61,11 @@ __all__ = [
     "LayerListError",
     "ModelError",
     "Node",
+    "OptionError",
     "Plan",
     "PlanError",
     "ShapeError",
+    "SolverOptions",
     "Tensor",
     "TensorKind",
     "UnsupportedOperatorError",

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import ValidationError
 
-from .errors import ModelError
+from .arguments import check_budget, check_choice, check_flag, check_instance, check_options, check_output_dir
+from .errors import LayerListError, ModelError, OptionError, validation_summary
 from .frontend import graph_input_names, import_onnx, load_layer_list, read_onnx
 from .hw import HwSpec, load_hw
 from .ir import DType, Graph
 from .models import DEFAULT_MODEL_NAME, build_tiny_decoder, tiny_decoder_inputs
 from .plan import NodePlan, Plan
+from .solver.options import EngineOptions, SolverOptions
+from .units import MAX_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
     from .validator import Violation
 
 __all__ = [
+    "EngineOptions",
+    "OptionError",
+    "SolverOptions",
     "allocate",
     "default_inputs",
     "default_model",
@@ -94,6 +101,8 @@ def load_model(
     """
     if path is None:
         return default_model()
+    check_instance(path, "path", str, Path)
+    check_flag(fuse, "fuse")
     p = Path(path)
     if p.is_dir():
         p = p / "network.onnx"
@@ -110,6 +119,8 @@ def reference_run(graph: Graph, inputs: Mapping[str, np.ndarray[Any, Any]]) -> d
     """Bit-exact integer reference (numpy, int64): graph outputs in graph order."""
     from .reference import reference_run as _run
 
+    check_instance(graph, "graph", Graph)
+    check_instance(inputs, "inputs", Mapping)
     return _run(graph, inputs)
 
 
@@ -121,20 +132,35 @@ def plan(
     l2: int | None = None,
     double_buffer: bool = True,
     engine: str | None = None,
+    options: SolverOptions | None = None,
+    engine_options: EngineOptions | None = None,
     **solver_options: Any,
 ) -> Plan:
     """Plan every node: engine, tiles, L1 buffers, DMA schedule, and the static L2/L3 memory map.
 
     `engine=None` lets the solver choose per node on a spec with an NPU; `"cluster"` forces cluster-only.
+    `options` tunes the per-node solves and `engine_options` the engine choice; loose keywords
+    (`plan(g, hw, cache=False)`) replace fields of `options`, and an unknown one raises `OptionError`
+    naming it and listing the valid ones.
 
     Raises `InfeasibleBudget` when a budget cannot be met, naming the nodes and what they need.
     """
     from .planner.pipeline import plan_network
-    from .solver import SolverOptions
 
-    spec = load_hw(hw) if isinstance(hw, str) else hw
+    spec = _spec(hw)
+    check_instance(graph, "graph", Graph)
+    l1, l2 = check_budget(l1, "l1"), check_budget(l2, "l2")
+    check_flag(double_buffer, "double_buffer")
+    check_choice(engine, "engine", optional=True)
     return plan_network(
-        graph, spec, l1=l1, l2=l2, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+        graph,
+        spec,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        engine=engine,
+        options=_solver_options(options, solver_options),
+        engine_options=engine_options,
     )
 
 
@@ -146,16 +172,29 @@ def plan_node(
     l1: int | None = None,
     double_buffer: bool = True,
     engine: str | None = None,
+    options: SolverOptions | None = None,
     **solver_options: Any,
 ) -> NodePlan:
     """Plan one layer alone (tiles, L1 buffers, DMA schedule, cycles): the backend call for a compiler
-    that keeps its own graph and asks layer by layer."""
+    that keeps its own graph and asks layer by layer. `options` and loose keywords as in `plan`."""
     from .planner.graph import plan_node as _plan_node
-    from .solver import SolverOptions
 
-    spec = load_hw(hw) if isinstance(hw, str) else hw
+    spec = _spec(hw)
+    check_instance(graph, "graph", Graph)
+    check_choice(node, "node")
+    if node not in {n.name for n in graph.nodes}:
+        raise ModelError(f"graph {graph.name!r} has no node {node!r}", node=node)
+    l1 = check_budget(l1, "l1")
+    check_flag(double_buffer, "double_buffer")
+    check_choice(engine, "engine", optional=True)
     return _plan_node(
-        node, graph, spec, l1=l1, double_buffer=double_buffer, engine=engine, options=SolverOptions(**solver_options)
+        node,
+        graph,
+        spec,
+        l1=l1,
+        double_buffer=double_buffer,
+        engine=engine,
+        options=_solver_options(options, solver_options),
     )
 
 
@@ -164,7 +203,12 @@ def graph_from_layer_list(doc: Mapping[str, Any] | str) -> Graph:
     from .frontend.layer_list import LayerList
     from .frontend.layer_list import graph_from_layer_list as _build
 
-    model = LayerList.model_validate_json(doc) if isinstance(doc, str) else LayerList.model_validate(doc)
+    if not isinstance(doc, str | Mapping):
+        raise LayerListError(f"a layer list is a dict or its JSON text, got {type(doc).__name__}")
+    try:
+        model = LayerList.model_validate_json(doc) if isinstance(doc, str) else LayerList.model_validate(doc)
+    except ValidationError as e:
+        raise LayerListError(f"<layer list>: invalid layer list: {validation_summary(e)}") from None
     return _build(model, source=f"<layer list {model.name}>")
 
 
@@ -172,15 +216,25 @@ def validate(plan: Plan, graph: Graph, hw: HwSpec | str) -> list[Violation]:
     """Independent check of a plan against its graph and spec: the list of violations, empty if valid."""
     from .validator import validate as _validate
 
-    return _validate(plan, graph, load_hw(hw) if isinstance(hw, str) else hw)
+    spec = _spec(hw)
+    _plan_and_graph(plan, graph)
+    return _validate(plan, graph, spec)
 
 
 def allocate(
     buffers: Sequence[Buffer], capacity: int, strategy: str = "auto", time_limit: float | None = None, seed: int = 0
 ) -> AllocationResult:
     """Static offsets for buffers with lifetimes within a capacity (see `deeploy_tiler.alloc`)."""
+    from .arguments import check_int
     from .memory.alloc import allocate as _allocate
 
+    check_int(capacity, "capacity", lo=1, hi=MAX_BYTES)
+    check_choice(strategy, "strategy")
+    check_int(seed, "seed", lo=0, hi=2**31 - 1)
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, int | float) or not 0 < time_limit < 1e9
+    ):
+        raise OptionError(f"time_limit must be a number of seconds in (0, 1e9), got {time_limit!r}", field="time_limit")
     return _allocate(buffers, capacity, strategy=strategy, time_limit=time_limit, seed=seed)
 
 
@@ -196,9 +250,10 @@ def emit(
     """Write the plan as a self-contained C project (network, kernels, runtime, test main, Makefile)."""
     from .emitter import emit_project
 
-    return emit_project(
-        plan, graph, load_hw(hw) if isinstance(hw, str) else hw, out_dir, inputs=inputs, expected=expected
-    )
+    spec = _spec(hw)
+    _plan_and_graph(plan, graph)
+    check_output_dir(out_dir, "out_dir")
+    return emit_project(plan, graph, spec, out_dir, inputs=inputs, expected=expected)
 
 
 def verify(
@@ -214,12 +269,35 @@ def verify(
     """Emit, build and run the plan on each target; compare every output element with `expected`."""
     from .emitter import verify as _verify
 
+    spec = _spec(hw)
+    _plan_and_graph(plan, graph)
+    check_output_dir(out_dir, "out_dir")
     return _verify(
         plan,
         graph,
-        load_hw(hw) if isinstance(hw, str) else hw,
+        spec,
         out_dir,
         inputs=inputs,
         expected=expected,
         targets=targets,
     )
+
+
+def _solver_options(options: SolverOptions | None, keywords: Mapping[str, Any]) -> SolverOptions:
+    """`options` with the loose keywords replaced: an unknown keyword names the options class it belongs
+    to; a known one is type- and range-checked at the door."""
+    check_instance(options, "options", SolverOptions, type(None))
+    merged = SolverOptions.from_keywords(options, **keywords)
+    check_options(SolverOptions, dict(keywords), "solver")
+    return merged
+
+
+def _spec(hw: Any) -> HwSpec:
+    """A spec from the `hw` argument: a HwSpec, a bundled name, or a YAML path."""
+    check_instance(hw, "hw", HwSpec, str, Path)
+    return hw if isinstance(hw, HwSpec) else load_hw(hw)
+
+
+def _plan_and_graph(plan: Any, graph: Any) -> None:
+    check_instance(plan, "plan", Plan)
+    check_instance(graph, "graph", Graph)

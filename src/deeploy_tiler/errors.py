@@ -7,6 +7,19 @@ the offending file / node / tensor / field, and exposes the same facts as attrib
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
+
+
+class _HasErrors(Protocol):
+    def errors(self) -> Any: ...
+
+
+def validation_summary(error: _HasErrors, limit: int = 5) -> str:
+    """A pydantic ValidationError on one line: `field.path: message; ...` (at most `limit` entries)."""
+    items = list(error.errors())
+    parts = [f"{'.'.join(str(x) for x in e['loc']) or '(document)'}: {e['msg']}" for e in items[:limit]]
+    more = f"; and {len(items) - limit} more" if len(items) > limit else ""
+    return "; ".join(parts) + more
 
 
 class DeeployTilerError(Exception):
@@ -86,6 +99,16 @@ class AllocationError(DeeployTilerError):
         self.buffer = buffer
         self.time = time
         self.excess_bytes = excess_bytes
+
+
+class OptionError(DeeployTilerError, ValueError):
+    """An argument of a public function, a solver / engine option or an option of the CLI is unknown, of the
+    wrong type or out of range, or an output path cannot be written. Names the argument / option in `field`."""
+
+    def __init__(self, message: str, *, field: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.path = path
 
 
 class PlanError(DeeployTilerError):

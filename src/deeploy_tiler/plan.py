@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import PlanError, validation_summary
 
 SCHEMA_VERSION = "1.0"
 
@@ -179,8 +181,14 @@ class Plan(_Frozen):
         return json.dumps(self.model_dump(mode="json"), indent=indent, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> Plan:
-        return cls.model_validate_json(text)
+    def from_json(cls, text: str | bytes) -> Plan:
+        """A plan from its JSON text; a malformed document is a PlanError naming the fields."""
+        if not isinstance(text, str | bytes):
+            raise PlanError(f"a plan's JSON must be str or bytes, got {type(text).__name__}")
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as e:
+            raise PlanError(f"invalid plan JSON: {validation_summary(e)}") from None
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:

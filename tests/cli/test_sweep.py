@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from deeploy_tiler.cli import app, main
 from deeploy_tiler.cli.common import EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from deeploy_tiler.cli.sweep import sweep_command
+from deeploy_tiler.explore import points
 from deeploy_tiler.explore import sweep as sw
 
 if not any(c.name == "sweep" for c in app.registered_commands):  # until cli.py registers it itself
@@ -69,7 +71,8 @@ def test_bundled_default_every_output(capsys: pytest.CaptureFixture[str], tmp_pa
     assert [int(r["index"]) for r in rows] == list(range(6)) and rows[0]["status"] == "infeasible"
     assert not (tmp_path / "out.json.points.jsonl").exists()  # the sidecar goes once the JSON is whole
     page = files["html"].read_text()
-    assert page.count("data:image/png;base64,") == 3
+    charts = re.findall(r'<div class="dt-chart" id="[^"]+" data-chart="([^"]+)">', page)  # interactive, inlined
+    assert charts == ["budget-latency", "ops", "cycles", "memory-L1", "memory-L2"] and "<script src" not in page
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "breakdown.png",
         "breakdown.svg",
@@ -165,7 +168,7 @@ def test_all_infeasible_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _stop_at_third_point(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    real = sw._run_point
+    real = points._run_point
     calls: list[int] = []
 
     def run_point(ctx: Any, task: Any) -> sw.SweepPoint:
@@ -174,7 +177,7 @@ def _stop_at_third_point(monkeypatch: pytest.MonkeyPatch, exc: BaseException) ->
             raise exc
         return real(ctx, task)
 
-    monkeypatch.setattr(sw, "_run_point", run_point)
+    monkeypatch.setattr(points, "_run_point", run_point)
 
 
 @pytest.mark.parametrize(
@@ -219,7 +222,7 @@ def test_sidecar_holds_each_point_as_it_finishes(
     # Seen from inside: when the third point starts, the first two are already on disk.
     out_csv, out_json = tmp_path / "s.csv", tmp_path / "s.json"
     sidecar = tmp_path / "s.json.points.jsonl"
-    real = sw._run_point
+    real = points._run_point
     seen: list[tuple[int, int]] = []
 
     def run_point(ctx: Any, task: Any) -> sw.SweepPoint:
@@ -227,7 +230,7 @@ def test_sidecar_holds_each_point_as_it_finishes(
             seen.append((len(_csv(out_csv)), len(sidecar.read_text().splitlines())))
         return real(ctx, task)
 
-    monkeypatch.setattr(sw, "_run_point", run_point)
+    monkeypatch.setattr(points, "_run_point", run_point)
     code, _, err = _run(
         capsys,
         "--l1",

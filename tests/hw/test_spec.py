@@ -398,7 +398,7 @@ def _no_cluster(d: dict[str, Any]) -> None:
             "siracusa",
             _set("dmas", "l3_dma", "bandwidth_bytes_per_cycle", 0),
             "dmas.l3_dma.bandwidth_bytes_per_cycle",
-            r"greater than 0",
+            r"greater than or equal to 0\.001",
         ),
         ("siracusa", _drop("dmas", "l3_dma", "source"), "dmas.l3_dma.source", r"Field required"),
         (

@@ -99,3 +99,26 @@ def test_plan_at_tight_l2_is_exact_and_valid(name: str, spec: str, model_dirs: d
     assert {b.level for b in p.memory} == {"L2"}
     with pytest.raises(dt.InfeasibleBudget):
         dt.plan(g, hw, l2=need - 1)
+
+
+def test_weight_memory_sizes_come_from_the_tiling_record() -> None:
+    """The memory plan places in-place weights at the packed size the tiling stage recorded (computed once,
+    with the NPU task); without the record (a plan read back from JSON) it derives the same sizes."""
+    from deeploy_tiler.planner.graph import tile_graph
+
+    graph = dt.load_model()
+    hw = dt.load_hw("siracusa_neureka")
+    tiled = tile_graph(graph, hw, l1=16_000)
+    wmem = [n for n in tiled.plan.nodes if n.alias_of is None and n.engine == "neureka"]
+    assert wmem and set(tiled.packed_weights) >= {n.name for n in wmem}
+    l2 = tiled.plan.budgets["L2"]
+    recorded = plan_memory(graph, hw, l2_budget=l2, plan=tiled.plan, packed_weights=tiled.packed_weights)
+    derived = plan_memory(graph, hw, l2_budget=l2, plan=dt.Plan.from_json(tiled.plan.to_json()))
+    assert recorded == derived
+    in_wmem = {p.tensor: p.size for p in recorded.placed if p.level == "WMEM"}
+    assert in_wmem, "the default model keeps some weights in the weight memory"
+    node = next(n for n in wmem if graph.node(n.name).inputs[1] in in_wmem)
+    bigger = {**tiled.packed_weights, node.name: tiled.packed_weights[node.name] + 4096}
+    grown = plan_memory(graph, hw, l2_budget=l2, plan=tiled.plan, packed_weights=bigger)
+    sizes = {p.tensor: p.size for p in grown.placed if p.level == "WMEM"}
+    assert sizes[graph.node(node.name).inputs[1]] == bigger[node.name]  # the record is what is read

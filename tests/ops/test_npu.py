@@ -3,6 +3,7 @@ weight sizes, and hand-computed task cycles."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import product
 
 import pytest
@@ -12,6 +13,7 @@ from deeploy_tiler.hw import load_hw
 from deeploy_tiler.ir import DType, Graph
 from deeploy_tiler.ops.builders import node_geometry
 from deeploy_tiler.ops.npu import (
+    NpuTask,
     NpuUnsupported,
     WeightSource,
     best_row_subtiles,
@@ -25,8 +27,8 @@ from tests.solver.graphs import conv, gemm, matmul, single_node
 
 HW = load_hw("siracusa_neureka")
 NPU = HW.engine("neureka")
-L1 = WeightSource("L1", False, 32.0)
-WMEM = WeightSource("WMEM", True, 32.0)
+L1 = WeightSource("L1", False, Fraction(32))
+WMEM = WeightSource("WMEM", True, Fraction(32))
 
 
 def _npu(graph: Graph, source: WeightSource = L1):  # type: ignore[no-untyped-def]
@@ -84,6 +86,10 @@ def test_packed_weight_bytes() -> None:
     assert npu_weight_bytes(dw.nodes[0], dw, NPU) == 2 * 8 * 32
     g = gemm(4, 100, 10)  # transB: (N, K)
     assert npu_weight_bytes(g.nodes[0], g, NPU) == 10 * 4 * 32
+    for graph in (conv(8, 64, 4, 4, 1, 1, 0), g3, dw, g):  # the task carries the same size, computed once
+        _, policy = _npu(graph)
+        assert isinstance(policy.task, NpuTask)
+        assert policy.task.packed_weight_bytes == npu_weight_bytes(graph.nodes[0], graph, NPU)
 
 
 def test_hand_computed_linear_task() -> None:
@@ -92,8 +98,8 @@ def test_hand_computed_linear_task() -> None:
     max(48, 10 + 32) = 48 cycles + 3 streamout exit + 1 pixel x 4 words of int32."""
     graph = matmul(1, 1, 64, 64, b_batch=False)
     _, policy = _npu(graph)
-    task = policy.npu
-    assert task is not None and task.mode == "1x1" and task.out_bytes == 4 and not task.normquant
+    task = policy.task
+    assert isinstance(task, NpuTask) and task.mode == "1x1" and task.out_bytes == 4 and not task.normquant
     assert npu_task_cycles(task, 64, (1,)) == 150 + 48 + 2 * (2 * 48 + 3 + 4)
 
 
@@ -110,8 +116,8 @@ def test_hand_computed_linear_task() -> None:
 @pytest.mark.parametrize("source", [L1, WMEM])
 def test_task_poly_equals_the_sum_over_tiles(graph: Graph, source: WeightSource) -> None:
     geom, policy = _npu(graph, source)
-    task = policy.npu
-    assert task is not None
+    task = policy.task
+    assert isinstance(task, NpuTask)
     space = tile_space(geom, policy, preferred=False)
     poly = npu_compute_poly(task, space)
     ranges = [range(len(c)) for c in space.candidates]

@@ -167,7 +167,7 @@ def test_every_shared_model_plans_on_the_npu_spec_and_validates(model_dirs: dict
     for n in plan.nodes:
         if n.alias_of is None:
             assert any(a.reason.startswith("chosen") and a.engine == n.engine for a in n.alternatives)
-    assert timings.total_s < 30
+    assert len(timings.nodes) == len(graph.nodes)  # speed is measured in benchmarks/, not asserted
 
 
 def test_deterministic_plans(model_dirs: dict[str, Path]) -> None:

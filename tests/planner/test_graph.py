@@ -7,16 +7,17 @@ Golden plans live in tests/golden/<hw>/<model>.json; regenerate with DEEPLOY_TIL
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
+from _pytest.monkeypatch import MonkeyPatch
 
 from deeploy_tiler.api import load_model
 from deeploy_tiler.errors import InfeasibleBudget, PlanError
 from deeploy_tiler.hw import load_hw
 from deeploy_tiler.ir import Graph
 from deeploy_tiler.plan import Plan
+from deeploy_tiler.planner import nodes as planner_nodes
 from deeploy_tiler.planner.graph import l1_requirements, plan_graph, plan_graph_timed, plan_node
 from deeploy_tiler.validator import validate
 from tests.solver.checks import check_plan
@@ -80,28 +81,34 @@ def test_deterministic_json(model_dirs: dict[str, Path]) -> None:
 def test_timings_and_alias_nodes(model_dirs: dict[str, Path]) -> None:
     graph = _graph(model_dirs, "microLlama/INT8/microLlama64")
     plan, timings = plan_graph_timed(graph, SIRACUSA)
-    assert timings.total_s < 2.0
+    assert 0 <= timings.check_s <= timings.total_s  # speed itself is measured in benchmarks/, not asserted
     assert timings.count("cached") > 200 and len(timings.nodes) == len(graph.nodes)
     aliases = [n for n in plan.nodes if n.alias_of is not None]
     assert aliases and all(n.cycles.total == 0 and not n.transfers and n.num_tiles == 1 for n in aliases)
     assert "seconds" not in plan.to_json()
 
 
-def test_infeasible_budget_answered_fast(model_dirs: dict[str, Path]) -> None:
+def test_infeasible_budget_answered_before_any_search(model_dirs: dict[str, Path], monkeypatch: MonkeyPatch) -> None:
+    """The minimum-L1 pass answers an impossible budget before any node is solved (no wall-clock limit:
+    the solver is replaced by one that fails if called)."""
+
+    def no_search(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a node was solved before the infeasibility answer")
+
     cnn = _graph(model_dirs, "CNN_Linear1")
-    t0 = time.perf_counter()
-    with pytest.raises(InfeasibleBudget) as err:
-        plan_graph(cnn, SIRACUSA, l1=4000)
-    assert time.perf_counter() - t0 < 1.0
+    with monkeypatch.context() as m:
+        m.setattr(planner_nodes, "solve", no_search)
+        with pytest.raises(InfeasibleBudget) as err:
+            plan_graph(cnn, SIRACUSA, l1=4000)
     assert err.value.nodes == ["features__ql_replaced__integerize_pact_conv2d_pass_3"]
     assert err.value.required_bytes == 5932 and "im2col" in str(err.value)
 
     llama = _graph(model_dirs, "microLlama/INT8/microLlama64")
     need = max(l1_requirements(llama, SIRACUSA).values())
-    t0 = time.perf_counter()
-    with pytest.raises(InfeasibleBudget) as err:
-        plan_graph(llama, SIRACUSA, l1=need - 1)
-    assert time.perf_counter() - t0 < 1.0
+    with monkeypatch.context() as m:
+        m.setattr(planner_nodes, "solve", no_search)
+        with pytest.raises(InfeasibleBudget) as err:
+            plan_graph(llama, SIRACUSA, l1=need - 1)
     assert len(err.value.nodes) == 8 and all("MatMul" in n for n in err.value.nodes)
     assert "K reduction" in str(err.value)
     plan = plan_graph(llama, SIRACUSA, l1=4000)  # microLlama64 itself fits 4,000 B under this model

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .. import api
+from ..arguments import check_output_file
 from .common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, console, fail, size_option
 
 __all__ = ["alloc"]
@@ -27,6 +28,11 @@ def alloc(
 
     from ..memory.alloc import memory_map_figure, read_csv, summary_text
 
+    for path, option in ((json_out, "--json"), (png, "--plot")):
+        if path is not None:
+            check_output_file(path, option)
+    if png is not None and png.suffix.lower() not in (".png", ".svg"):
+        fail(f"--plot: {png} must end in .png or .svg", EXIT_BAD_INPUT)
     problem = read_csv(csv_file)
     cap = size_option(capacity, "--capacity") if capacity is not None else problem.capacity
     if cap is None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from .. import api
+from ..arguments import check_output_dir
 from ..ir import Graph
 from .common import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, HwOpt, ModelArg, console, err_console, fail, size_option
 
@@ -45,9 +46,11 @@ def emit(
     double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
 ) -> None:
     """Plan the model and write the C project (network, kernels, runtime, test main, Makefile)."""
+    check_output_dir(out, "--out")
+    l1_bytes, l2_bytes = size_option(l1, "--l1"), size_option(l2, "--l2")
     graph, inputs, expected = _model_and_data(model)
     spec = api.load_hw(hw)
-    result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
+    result = api.plan(graph, spec, l1=l1_bytes, l2=l2_bytes, double_buffer=double_buffer)
     project = api.emit(result, graph, spec, out, inputs=inputs, expected=expected)
     console.print(
         f"C project for {graph.name} written to {project.out_dir}: `make -C {project.out_dir} run-host` or `run-rv32`"
@@ -71,9 +74,12 @@ def verify(
     targets = choices.get(target)
     if targets is None:
         fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+    if out is not None:
+        check_output_dir(out, "--out")
+    l1_bytes, l2_bytes = size_option(l1, "--l1"), size_option(l2, "--l2")
     graph, inputs, expected = _model_and_data(model)
     spec = api.load_hw(hw)
-    result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
+    result = api.plan(graph, spec, l1=l1_bytes, l2=l2_bytes, double_buffer=double_buffer)
     with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
         outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets)
         table = Table(

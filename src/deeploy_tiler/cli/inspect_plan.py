@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from .. import api
+from ..arguments import check_output_file
 from ..units import format_bytes
 from .common import EXIT_CHECK_FAILED, HwOpt, ModelArg, console, err_console, fail, size_option
 
@@ -58,9 +59,12 @@ def plan(
     json_out: Annotated[Path | None, typer.Option("--json", help="write the plan JSON here")] = None,
 ) -> None:
     """Tile every node under the budgets and print the per-node plan with cycles and bounds."""
+    if json_out is not None:
+        check_output_file(json_out, "--json")
+    l1_bytes, l2_bytes = size_option(l1, "--l1"), size_option(l2, "--l2")
     graph = api.load_model(model)
     spec = api.load_hw(hw)
-    result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
+    result = api.plan(graph, spec, l1=l1_bytes, l2=l2_bytes, double_buffer=double_buffer)
     violations = api.validate(result, graph, spec)
     table = Table(title=f"{graph.name} on {spec.name}: L1 budget {result.budgets.get('L1')} B")
     for col in ("node", "op", "engine", "tile", "tiles", "L1 B", "DMA B", "cycles", "bound", "gap"):
@@ -90,7 +94,7 @@ def plan(
             graph,
             spec,
             l1=result.budgets.get("L1"),
-            l2=size_option(l2, "--l2"),
+            l2=l2_bytes,
             double_buffer=double_buffer,
             engine="cluster",
         )

@@ -86,7 +86,7 @@ class _Sink:
     """Writes points as they arrive: a CSV row each (flushed), a JSON line each beside the JSON file."""
 
     def __init__(self, csv_path: Path | None, json_path: Path | None) -> None:
-        from ..explore.figures import CSV_FIELDS
+        from ..explore.tables import CSV_FIELDS
 
         self.csv_path, self.json_path = csv_path, json_path
         self.sidecar = json_path.with_name(json_path.name + ".points.jsonl") if json_path else None
@@ -106,7 +106,7 @@ class _Sink:
         self.searches: list[MinFeasible] = []
 
     def point(self, p: SweepPoint) -> None:
-        from ..explore.figures import csv_row
+        from ..explore.tables import csv_row
 
         self.points.append(p)
         if self._writer and self._csv_file:
@@ -124,7 +124,7 @@ class _Sink:
 
     def finish(self, result: SweepResult) -> list[Path]:
         """Rewrite the CSV in grid order, write the whole JSON, drop the sidecar; the files written."""
-        from ..explore.figures import CSV_FIELDS, csv_row
+        from ..explore.tables import CSV_FIELDS, csv_row
 
         for f in (self._csv_file, self._jsonl):
             if f:
@@ -148,7 +148,7 @@ class _Sink:
 
 
 def _points_table(result: SweepResult) -> Table:
-    from ..explore.figures import POINT_HEADERS, point_rows, visible_columns
+    from ..explore.tables import POINT_HEADERS, point_rows, visible_columns
 
     keep = visible_columns(result)
     table = Table(
@@ -165,7 +165,7 @@ def _points_table(result: SweepResult) -> Table:
 
 
 def _min_table(result: SweepResult) -> Table:
-    from ..explore.figures import MIN_FEASIBLE_HEADERS, min_feasible_rows
+    from ..explore.tables import MIN_FEASIBLE_HEADERS, min_feasible_rows
 
     table = Table(
         title="smallest feasible budgets, by search (verified: plans there, not 1 B below; "
@@ -197,7 +197,8 @@ def _detail_plan(graph: Graph, spec: HwSpec, result: SweepResult) -> tuple[Plan,
 def _write_pictures(
     graph: Graph, spec: HwSpec, result: SweepResult, html_out: Path | None, png_dir: Path | None
 ) -> list[Path]:
-    from ..explore.figures import html_report, save_figures, sweep_figures
+    from ..explore.figures import save_figures, sweep_figures
+    from ..explore.page import sweep_report
 
     detail = _detail_plan(graph, spec, result)
     plan, hw, note = detail if detail else (None, spec, None)
@@ -206,7 +207,7 @@ def _write_pictures(
         written += save_figures(sweep_figures(result, plan, hw), png_dir)
     if html_out:
         html_out.parent.mkdir(parents=True, exist_ok=True)
-        html_out.write_text(html_report(result, plan, hw, plan_note=note))
+        html_out.write_text(sweep_report(result, plan, hw, graph, plan_note=note))
         written.append(html_out)
     return written
 

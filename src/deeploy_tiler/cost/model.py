@@ -7,8 +7,9 @@ Per node, for a choice of tile sizes and a buffering mode (single / double) per 
 
 * compute   C = ceil(MACs / effective MAC rate + non-MAC ops / elementwise rate) + N * call_overhead
   (N = number of tiles; the work itself does not depend on the tiling: every output is computed once)
-  on a cluster; on an NPU the task model of ops.npu summed over the tiles (PE-array subtiles, output
-  channel passes, input-channel blocks, per-task setup), which does depend on the tile shapes.
+  on a cluster; on an accelerator its task model (registry cost.tasks; ops.npu for the NPU) summed over
+  the tiles (NPU: PE-array subtiles, output channel passes, input-channel blocks, per-task setup), which
+  does depend on the tile shapes.
 * weights an NPU reads in place from its weight memory are no buffer: no DMA, no L1; their words are
   consumed by the task model at the memory's port bandwidth.
 * one DMA transfer of `bytes` over a region with `rows` contiguous runs issued as `hw` strided
@@ -53,12 +54,13 @@ import numpy as np
 
 from ..errors import PlanError
 from ..hw.spec import ComputeEngine, HwSpec
+from ..hw.target import EngineTarget, exact_rate, target_of
 from ..ops.geometry import Follow, Full, Geometry, OperandMap
 from ..ops.policy import KernelPolicy
 from ..plan import CycleBreakdown
-from .npu import npu_compute_poly
+from ..units import align_up, ceil_div
+from .tasks import task_compute_poly
 from .tilespace import (
-    IntArray,
     Poly,
     TileSpace,
     View,
@@ -72,19 +74,6 @@ from .tilespace import (
 
 DESCRIPTOR_BYTES = 32  # bytes of one DMA descriptor; one per buffer slot the DMA reads or writes
 GRID_BOUND_LIMIT = 1_000_000  # tile spaces up to this many choices are enumerated for the bound
-_RATE_DENOMINATOR = 10**6  # rates given as floats are read as fractions with at most this denominator
-
-
-def _frac(x: float) -> Fraction:
-    return Fraction(x).limit_denominator(_RATE_DENOMINATOR)
-
-
-def align_up(n: int, a: int) -> int:
-    return -(-n // a) * a
-
-
-def align_up_array(n: IntArray, a: int) -> IntArray:
-    return -(-n // a) * a
 
 
 @dataclass(frozen=True)
@@ -102,26 +91,24 @@ class CostParams:
     alignment: int  # L1 buffer alignment, bytes
 
     @staticmethod
-    def from_hw(hw: HwSpec, engine: str | None = None, home_level: str | None = None) -> CostParams:
-        eng = hw.engine(engine) if engine is not None else hw.cluster_engine
-        l1 = eng.reads_levels[0]
-        if home_level is None:
-            homes = [d.src if d.dst == l1 else d.dst for d in hw.dmas if l1 in (d.src, d.dst)]
-            if not homes:
-                raise PlanError(f"spec {hw.name}: no DMA reaches {l1}, the local memory of engine {eng.name}")
-            home_level = homes[0]
-        dma = hw.dma(home_level, l1)
+    def from_target(target: EngineTarget) -> CostParams:
+        """The figures of one engine of a target view (hw.target): its local level, home DMA, overhead."""
         return CostParams(
-            engine=eng.name,
-            l1_level=l1,
-            home_level=home_level,
-            setup=dma.setup_latency_cycles,
-            per_row=dma.per_row_cycles,
-            bandwidth=_frac(dma.bandwidth_bytes_per_cycle),
-            max_dims=dma.max_dims,
-            call_overhead=eng.call_overhead_cycles,
-            alignment=hw.memory(l1).alignment_bytes,
+            engine=target.name,
+            l1_level=target.local.name,
+            home_level=target.home.name,
+            setup=target.dma.setup_cycles,
+            per_row=target.dma.per_row_cycles,
+            bandwidth=target.dma.bandwidth,
+            max_dims=target.dma.max_dims,
+            call_overhead=target.call_overhead,
+            alignment=target.local.alignment,
         )
+
+    @staticmethod
+    def from_hw(hw: HwSpec, engine: str | None = None) -> CostParams:
+        """`from_target` of engine `engine` (None: the cluster) of `hw`'s target view."""
+        return CostParams.from_target(target_of(hw).engine(engine))
 
     @property
     def scale(self) -> int:
@@ -142,7 +129,7 @@ class CostParams:
         return self.scale * (self.setup * hw_transfers + self.per_row * rows) + self.byte_cost * nbytes
 
     def to_cycles(self, scaled: int) -> int:
-        return -(-scaled // self.scale)
+        return ceil_div(scaled, self.scale)
 
 
 def compute_work_cycles(policy: KernelPolicy, engine: ComputeEngine) -> int:
@@ -152,11 +139,11 @@ def compute_work_cycles(policy: KernelPolicy, engine: ComputeEngine) -> int:
         rate = engine.macs_per_cycle(policy.mac_dtype or "int8")
         if rate is None:
             raise PlanError(f"engine {engine.name} has no MAC rate for {policy.mac_dtype}")
-        work += Fraction(policy.macs) / _frac(rate)
+        work += Fraction(policy.macs) / exact_rate(rate)
     if policy.elementwise_ops:
         if engine.elementwise_ops_per_cycle is None:
             raise PlanError(f"engine {engine.name} runs no standalone elementwise operations")
-        work += Fraction(policy.elementwise_ops) / _frac(engine.elementwise_ops_per_cycle)
+        work += Fraction(policy.elementwise_ops) / exact_rate(engine.elementwise_ops_per_cycle)
     return ceil(work)
 
 
@@ -208,13 +195,16 @@ class NodeCost:
 
     @property
     def total(self) -> int:
-        return -(-self.total_scaled // self.scale)
+        return ceil_div(self.total_scaled, self.scale)
 
     @property
     def breakdown(self) -> CycleBreakdown:
         total = self.total
         return CycleBreakdown(
-            compute=self.compute, dma=-(-self.dma_scaled // self.scale), exposed_dma=total - self.compute, total=total
+            compute=self.compute,
+            dma=ceil_div(self.dma_scaled, self.scale),
+            exposed_dma=total - self.compute,
+            total=total,
         )
 
 
@@ -226,7 +216,7 @@ class NodeCostModel:
     work_cycles: int
     scratch_bytes: int  # aligned
     no_gaps: bool  # no access map skips operand indices (stride <= window everywhere)
-    compute_cycles: Poly | None = None  # engine task model summed over tiles (NPU); None: work + N * overhead
+    compute_cycles: Poly | None = None  # task model summed over tiles (cost.tasks); None: work + N * overhead
     num_tiles: Poly = field(init=False)
 
     def __post_init__(self) -> None:
@@ -320,7 +310,7 @@ class NodeCostModel:
         slots = []
         for b in self.buffers:
             dma += b.dma(p).grid(shape)
-            slot = align_up_array(self.slot_bytes(b).grid(shape), p.alignment)
+            slot = align_up(self.slot_bytes(b).grid(shape), p.alignment)
             slots.append(slot)
             l1 += slot
         steady_g = [steady[i].grid(shape) for i in dbl]
@@ -483,7 +473,7 @@ def build_cost_model(
         )
     )
     no_gaps = all(not (isinstance(m, Follow) and m.has_gaps) for op in geom.operands for m in op.dims)
-    if policy.npu is not None:
+    if policy.task is not None:
         return NodeCostModel(
             space=space,
             buffers=tuple(buffers),
@@ -491,7 +481,7 @@ def build_cost_model(
             work_cycles=0,
             scratch_bytes=align_up(policy.scratch_bytes, params.alignment),
             no_gaps=no_gaps,
-            compute_cycles=npu_compute_poly(policy.npu, space),
+            compute_cycles=task_compute_poly(policy.task, space),
         )
     return NodeCostModel(
         space=space,

@@ -3,9 +3,8 @@ the NPU's compute term of the node cost model and of the CP-SAT objective."""
 
 from __future__ import annotations
 
-from math import ceil
-
 from ..ops.npu import NpuTask, best_row_subtiles
+from ..units import ceil_div
 from .tilespace import Poly, TileSpace
 
 
@@ -23,9 +22,9 @@ def npu_compute_poly(task: NpuTask, space: TileSpace) -> Poly:
     if len(task.spatial) == 2:
         h, w = task.spatial
         sub = Poly.table(
-            h, [sum(ceil(z / task.pe_h) for _, z in space.tiles(h, i)) for i in range(len(space.candidates[h]))]
+            h, [sum(ceil_div(z, task.pe_h) for _, z in space.tiles(h, i)) for i in range(len(space.candidates[h]))]
         ) * Poly.table(
-            w, [sum(ceil(z / task.pe_w) for _, z in space.tiles(w, i)) for i in range(len(space.candidates[w]))]
+            w, [sum(ceil_div(z, task.pe_w) for _, z in space.tiles(w, i)) for i in range(len(space.candidates[w]))]
         )
         pixels = space.out_shape[h] * space.out_shape[w]
     else:

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..ops.geometry import DimMap, Follow, Full, Geometry, OperandMap, dim_tiles
+from ..units import ceil_div
 
 Table = tuple[int, ...]
 IntArray = npt.NDArray[np.int64]
@@ -164,7 +165,7 @@ class TileSpace:
         return dim_tiles(self.out_shape[dim], self.candidates[dim][idx])
 
     def counts(self, dim: int) -> Table:
-        return tuple(-(-self.out_shape[dim] // t) for t in self.candidates[dim])
+        return tuple(ceil_div(self.out_shape[dim], t) for t in self.candidates[dim])
 
     @property
     def free_dims(self) -> tuple[int, ...]:

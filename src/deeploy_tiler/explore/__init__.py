@@ -1,2 +1,3 @@
-"""Design-space exploration: budget grids, sweep points, smallest feasible budgets, Pareto fronts,
-executors (serial, processes, Ray), and the figures and HTML report of a sweep."""
+"""Design-space exploration: budget grids (grid), sweep points (points), smallest feasible budgets
+(minimal), Pareto fronts (pareto), executors (serial, processes, Ray), the sweep itself (sweep), its
+tables (tables), static figures (figures) and the HTML page (page)."""

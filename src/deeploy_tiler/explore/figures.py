@@ -1,23 +1,37 @@
-"""Pictures, tables and a self-contained HTML page for sweeps and plans.
+"""Static pictures of sweeps and plans, for notebooks and papers.
 
 Figures are plain `matplotlib.figure.Figure` objects (no pyplot, no global backend change, nothing to
 close): save them with `save_figure` (PNG or SVG by suffix; SVG bytes are reproducible) or show them in
-a notebook. matplotlib is imported when a figure is made, so table and CSV helpers stay light.
+a notebook. matplotlib is imported when a figure is made. The sweep tables are re-exported from
+`tables` for callers that know them from here.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..plan import NodePlan, Plan
-from .sweep import MinFeasible, SweepPoint, SweepResult
+from .charts import BLOCK_COLORS
+from .plandata import MemRect, memory_levels, memory_rects, node_rows, short_name
+from .points import SweepPoint
+from .sweep import SweepResult
+from .tables import (
+    CSV_FIELDS,
+    MIN_FEASIBLE_HEADERS,
+    POINT_HEADERS,
+    _ov,
+    csv_row,
+    min_feasible_rows,
+    point_rows,
+    visible_columns,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,7 +49,6 @@ __all__ = [
     "csv_row",
     "double_buffer_figure",
     "figure_data_uri",
-    "html_report",
     "latency_figure",
     "memory_map_figure",
     "min_feasible_rows",
@@ -47,131 +60,6 @@ __all__ = [
 ]
 
 Metric = Literal["cycles", "latency_ms", "tokens_per_s"]
-
-# --- tables (shared by the CLI, the CSV and the HTML page) ----------------------------------------------------
-
-CSV_FIELDS: tuple[str, ...] = tuple(SweepPoint.model_fields)
-
-POINT_HEADERS: tuple[str, ...] = (
-    "#",
-    "L1 B",
-    "L2 B",
-    "double buffer",
-    "overrides",
-    "status",
-    "cycles",
-    "latency us",
-    "tokens/s",
-    "tiles",
-    "DMA B",
-    "L1 used B",
-    "L2 used B",
-    "Pareto",
-    "s",
-)
-
-
-def csv_row(point: SweepPoint) -> dict[str, Any]:
-    """One CSV row: every field of the point, the overrides as JSON, missing values empty."""
-    row = point.model_dump(mode="json")
-    row["overrides"] = json.dumps(row["overrides"], sort_keys=True) if row["overrides"] else ""
-    return {k: "" if row[k] is None else row[k] for k in CSV_FIELDS}
-
-
-def _n(v: int | None) -> str:
-    return "-" if v is None else f"{v:,}"
-
-
-def _ov(overrides: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "-"
-
-
-def point_rows(points: Sequence[SweepPoint], pareto: Sequence[SweepPoint] = ()) -> list[list[str]]:
-    """Display rows (strings) in `POINT_HEADERS` order."""
-    front = {p.index for p in pareto}
-    rows = []
-    for p in points:
-        status = (
-            p.status
-            if p.feasible or p.required_bytes is None
-            else f"{p.status} ({p.infeasible_level} needs {p.required_bytes:,} B)"
-        )
-        if not p.within_capacity:
-            status += ", beyond the usable memory"
-        rows.append(
-            [
-                str(p.index),
-                f"{p.l1:,}",
-                f"{p.l2:,}",
-                "on" if p.double_buffer else "off",
-                _ov(p.overrides),
-                status,
-                _n(p.total_cycles),
-                "-" if p.latency_s is None else f"{1e6 * p.latency_s:,.1f}",
-                "-" if p.tokens_per_s is None else f"{p.tokens_per_s:,.1f}",
-                _n(p.tiles),
-                _n(p.dma_bytes),
-                _n(p.l1_used),
-                _n(p.l2_used),
-                "*" if p.index in front else "",
-                f"{p.seconds:.2f}",
-            ]
-        )
-    return rows
-
-
-def visible_columns(result: SweepResult) -> list[int]:
-    """Indices of `POINT_HEADERS` worth showing for this result: columns that never vary are left out."""
-    grid = result.grid
-    varied = {
-        "L2 B": len(grid.get("l2", [])) > 1,
-        "double buffer": len(grid.get("double_buffer", [])) > 1,
-        "overrides": any(grid.get("overrides", [])),
-        "tokens/s": result.tokens_per_step is not None,
-    }
-    return [i for i, h in enumerate(POINT_HEADERS) if varied.get(h, True)]
-
-
-MIN_FEASIBLE_HEADERS: tuple[str, ...] = (
-    "double buffer",
-    "overrides",
-    "min L1 B",
-    "min L2 B",
-    "verified",
-    "= lower bound",
-    "probes",
-    "notes",
-)
-
-
-def min_feasible_rows(found: Sequence[MinFeasible]) -> list[list[str]]:
-    rows = []
-    for m in found:
-
-        def cell(level: str, m: MinFeasible = m) -> str:
-            v = m.budgets.get(level)
-            return f"none within {m.capacity.get(level, 0):,}" if v is None else f"{v:,}"
-
-        verified = ", ".join(f"{lv} {'yes' if ok else 'NO'}" for lv, ok in m.verified.items())
-        exact = ", ".join(
-            f"{lv} {'yes' if m.budgets.get(lv) == b else 'no'}"
-            for lv, b in m.lower_bounds.items()
-            if m.budgets.get(lv) is not None
-        )
-        rows.append(
-            [
-                "on" if m.double_buffer else "off",
-                _ov(m.overrides),
-                cell("L1"),
-                cell("L2"),
-                verified,
-                exact or "-",
-                str(m.probes),
-                "; ".join(f"{k}: {v}" for k, v in m.notes.items()),
-            ]
-        )
-    return rows
-
 
 # --- figures -------------------------------------------------------------------------------------------------
 
@@ -226,7 +114,6 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
                 linestyle="none",
                 marker="x",
                 color=color,
-                clip_on=False,
                 label=f"infeasible ({label})" if not good else None,
             )
     front = [(p.l1, v) for p in result.pareto if (v := _metric(p, metric)) is not None]
@@ -253,7 +140,14 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
         which = "" if len(configs) == len(result.min_feasible) else f" ({'; '.join(configs)})"
         ax.axvline(v, color="crimson", linestyle="--", alpha=0.5, linewidth=1, label=f"min feasible L1 {v:,} B{which}")
     ax.set_xscale("log", base=2)
-    ax.set_ylim(bottom=0)
+    xs = [p.l1 for p in result.points] + list(mins)
+    ys = [v for p in result.points if p.feasible and (v := _metric(p, metric)) is not None]
+    if xs:  # every point, cross, circle and line inside the axes: log-space margins, room above the top
+        lo, hi = math.log2(min(xs)), math.log2(max(xs))
+        pad = 0.07 * max(hi - lo, 1.0)
+        ax.set_xlim(2 ** (lo - pad), 2 ** (hi + pad))
+    top = max(ys, default=1.0)
+    ax.set_ylim(-0.04 * top, 1.1 * top)
     ax.set_xlabel("L1 budget (bytes)")
     ax.set_ylabel(_METRIC_LABEL[metric])
     ax.set_title(f"{result.model} on {result.hw}")
@@ -264,116 +158,150 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
 
 
 def _short(name: str, width: int = 28) -> str:
-    """A tick label: long generated names keep their distinctive end."""
-    return name if len(name) <= width else "\u2026" + name[-(width - 1) :]
+    """A tick label: exporter noise dropped, long generated names keep their distinctive end."""
+    return short_name(name, width)
 
 
 def _real_nodes(plan: Plan) -> list[NodePlan]:
     return [n for n in plan.nodes if n.alias_of is None]
 
 
-def _largest(nodes: list[NodePlan], top: int) -> list[NodePlan]:
+def _largest(nodes: list[NodePlan], top: int | None) -> list[NodePlan]:
+    if top is None:
+        return nodes
     order = {n.name: i for i, n in enumerate(nodes)}
     keep = sorted(nodes, key=lambda n: -n.cycles.total)[:top]
     return sorted(keep, key=lambda n: order[n.name])
 
 
-def breakdown_figure(plan: Plan, hw: HwSpec | None = None, *, top: int = 30) -> Figure:
-    """Per-node modeled cycles, stacked: compute, per-tile call overhead (needs `hw`), exposed DMA (not
-    hidden behind compute). A tick marks each node's lower bound; a dot its DMA time hidden by overlap.
-    The `top` most expensive nodes, in graph order."""
-    nodes = _largest(_real_nodes(plan), top)
-    fig, (ax,) = _figure(max(6.5, 0.3 * len(nodes) + 2.5), 4.6)
-    names = [_short(n.name) for n in nodes]
-    x = list(range(len(nodes)))
-    overhead = [
-        min(n.num_tiles * hw.engine(n.engine).call_overhead_cycles, n.cycles.compute) if hw else 0 for n in nodes
-    ]
-    work = [n.cycles.compute - o for n, o in zip(nodes, overhead, strict=True)]
-    exposed = [n.cycles.total - n.cycles.compute for n in nodes]
-    ax.bar(x, work, label="compute" if hw else "compute (call overheads included)", color="C0")
+ROW_INCHES = 0.15  # per node of a horizontal chart: 7-point labels stay legible at 400 nodes
+
+
+def breakdown_figure(plan: Plan, hw: HwSpec | None = None, *, top: int | None = None) -> Figure:
+    """Per-node modeled cycles as horizontal stacked bars, first node on top: compute, per-tile call
+    overhead (needs `hw`), exposed DMA (not hidden behind compute). A tick marks each node's lower
+    bound, a dot its DMA time hidden by overlap; shaded bands are the blocks (layers). Every node by
+    default (the figure grows with the network), or the `top` most expensive, in graph order."""
+    keep = {n.name for n in _largest(_real_nodes(plan), top)}
+    rows = [r for r in node_rows(plan, hw) if r.name in keep]
+    fig, (ax,) = _figure(9.0, max(3.2, ROW_INCHES * len(rows) + 1.6))
+    y = list(range(len(rows)))
+    work = [r.work for r in rows]
+    overhead = [r.overhead for r in rows]
+    ax.barh(y, work, label="compute" if hw else "compute (call overheads included)", color="C0")
     if hw:
-        ax.bar(x, overhead, bottom=work, label="call overhead (per tile)", color="C1")
-    ax.bar(x, exposed, bottom=[w + o for w, o in zip(work, overhead, strict=True)], label="exposed DMA", color="C3")
-    hidden = [n.cycles.dma - e for n, e in zip(nodes, exposed, strict=True)]
-    ax.plot(x, hidden, linestyle="none", marker=".", color="k", label="DMA hidden by overlap")
+        ax.barh(y, overhead, left=work, label="call overhead (per tile)", color="C1")
+    left = [w + o for w, o in zip(work, overhead, strict=True)]
+    ax.barh(y, [r.exposed_dma for r in rows], left=left, label="exposed DMA", color="C3")
+    ax.plot([r.hidden_dma for r in rows], y, linestyle="none", marker=".", color="k", label="DMA hidden by overlap")
     ax.plot(
-        x,
-        [n.lower_bound_cycles for n in nodes],
-        linestyle="none",
-        marker="_",
-        markersize=14,
-        color="k",
-        label="lower bound",
+        [r.lower_bound for r in rows], y, linestyle="none", marker="|", markersize=9, color="k", label="lower bound"
     )
-    ax.set_xticks(x, names, rotation=75, fontsize=7)
-    ax.set_ylabel("modeled cycles")
+    bands = 0
+    start = 0
+    for i in range(1, len(rows) + 1):  # the blocks: alternate shading, the name at the right edge
+        if i == len(rows) or rows[i].block != rows[start].block:
+            if len({r.block for r in rows}) > 1:
+                ax.axhspan(start - 0.5, i - 0.5, color="0.92" if bands % 2 else "0.98", zorder=0, lw=0)
+                ax.text(
+                    1.005,
+                    (start + i - 1) / 2,
+                    rows[start].block,
+                    transform=ax.get_yaxis_transform(),
+                    fontsize=7,
+                    va="center",
+                    color="0.35",
+                )
+                bands += 1
+            start = i
+    ax.set_yticks(y, [f"#{r.index} {_short(r.name, 30)}" for r in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first node on top
+    right = max([r.total for r in rows] + [r.lower_bound for r in rows] + [r.hidden_dma for r in rows] + [1])
+    ax.set_xlim(0, 1.04 * right)
+    ax.set_xlabel("modeled cycles")
+    ax.grid(axis="x", alpha=0.3)
     total = sum(n.cycles.total for n in _real_nodes(plan))
-    shown = "" if len(nodes) == len(_real_nodes(plan)) else f" (largest {len(nodes)} nodes)"
+    shown = "" if len(rows) == len(_real_nodes(plan)) else f" (largest {len(rows)} nodes)"
     ax.set_title(
         f"{plan.model}: per-node cycles{shown}, total {total:,}, L1 budget {plan.budgets.get('L1', 0):,} B", fontsize=10
     )
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower right")
     return fig
 
 
-def _draw_level(
-    ax: Axes,
-    rects: Sequence[tuple[float, float, float, float, str]],
-    capacity: int | None,
-    peak: int | None,
-    level: str,
-    labels: bool,
-) -> None:
-    from matplotlib.patches import Rectangle
+_GROUP_COLORS = {"input": "#4c78a8", "activation": "#4c78a8", "weight": "#f58518", "output": "#54a24b",
+                 "scratch": "#b279a2", "descriptors": "#9d9d9d", "network input": "#72b7b2"}  # fmt: skip
 
-    for k, (x0, w, y0, h, name) in enumerate(rects):
-        ax.add_patch(Rectangle((x0, y0), w, h, facecolor=f"C{k % 10}", edgecolor="black", linewidth=0.3, alpha=0.85))
-        if labels and h > 0:
-            ax.text(x0 + w / 2, y0 + h / 2, name, ha="center", va="center", fontsize=5, clip_on=True)
-    top = max([y0 + h for _, _, y0, h, _ in rects] + [peak or 0, 1])
+
+def _draw_level(
+    ax: Axes, rects: Sequence[MemRect], capacity: int | None, peak: int | None, level: str, labels: bool
+) -> None:
+    """Rectangles colored by kind (weights by block, one legend entry each); names inside the
+    rectangles big enough to hold them (or all of them with `labels`)."""
+    from matplotlib.patches import Patch, Rectangle
+
+    colors: dict[str, str] = {}
+    for r in rects:
+        if r.group not in colors:
+            weights = sum(1 for c in colors if c.startswith("weights"))
+            colors[r.group] = (
+                BLOCK_COLORS[weights % len(BLOCK_COLORS)] if r.kind == "weights" else _GROUP_COLORS.get(r.kind, "C7")
+            )
+        ax.add_patch(
+            Rectangle((r.x0, r.offset), r.x1 - r.x0, r.size, facecolor=colors[r.group], edgecolor="black",
+                      linewidth=0.2, alpha=0.9)
+        )  # fmt: skip
+    top = max([r.offset + r.size for r in rects] + [peak or 0, 1])
+    handles: list[Any] = [Patch(color=c, label=g) for g, c in colors.items()]
     if capacity and capacity <= 2 * top:  # a budget far above the peak would squash the map: named only
-        ax.axhline(capacity, color="crimson", linestyle="--", linewidth=1, label=f"budget {capacity:,} B")
+        handles.append(
+            ax.axhline(capacity, color="crimson", linestyle="--", linewidth=1, label=f"budget {capacity:,} B")
+        )
         top = max(top, capacity)
     elif capacity:
-        ax.plot([], [], color="crimson", linestyle="--", label=f"budget {capacity:,} B (off scale)")
+        handles += ax.plot([], [], color="crimson", linestyle="--", label=f"budget {capacity:,} B (off scale)")
     if peak:
-        ax.axhline(peak, color="black", linestyle=":", linewidth=1, label=f"peak {peak:,} B")
+        handles.append(ax.axhline(peak, color="black", linestyle=":", linewidth=1, label=f"peak {peak:,} B"))
     ax.set_ylim(0, top * 1.05)
     ax.set_ylabel(f"{level} address (bytes)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig = ax.get_figure()
+    if fig is None:
+        return
+    bbox = ax.get_window_extent()
+    x_span = ax.get_xlim()[1] - ax.get_xlim()[0]
+    px_x, px_y = bbox.width / x_span, bbox.height / (top * 1.05)
+    for r in rects:  # a name where it fits: ~5 px per character at 6 pt, 8 px of height
+        text = f"{short_name(r.label, 40)} {r.size:,} B"
+        w, h = (r.x1 - r.x0) * px_x, r.size * px_y
+        if labels or (w >= 5 * len(text) and h >= 8):
+            ax.text((r.x0 + r.x1) / 2, r.offset + r.size / 2, text, ha="center", va="center", fontsize=6, clip_on=True)
 
 
 def memory_map_figure(plan: Plan, levels: Sequence[str] | None = None, *, labels: bool | None = None) -> Figure:
     """Memory map over time, one panel per level, on the plan's step axis (node i runs at t = i + 1).
 
-    L1: each node's buffers at their offsets while it runs (double-buffered ones with both slots).
-    L2 / L3: the whole-network static plan (`Plan.memory`), each tensor over its lifetime.
-    """
-    placed_levels = list(dict.fromkeys(b.level for b in plan.memory))
-    wanted = list(levels) if levels is not None else ["L1", *placed_levels]
-    fig, axes = _figure(9, 2.8 * len(wanted) + 0.6, rows=len(wanted))
+    L1: each node's buffers at their offsets while it runs (double-buffered ones with both slots),
+    colored by role. L2 / L3 / WMEM: the whole-network static plan (`Plan.memory`), each tensor over its
+    lifetime; resident weights of one block that sit side by side are one rectangle, colored by block.
+    Names are written where they fit (`labels=True`: everywhere)."""
+    wanted = list(levels) if levels is not None else memory_levels(plan)
+    if "L1" not in wanted and levels is None:
+        wanted.insert(0, "L1")
+    fig, axes = _figure(10, 3.0 * len(wanted) + 0.6, rows=len(wanted))
     n_steps = len(plan.nodes) + 2
+    usage = {lv.level: lv for lv in plan.levels}
     for ax, level in zip(axes, wanted, strict=True):
-        rects: list[tuple[float, float, float, float, str]] = []
-        peak: int | None = None
+        rects = memory_rects(plan, level)
         capacity = plan.budgets.get(level)
-        if level == "L1":
-            for i, n in enumerate(plan.nodes):
-                rects += [(i + 1, 1, b.offset, b.bytes, f"{n.name}.{b.name}") for b in n.buffers if b.level == level]
-            peak = max((n.l1_bytes for n in plan.nodes), default=0)
+        peak: int | None
+        if level in usage:
+            peak, capacity = usage[level].peak, usage[level].capacity
         else:
-            rects = [
-                (b.start, b.end - b.start, b.offset, b.size, b.tensor)
-                for b in plan.memory
-                if b.level == level and b.alias_of is None
-            ]
-            usage = next((lv for lv in plan.levels if lv.level == level), None)
-            if usage:
-                peak, capacity = usage.peak, usage.capacity
-        _draw_level(ax, rects, capacity, peak, level, labels if labels is not None else len(rects) <= 24)
+            peak = max((n.l1_bytes for n in plan.nodes), default=0)
         ax.set_xlim(0, n_steps)
+        _draw_level(ax, rects, capacity, peak, level, bool(labels))
         ax.set_title(f"{level}" + ("" if rects else " (nothing placed)"), fontsize=9)
     axes[-1].set_xlabel("time (node step; node i runs at i + 1)")
     fig.suptitle(f"{plan.model}: memory map", fontsize=10)
@@ -424,6 +352,7 @@ def double_buffer_figure(double: Plan, single: Plan, *, top: int = 30) -> Figure
     ax.bar(x, [r.saved_cycles for r in rows], color=["C2" if r.saved_cycles > 0 else "C7" for r in rows])
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_xticks(x, [_short(r.node) for r in rows], rotation=75, fontsize=7)
+    ax.set_xlim(-0.7, len(rows) - 0.3)
     ax.set_ylabel("cycles saved")
     twin = ax.twinx()
     twin.plot(x, [r.extra_l1 for r in rows], color="C3", marker=".", label="extra L1 bytes")
@@ -489,73 +418,3 @@ def sweep_figures(result: SweepResult, plan: Plan | None = None, hw: HwSpec | No
         figs["breakdown"] = breakdown_figure(plan, hw)
         figs["memory_map"] = memory_map_figure(plan)
     return figs
-
-
-# --- the HTML page -------------------------------------------------------------------------------------------
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], keep: Sequence[int] | None = None) -> str:
-    if keep is not None:
-        headers = [headers[i] for i in keep]
-        rows = [[r[i] for i in keep] for r in rows]
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _img(fig: Figure, alt: str) -> str:
-    return f'<figure><img alt="{html.escape(alt)}" src="{figure_data_uri(fig)}"></figure>'
-
-
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}"
-    "table{border-collapse:collapse;font-size:12px;margin:0.5em 0}"
-    "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}th{background:#f3f3f3}"
-    "img{max-width:100%;height:auto}figure{margin:1em 0}p.meta{color:#555;font-size:13px}"
-)
-
-
-def html_report(
-    result: SweepResult, plan: Plan | None = None, hw: HwSpec | None = None, *, plan_note: str | None = None
-) -> str:
-    """One self-contained page: summary, smallest feasible budgets, the latency picture, every point,
-    the Pareto front, and for `plan` its per-node breakdown and memory map; pictures are inlined PNGs."""
-    esc = html.escape
-    feasible = len(result.feasible_points)
-    meta = (
-        f"{len(result.points)} points ({feasible} feasible) on the {esc(result.executor)} executor with "
-        f"{result.workers} worker(s), {result.seconds:.1f} s"
-        + ("" if result.complete else " &mdash; <strong>incomplete: the sweep was stopped early</strong>")
-        + (f"; {result.tokens_per_step} token(s) per run (decode step)" if result.tokens_per_step else "")
-    )
-    s = [
-        f"<h1>{esc(result.model)} on {esc(result.hw)}</h1>",
-        f"<p class='meta'>{meta}</p>",
-        "<h2>Smallest feasible budgets (by search)</h2>",
-        _table(MIN_FEASIBLE_HEADERS, min_feasible_rows(result.min_feasible))
-        if result.min_feasible
-        else "<p>not searched</p>",
-        "<h2>Latency against the L1 budget</h2>",
-        _img(latency_figure(result), "latency against the L1 budget"),
-    ]
-    if result.tokens_per_step:
-        s.append(_img(latency_figure(result, metric="tokens_per_s"), "tokens per second against the L1 budget"))
-    keep = visible_columns(result)
-    s += [
-        "<h2>Pareto front (L1, L2, latency)</h2>",
-        _table(POINT_HEADERS, point_rows(result.pareto, result.pareto), keep),
-        "<h2>Every point</h2>",
-        _table(POINT_HEADERS, point_rows(result.points, result.pareto), keep),
-    ]
-    if plan is not None:
-        s += [
-            f"<h2>Plan at L1 {plan.budgets.get('L1', 0):,} B, L2 {plan.budgets.get('L2', 0):,} B</h2>",
-            f"<p class='meta'>{esc(plan_note)}</p>" if plan_note else "",
-            _img(breakdown_figure(plan, hw), "per-node cycle breakdown"),
-            _img(memory_map_figure(plan), "memory map over time"),
-        ]
-    return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(result.model)} on "
-        f"{esc(result.hw)}: memory budgets</title><style>{_STYLE}</style></head><body>{''.join(s)}"
-        "</body></html>\n"
-    )

@@ -7,14 +7,17 @@ are checked against the same shape rules the ONNX importer uses; MACs are derive
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import LayerListError, ShapeError
+from ..errors import LayerListError, ModelError, ShapeError
 from ..ir import AttrValue, DType, Graph, Node, Requant, Tensor, TensorKind
+from .checks import check_dims, check_node_attributes, check_requant
+from .dtypes import output_dtype
 from .macs import node_macs
 from .shapes import SHAPE_RULES
 
@@ -68,6 +71,10 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
     for lt in doc.tensors:
         if lt.name in tensors:
             raise LayerListError(f"{source}: tensor {lt.name!r} defined twice", path=source)
+        try:
+            check_dims(source, "tensor", lt.name, lt.shape)
+        except ModelError as e:
+            raise LayerListError(str(e), path=source) from None
         data = None
         if lt.data is not None:
             if lt.kind is not TensorKind.CONSTANT:
@@ -92,10 +99,14 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
         base_inputs = [t for t in n.inputs if not (n.requant and t in (n.requant.mul, n.requant.add))]
         in_shapes = [tensors[t].shape for t in base_inputs]
         try:
+            check_node_attributes("", n.name, n.op, attrs, in_shapes, len(n.outputs))
+            if n.requant is not None:
+                _check_requant(n, tensors)
             out_shapes = SHAPE_RULES[n.op](n.name, attrs, in_shapes)
+            _check_out_dtypes(n, attrs, [tensors[t].dtype for t in base_inputs], tensors)
         except ShapeError as e:
             raise LayerListError(f"{source}: {e}", path=source, node=n.name) from None
-        except (KeyError, IndexError, TypeError, ValueError) as e:
+        except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError) as e:
             raise LayerListError(
                 f"{source}: node {n.name} ({n.op}): malformed attributes ({e})", path=source, node=n.name
             ) from None
@@ -143,6 +154,51 @@ def graph_from_layer_list(doc: LayerList, *, source: str = "<layer list>") -> Gr
         raise
     except Exception as e:  # Graph's own consistency errors, re-labelled with the document
         raise LayerListError(f"{source}: {e}", path=source) from None
+
+
+def _check_requant(n: LayerNode, tensors: Mapping[str, Tensor]) -> None:
+    """A fused requant's tensors are declared int32 constants listed last in the node's inputs, and its
+    div / n_levels / signed match the declared dtype of the output."""
+    rq = n.requant
+    assert rq is not None
+    for role, t in (("mul", rq.mul), ("add", rq.add)):
+        if t not in tensors:
+            raise ShapeError(f"node {n.name}: requant {role} tensor {t!r} is not declared", node=n.name)
+        if not tensors[t].is_constant:
+            raise ShapeError(f"node {n.name}: requant {role} tensor {t!r} must be a constant", node=n.name)
+        if tensors[t].dtype is not DType.INT32:
+            raise ShapeError(
+                f"node {n.name}: requant {role} tensor {t!r} is declared {tensors[t].dtype.value}; the kernels "
+                "read requantization parameters as int32",
+                node=n.name,
+            )
+    if list(n.inputs[-2:]) != [rq.mul, rq.add]:
+        raise ShapeError(
+            f"node {n.name}: inputs {n.inputs} must end with the requant tensors [{rq.mul!r}, {rq.add!r}]",
+            node=n.name,
+        )
+    out = tensors[n.outputs[0]].dtype if n.outputs and n.outputs[0] in tensors else None
+    check_requant("", n.name, div=rq.div, n_levels=rq.n_levels, signed=rq.signed, out_dtype=out)
+
+
+def _check_out_dtypes(
+    n: LayerNode, attrs: Mapping[str, Any], in_dtypes: list[DType], tensors: Mapping[str, Tensor]
+) -> None:
+    """Without a requant, each output must be declared with the dtype its operator produces (a Conv's int32
+    accumulators declared int8 would be truncated by nothing)."""
+    if n.requant is not None:
+        return
+    try:
+        want = output_dtype(n.op, attrs, in_dtypes)
+    except (KeyError, IndexError, ValueError):
+        return  # an operator without a fixed dtype rule (checked by its own kernel)
+    for t in n.outputs:
+        if tensors[t].dtype is not want:
+            raise ShapeError(
+                f"node {n.name} ({n.op}): output {t} is declared {tensors[t].dtype.value}, but the operator "
+                f"produces {want.value}" + (" (add a requant to narrow it)" if want is DType.INT32 else ""),
+                node=n.name,
+            )
 
 
 def layer_list_from_graph(graph: Graph, *, include_data: bool = True) -> LayerList:

@@ -4,6 +4,7 @@ Q/DQ stripping at the graph edges, RequantShift fusion."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from onnx import helper, numpy_helper
 
 from ..errors import ModelError, ShapeError, UnsupportedOperatorError
 from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
+from .checks import check_dims, check_node_attributes, check_tensor_proto
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
 from .fusion import fuse_requant
 from .macs import node_macs
@@ -95,12 +97,23 @@ def import_onnx(
     consts: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
     raw_float_consts: dict[str, np.ndarray[Any, Any]] = {}
     for init in g.initializer:
-        arr = numpy_helper.to_array(init)
-        raw_float_consts[init.name] = arr
+        raw_float_consts[init.name] = check_tensor_proto(
+            source, init.name, init.dims, partial(numpy_helper.to_array, init)
+        )
     for n in g.node:
         if n.op_type == "Constant":
-            raw_float_consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+            if len(n.output) != 1 or len(n.attribute) != 1 or not n.attribute[0].HasField("t"):
+                raise ModelError(
+                    f"{source}: Constant node {n.name}: needs one output and a tensor `value`", path=source
+                )
+            t = n.attribute[0].t
+            raw_float_consts[n.output[0]] = check_tensor_proto(
+                source, n.output[0], t.dims, partial(numpy_helper.to_array, t)
+            )
 
+    for n in g.node:
+        if n.op_type in EDGE_ONLY_OPS and (len(n.input) < 2 or len(n.output) != 1):
+            raise ModelError(f"{source}: {n.op_type} node {n.name}: needs x, scale and one output", path=source)
     # Q/DQ only at the edges: the integer side becomes the graph's input / output.
     used_as_qparam = {t for n in g.node if n.op_type in EDGE_ONLY_OPS for t in n.input[1:]}
     for cname, arr in raw_float_consts.items():
@@ -144,14 +157,8 @@ def import_onnx(
     shapes: dict[str, tuple[int, ...]] = {k: tuple(int(d) for d in v.shape) for k, v in consts.items()}
     for gi in g.input:
         if gi.name in graph_inputs:
-            dims = gi.type.tensor_type.shape.dim
-            if not all(d.HasField("dim_value") and d.dim_value > 0 for d in dims):
-                raise ModelError(
-                    f"{source}: graph input {gi.name} has a symbolic or unknown shape; "
-                    "fix the dimensions before planning",
-                    path=source,
-                )
-            shapes[gi.name] = tuple(int(d.dim_value) for d in dims)
+            dims = [d.dim_value if d.HasField("dim_value") else None for d in gi.type.tensor_type.shape.dim]
+            shapes[gi.name] = check_dims(source, "graph input", gi.name, dims)
     dtypes: dict[str, DType] = {}
     for t in graph_inputs:
         dtypes[t] = (input_dtypes or {}).get(t, edge_in_dtype.get(t, DType.INT8))
@@ -163,7 +170,12 @@ def import_onnx(
         while node_name in seen_names:
             node_name += "_"
         seen_names.add(node_name)
-        attrs: dict[str, AttrValue] = {a.name: _attr_value(helper.get_attribute_value(a)) for a in n.attribute}
+        try:
+            attrs: dict[str, AttrValue] = {a.name: _attr_value(helper.get_attribute_value(a)) for a in n.attribute}
+        except (TypeError, ValueError) as e:
+            raise ModelError(
+                f"{source}: node {node_name}: unsupported attribute ({e})", path=source, node=node_name
+            ) from None
         inputs = [rename.get(t, t) for t in n.input]
         for pos, attr_name in STATIC_OPERANDS.get(n.op_type, {}).items():
             if pos < len(inputs) and inputs[pos]:
@@ -186,6 +198,7 @@ def import_onnx(
             if t in consts:
                 const_roles.setdefault(t, set()).add((n.op_type, pos))
         in_shapes = [shapes[t] for t in inputs if t]
+        check_node_attributes(f"{source}: ", node_name, n.op_type, attrs, in_shapes, len(n.output))
         if attrs.get("auto_pad", "NOTSET") not in ("NOTSET", "") and n.op_type in ("Conv", "MaxPool", "AveragePool"):
             # Downstream stages only know explicit pads.
             kernel_attr = attrs.get("kernel_shape", in_shapes[1][2:] if n.op_type == "Conv" else ())
@@ -196,7 +209,7 @@ def import_onnx(
             out_shapes = SHAPE_RULES[n.op_type](node_name, attrs, in_shapes)
         except ShapeError as e:
             raise ShapeError(f"{source}: {e}", node=node_name) from None
-        except (KeyError, IndexError, TypeError, ValueError) as e:
+        except (KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError) as e:
             raise ShapeError(
                 f"{source}: node {node_name} ({n.op_type}): malformed attributes or operands "
                 f"({e.__class__.__name__}: {e})",
@@ -267,10 +280,14 @@ def read_onnx(path: str | Path) -> tuple[onnx.ModelProto, str]:
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"{p}: no such model file", path=str(p))
+    if p.stat().st_size == 0:
+        raise ModelError(f"{p}: the file is empty (0 bytes), not an ONNX model", path=str(p))
     try:
         model = onnx.load(str(p))
     except Exception as e:  # protobuf raises several unrelated types for a corrupt file
         raise ModelError(f"{p}: not a readable ONNX model ({e.__class__.__name__}: {e})", path=str(p)) from None
+    if not model.HasField("graph") or not model.ir_version:
+        raise ModelError(f"{p}: not an ONNX model (no ir_version or graph in the file)", path=str(p))
     if not model.graph.node:
         raise ModelError(f"{p}: the ONNX graph has no nodes", path=str(p))
     return model, p.parent.name if p.stem == "network" else p.stem

@@ -76,14 +76,29 @@ def _window(node: str, attrs: Attrs, spatial: Shape, kernel: Shape) -> Shape:
     ceil = bool(attrs.get("ceil_mode", 0))
     out = []
     for i in range(n):
-        span = spatial[i] + pads[i] + pads[i + n] - dil[i] * (kernel[i] - 1) - 1
-        if span < 0:
+        size = window_output_size(spatial[i], kernel[i], strides[i], dil[i], pads[i], pads[i + n], ceil)
+        if size is None:
             raise _fail(node, f"kernel {kernel} larger than padded input {spatial}")
-        q = -(-span // strides[i]) if ceil else span // strides[i]
-        if ceil and q * strides[i] >= spatial[i] + pads[i]:
-            q -= 1  # a last window starting inside the end padding is dropped (ceil_mode rule)
-        out.append(q + 1)
+        out.append(size)
     return tuple(out)
+
+
+def window_output_size(
+    size: int, kernel: int, stride: int, dilation: int, pad_begin: int, pad_end: int, ceil_mode: bool
+) -> int | None:
+    """Output positions of a sliding window along one dim (None when the kernel exceeds the padded input).
+
+    The one rule for Conv / MaxPool / AveragePool, shared by the frontend and the reference: floor mode
+    counts the windows that fit the padded input; ceil mode also counts a last partial window, except one
+    that would start in the end padding (or beyond), which is dropped: onnxruntime's rule (and PyTorch's);
+    ONNX's own reference runtime keeps it, and is not followed here."""
+    span = size + pad_begin + pad_end - dilation * (kernel - 1) - 1
+    if span < 0:
+        return None
+    q = -(-span // stride) if ceil_mode else span // stride
+    if ceil_mode and q > 0 and q * stride >= size + pad_begin:
+        q -= 1
+    return q + 1
 
 
 def _conv(node: str, attrs: Attrs, ins: Sequence[Shape]) -> list[Shape]:

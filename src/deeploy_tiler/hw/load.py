@@ -33,12 +33,21 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _one_line(e: yaml.YAMLError) -> str:
+    """A YAML error on one line: where (line:column) and what, without PyYAML's multi-line excerpt."""
+    mark = getattr(e, "problem_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    context = getattr(e, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
 def parse_hw_yaml(text: str, *, source: str = "<yaml>", path: str | None = None) -> HwSpec:
     """Parse YAML text into a HwSpec; invalid YAML or fields raise HwSpecError naming `source`."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as e:
-        raise HwSpecError(f"{source}: invalid YAML: {e}", path=path) from None
+        raise HwSpecError(f"{source}: invalid YAML: {_one_line(e)}", path=path) from None
     return parse_hw(data, source=source, path=path)
 
 
@@ -61,6 +70,8 @@ def _looks_like_path(s: str) -> bool:
 def load_hw(name_or_path: str | Path) -> HwSpec:
     """A bundled spec by name ('siracusa'), or a YAML file by path (a Path, or a string with a '/' or a
     .yaml / .yml suffix). Every failure is a HwSpecError naming the file and field."""
+    if not isinstance(name_or_path, str | Path):
+        raise HwSpecError(f"a hw spec is a bundled name or a YAML path, got {type(name_or_path).__name__}")
     if isinstance(name_or_path, str) and not _looks_like_path(name_or_path):
         known = list_bundled_specs()
         if name_or_path not in known:

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from ..errors import HwSpecError
+from ..units import MAX_BYTES
 from .dotted import NAME_PATTERN, convert_error, set_dotted
 
 __all__ = [
@@ -41,6 +42,15 @@ DTYPE_NAMES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64")
 # `supported_ops: ["*"]`: the engine runs any operator that has a portable C kernel.
 ANY_OP = "*"
 
+# Physical ranges: far beyond any microcontroller-class target, far inside the int64 range of the CP-SAT
+# models built from these figures (a size of 1e30 or a bandwidth of 1e308 would overflow them).
+MAX_ALIGNMENT = 2**20
+MAX_COUNT = 4096  # cores, channels, banks, PE rows, channels per pass, stride
+MAX_CYCLES = 10**9  # a fixed cost per call / transfer / row
+MAX_RATE = 1e6  # bytes or operations per cycle, pJ per cycle
+MIN_RATE = 1e-3  # a byte or an operation per 1000 cycles: slower rates make cycle counts overflow
+MAX_CLOCK_HZ = 10**12
+
 _NAME_PATTERN = NAME_PATTERN
 _NAME_DESC = "identifier: a letter, then letters, digits, '_' or '-' (names address entries in dotted paths)"
 
@@ -57,25 +67,31 @@ class MemoryLevel(_Frozen):
     """One addressable memory (L1 scratchpad, L2 SRAM, off-chip L3, NPU weight memory, ...)."""
 
     name: str = Field(pattern=_NAME_PATTERN, description=f"level name, e.g. 'L1', 'L2', 'L3', 'WMEM'; {_NAME_DESC}")
-    size_bytes: int = Field(gt=0, description="physical capacity in bytes")
+    size_bytes: int = Field(gt=0, le=MAX_BYTES, description="physical capacity in bytes")
     reserved_bytes: int = Field(
         ge=0,
+        le=MAX_BYTES,
         description="bytes not available to planned buffers (stacks, runtime data); must be < size_bytes",
     )
     default_budget_bytes: int | None = Field(
         default=None,
         gt=0,
+        le=MAX_BYTES,
         description="bytes planners may use for buffers by default (e.g. Deeploy's 64,000 for L1); "
         "null means all of size_bytes - reserved_bytes; never more than that",
     )
-    alignment_bytes: int = Field(ge=1, description="buffer start alignment in bytes (a power of two)")
-    banks: int | None = Field(default=None, ge=1, description="banks (null: not banked / not known)")
+    alignment_bytes: int = Field(ge=1, le=MAX_ALIGNMENT, description="buffer start alignment in bytes (a power of two)")
+    banks: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="banks (null: not banked / not known)")
     read_latency_cycles: int | None = Field(
-        default=None, ge=0, description="load-to-use latency from a compute engine, cycles (null: not known)"
+        default=None,
+        ge=0,
+        le=MAX_CYCLES,
+        description="load-to-use latency from a compute engine, cycles (null: not known)",
     )
     port_bandwidth_bytes_per_cycle: float | None = Field(
         default=None,
-        gt=0,
+        ge=MIN_RATE,
+        le=MAX_RATE,
         allow_inf_nan=False,
         description="aggregate read bandwidth for engines that read this level directly, bytes per cycle "
         "(null: not known or only reached by DMA)",
@@ -135,12 +151,16 @@ class DmaEngine(_Frozen):
     dst: str = Field(description="memory level name at the other end (the inner level by convention)")
     bidirectional: bool = Field(description="true: also copies dst -> src")
     bandwidth_bytes_per_cycle: float = Field(
-        gt=0, allow_inf_nan=False, description="sustained bytes per cycle, total over all channels"
+        ge=MIN_RATE, le=MAX_RATE, allow_inf_nan=False, description="sustained bytes per cycle, total over all channels"
     )
-    setup_latency_cycles: int = Field(ge=0, description="fixed cycles per transfer (programming, first beat)")
-    per_row_cycles: int = Field(ge=0, description="extra cycles per row of a 2-D/3-D strided transfer")
+    setup_latency_cycles: int = Field(
+        ge=0, le=MAX_CYCLES, description="fixed cycles per transfer (programming, first beat)"
+    )
+    per_row_cycles: int = Field(ge=0, le=MAX_CYCLES, description="extra cycles per row of a 2-D/3-D strided transfer")
     max_dims: int = Field(ge=1, le=3, description="dimensions one transfer can describe (1: contiguous)")
-    channels: int = Field(ge=1, description="command queues (e.g. one per core); they share the bandwidth")
+    channels: int = Field(
+        ge=1, le=MAX_COUNT, description="command queues (e.g. one per core); they share the bandwidth"
+    )
     source: str = Field(min_length=1, description="where the figures come from (tags [P]/[S]/[D]/assumption)")
 
     @model_validator(mode="after")
@@ -168,16 +188,20 @@ class NpuRules(_Frozen):
 
     kernel_sizes: tuple[int, ...] = Field(min_length=1, description="dense conv kernel sizes, e.g. [1, 3]")
     depthwise_kernel_sizes: tuple[int, ...] = Field(description="depthwise kernel sizes, e.g. [3]")
-    max_stride: int = Field(ge=1, description="largest supported stride (1: the driver has no stride 2)")
-    pe_array_h: int = Field(ge=1, description="PE array height = output rows per spatial pass")
-    pe_array_w: int = Field(ge=1, description="PE array width = output columns per spatial pass")
-    output_channels_per_pass: int = Field(ge=1, description="output channels computed per pass")
-    input_channels_per_pass_1x1: int = Field(ge=1, description="input channels consumed per pass, 1x1 mode")
-    input_channels_per_pass_3x3: int = Field(ge=1, description="input channels consumed per pass, 3x3 mode")
+    max_stride: int = Field(ge=1, le=MAX_COUNT, description="largest supported stride (1: the driver has no stride 2)")
+    pe_array_h: int = Field(ge=1, le=MAX_COUNT, description="PE array height = output rows per spatial pass")
+    pe_array_w: int = Field(ge=1, le=MAX_COUNT, description="PE array width = output columns per spatial pass")
+    output_channels_per_pass: int = Field(ge=1, le=MAX_COUNT, description="output channels computed per pass")
+    input_channels_per_pass_1x1: int = Field(
+        ge=1, le=MAX_COUNT, description="input channels consumed per pass, 1x1 mode"
+    )
+    input_channels_per_pass_3x3: int = Field(
+        ge=1, le=MAX_COUNT, description="input channels consumed per pass, 3x3 mode"
+    )
     activation_bits: int = Field(ge=1, le=32, description="bits per input / output activation")
     weight_bits: int = Field(ge=1, le=8, description="bits per weight as supported by the driver")
     task_setup_cycles: int = Field(
-        ge=0, description="cycles to program and launch one task; = the engine's call_overhead_cycles"
+        ge=0, le=MAX_CYCLES, description="cycles to program and launch one task; = the engine's call_overhead_cycles"
     )
     weight_memory_level: str | None = Field(
         default=None, description="memory level the NPU streams weights from directly (null: weights from L1)"
@@ -197,7 +221,7 @@ class NpuRules(_Frozen):
     @field_validator("kernel_sizes", "depthwise_kernel_sizes")
     @classmethod
     def _positive_odd(cls, v: tuple[int, ...]) -> tuple[int, ...]:
-        if any(k < 1 or k % 2 == 0 for k in v):
+        if any(k < 1 or k % 2 == 0 or k > MAX_COUNT for k in v):
             raise ValueError(f"kernel sizes must be positive odd integers, got {list(v)}")
         return v
 
@@ -206,9 +230,9 @@ def _check_rate_table(v: dict[str, float]) -> dict[str, float]:
     bad = [k for k in v if k not in DTYPE_NAMES]
     if bad:
         raise ValueError(f"unknown dtype key(s) {bad}; known: {', '.join(DTYPE_NAMES)}")
-    nonpos = {k: r for k, r in v.items() if not r > 0 or r == float("inf")}
+    nonpos = {k: r for k, r in v.items() if not MIN_RATE <= r <= MAX_RATE}
     if nonpos:
-        raise ValueError(f"MAC rates must be finite and > 0, got {nonpos}")
+        raise ValueError(f"MAC rates must be within [{MIN_RATE:g}, {MAX_RATE:g}], got {nonpos}")
     return v
 
 
@@ -217,7 +241,7 @@ class ComputeEngine(_Frozen):
 
     name: str = Field(pattern=_NAME_PATTERN, description=f"engine name, e.g. 'cluster', 'neureka'; {_NAME_DESC}")
     kind: Literal["cluster", "npu"] = Field(description="'cluster': general cores running C kernels; 'npu'")
-    cores: int = Field(ge=1, description="cores that run a kernel in parallel (1 for an NPU)")
+    cores: int = Field(ge=1, le=MAX_COUNT, description="cores that run a kernel in parallel (1 for an NPU)")
     peak_macs_per_cycle: dict[str, float] = Field(
         min_length=1, description="peak multiply-accumulates per cycle, by operand dtype (e.g. 'int8')"
     )
@@ -226,11 +250,12 @@ class ComputeEngine(_Frozen):
         description="achieved MACs per cycle of tuned kernels by dtype; keys within peak's, values <= peak",
     )
     elementwise_ops_per_cycle: float | None = Field(
-        gt=0,
+        ge=MIN_RATE,
+        le=MAX_RATE,
         allow_inf_nan=False,
         description="elementwise (non-MAC) operations per cycle, all cores (null: runs no standalone ones)",
     )
-    call_overhead_cycles: int = Field(ge=0, description="fixed cycles per kernel call / NPU task")
+    call_overhead_cycles: int = Field(ge=0, le=MAX_CYCLES, description="fixed cycles per kernel call / NPU task")
     supported_ops: tuple[str, ...] = Field(
         min_length=1, description="op types it runs (ONNX / integer dialect); ['*']: any op with a C kernel"
     )
@@ -308,13 +333,14 @@ class HwSpec(_Frozen):
         pattern=_NAME_PATTERN, description=f"spec name (a bundled spec's name is its file stem); {_NAME_DESC}"
     )
     description: str = Field(description="one line about the target")
-    clock_hz: int = Field(gt=0, description="clock frequency in Hz that turns cycles into seconds")
+    clock_hz: int = Field(gt=0, le=MAX_CLOCK_HZ, description="clock frequency in Hz that turns cycles into seconds")
     memories: tuple[MemoryLevel, ...] = Field(min_length=1, description="memory levels, L1-like first")
     dmas: tuple[DmaEngine, ...] = Field(default=(), description="DMA engines between memory levels")
     engines: tuple[ComputeEngine, ...] = Field(min_length=1, description="compute engines (>= 1 cluster)")
     energy_pj_per_cycle: float | None = Field(
         default=None,
         gt=0,
+        le=MAX_RATE,
         allow_inf_nan=False,
         description="average whole-SoC energy per cycle at clock_hz in pJ (null: not known)",
     )
@@ -353,6 +379,11 @@ class HwSpec(_Frozen):
             )
         weights_only = {m.name for m in self.memories if m.weights_only}
         for e in self.engines:
+            wm = e.npu.weight_memory_level if e.npu is not None else None
+            if wm is not None and wm not in weights_only:
+                # The memory plan places in-place weights only in weights_only levels.
+                where = f"engines.{e.name}.npu.weight_memory_level"
+                raise HwSpecError(f"{where}: {wm!r} must be a weights_only memory", field=where)
             bad = weights_only.intersection(e.writes_levels)
             if bad:
                 raise HwSpecError(

@@ -14,14 +14,16 @@ placed bytes within the level's capacity.
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph, TensorKind
-from ..ops.npu import NpuUnsupported, npu_weight_bytes
+from ..ops.engines import packed_weight_bytes
 from ..plan import LevelUsage, PlacedBuffer, Plan
+from ..units import align_up
 from .alloc import AllocationResult, Buffer, allocate
 
 
@@ -35,10 +37,6 @@ class HomeBuffer:
     start: int
     end: int
     constant: bool
-
-
-def _align(n: int, a: int) -> int:
-    return -(-n // a) * a
 
 
 def network_buffers(graph: Graph) -> list[HomeBuffer]:
@@ -95,8 +93,8 @@ def _live_peak(buffers: list[HomeBuffer], align: int) -> tuple[int, int]:
     """(max live bytes, time where it occurs): the allocator's lower bound."""
     events: dict[int, int] = {}
     for b in buffers:
-        events[b.start] = events.get(b.start, 0) + _align(b.size, align)
-        events[b.end] = events.get(b.end, 0) - _align(b.size, align)
+        events[b.start] = events.get(b.start, 0) + align_up(b.size, align)
+        events[b.end] = events.get(b.end, 0) - align_up(b.size, align)
     live = peak = 0
     at = 0
     for t in sorted(events):
@@ -113,27 +111,37 @@ class MemoryPlan:
     home_level: dict[str, str]  # tensor -> level name
 
 
-def in_place_weights(plan: Plan, graph: Graph, hw: HwSpec) -> dict[str, tuple[str, int]]:
+def in_place_weights(
+    plan: Plan, graph: Graph, hw: HwSpec, packed: Mapping[str, int] | None = None
+) -> dict[str, tuple[str, int]]:
     """Constants some node reads in place from a weights-only level: tensor -> (level, bytes to place,
-    the NPU's packed size when the reader is an NPU)."""
-    weights_only = {m.name for m in hw.memories if m.weights_only}
+    the NPU's packed size when the reader is an NPU). `packed` is the tiling stage's record (node ->
+    packed weight bytes, from its task model); a node missing from it (a plan read back from JSON) has
+    the size derived again by the same ops function."""
+    target = target_of(hw)
+    names = {e.name for e in target.engines}
     out: dict[str, tuple[str, int]] = {}
     for np_ in plan.nodes:
         if np_.alias_of is not None:
             continue
-        engine = hw.engine(np_.engine) if np_.engine in {e.name for e in hw.engines} else hw.cluster_engine
-        level = next((lv for lv in engine.reads_levels if lv in weights_only), None)
-        if level is None:
+        reader = target.engine(np_.engine if np_.engine in names else None)
+        if reader.weight is None or not reader.weight.weights_only:
             continue
+        level = reader.weight.name
+        engine = hw.engine(reader.name)
         node = graph.node(np_.name)
         held = {b.tensor for b in np_.buffers}
         for t in node.inputs:
             if not t or t in held or not graph.tensors[t].is_constant or graph.tensors[t].numel == 0:
                 continue
             size = graph.tensors[t].nbytes
-            if engine.npu is not None and node.inputs[1] == t:
-                with contextlib.suppress(NpuUnsupported):
-                    size = max(size, npu_weight_bytes(node, graph, engine))
+            # the weight operand: in the engine's own layout, if it packs weights
+            if len(node.inputs) > 1 and node.inputs[1] == t:
+                own = packed.get(node.name) if packed is not None else None
+                if own is None:
+                    own = packed_weight_bytes(node, graph, engine)
+                if own is not None:
+                    size = max(size, own)
             out[t] = (level, max(size, out.get(t, (level, 0))[1]))
     return out
 
@@ -143,14 +151,15 @@ def _place_in_place(
 ) -> tuple[list[PlacedBuffer], list[LevelUsage]]:
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
+    target = target_of(hw)
     for level in sorted({lv for lv, _ in weights.values()}):
-        mem = hw.memory(level)
+        mem = target.level(level)
         capacity = budgets.get(level, mem.budget_bytes)
         offset = 0
         for t in sorted(w for w, (lv, _) in weights.items() if lv == level):
             size = weights[t][1]
             placed.append(PlacedBuffer(tensor=t, level=level, offset=offset, size=size, start=0, end=n_steps + 2))
-            offset = _align(offset + size, mem.alignment_bytes)
+            offset = align_up(offset + size, mem.alignment)
         if offset > capacity:
             raise InfeasibleBudget(
                 level, capacity, [(next(iter(weights)), offset, f"weights read in place from {level}")]
@@ -170,6 +179,7 @@ def plan_memory(
     time_limit: float | None = 10.0,
     plan: Plan | None = None,
     constants_to_l3: bool = False,
+    packed_weights: Mapping[str, int] | None = None,
 ) -> MemoryPlan:
     """Static offsets of every tensor living between nodes; with the tiling `plan`, the weights its nodes
     read in place go to their weight memory (see the module docstring).
@@ -180,10 +190,10 @@ def plan_memory(
     but whose transfers the tiler has not costed)."""
     if plan is not None and plan.model != graph.name:
         raise PlanError(f"plan is for model {plan.model!r}, graph is {graph.name!r}")
-    l2 = hw.memory("L2")
-    l3 = next((m for m in hw.memories if m.name == "L3"), None)
+    target = target_of(hw)
+    l2, l3 = target.home, target.backing  # activations' level; where constants may spill (None: nowhere)
     buffers = network_buffers(graph)
-    in_place = in_place_weights(plan, graph, hw) if plan is not None else {}
+    in_place = in_place_weights(plan, graph, hw, packed_weights) if plan is not None else {}
     dma_read = {t.tensor for np_ in plan.nodes for t in np_.transfers} if plan is not None else set()
     wmem_placed, wmem_levels = _place_in_place(in_place, hw, len(graph.nodes), dict(plan.budgets) if plan else {})
     activations = [b for b in buffers if not b.constant]
@@ -191,12 +201,12 @@ def plan_memory(
         (b for b in buffers if b.constant and (b.root not in in_place or b.root in dma_read)),
         key=lambda b: (-b.size, b.root),
     )
-    act_peak, at = _live_peak(activations, l2.alignment_bytes)
-    resident = act_peak + sum(_align(b.size, l2.alignment_bytes) for b in constants)
+    act_peak, at = _live_peak(activations, l2.alignment)
+    resident = act_peak + sum(align_up(b.size, l2.alignment) for b in constants)
     if not constants_to_l3 and resident > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
         raise InfeasibleBudget(
-            "L2",
+            l2.name,
             l2_budget,
             [
                 (
@@ -209,20 +219,20 @@ def plan_memory(
         )
     if act_peak > l2_budget:
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
-        raise InfeasibleBudget("L2", l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
+        raise InfeasibleBudget(l2.name, l2_budget, [(node, act_peak, f"activations live at step {at} of the run")])
     in_l2 = list(constants)
     in_l3: list[HomeBuffer] = []
-    const_bytes = sum(_align(b.size, l2.alignment_bytes) for b in in_l2)
+    const_bytes = sum(align_up(b.size, l2.alignment) for b in in_l2)
     while in_l2 and act_peak + const_bytes > l2_budget:
         moved = in_l2.pop(0)
         in_l3.append(moved)
-        const_bytes -= _align(moved.size, l2.alignment_bytes)
+        const_bytes -= align_up(moved.size, l2.alignment)
     if in_l3 and l3 is None:
         # Constants live for the whole run, so the binding moment is the activations' peak.
         node = graph.nodes[min(max(at - 1, 0), len(graph.nodes) - 1)].name
-        total_const = sum(_align(b.size, l2.alignment_bytes) for b in constants)
+        total_const = sum(align_up(b.size, l2.alignment) for b in constants)
         raise InfeasibleBudget(
-            "L2",
+            l2.name,
             l2_budget,
             [
                 (
@@ -235,11 +245,12 @@ def plan_memory(
         )
     placed: list[PlacedBuffer] = []
     levels: list[LevelUsage] = []
-    for level, capacity, group in (("L2", l2_budget, activations + in_l2), ("L3", l3.size_bytes if l3 else 0, in_l3)):
+    tiers = [(l2, l2_budget, activations + in_l2)] + ([(l3, l3.size_bytes, in_l3)] if l3 is not None else [])
+    for tier, capacity, group in tiers:
         if not group:
             continue
-        spec = hw.memory(level)
-        result = _allocate_level(group, capacity, spec.alignment_bytes, strategy, time_limit)
+        level = tier.name
+        result = _allocate_level(group, capacity, tier.alignment, strategy, time_limit)
         if not result.solved:
             raise InfeasibleBudget(
                 level,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..ir import DType
+from ..units import ceil_div
 
 Region = tuple[tuple[int, int], ...]  # per dimension (start, size), as in plan.py
 
@@ -134,7 +135,7 @@ def dim_tiles(extent: int, tile: int) -> tuple[tuple[int, int], ...]:
 
 def tile_candidates(extent: int) -> tuple[int, ...]:
     """Distinct tile sizes ceil(D / k) for k = 1..D, largest first (every other size only adds tiles)."""
-    sizes = {-(-extent // k) for k in range(1, extent + 1)}
+    sizes = {ceil_div(extent, k) for k in range(1, extent + 1)}
     return tuple(sorted(sizes, reverse=True)) if extent > 0 else (1,)
 
 

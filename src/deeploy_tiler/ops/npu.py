@@ -37,20 +37,24 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from math import ceil, prod
 from typing import Literal
 
 from ..errors import PlanError
 from ..hw.spec import ComputeEngine
 from ..ir import DType, Graph, Node
+from ..units import ceil_div
 from .geometry import Geometry
-from .policy import KernelPolicy
+from .policy import KernelPolicy, WeightSource
 
 __all__ = [
     "NpuTask",
     "NpuUnsupported",
     "WeightSource",
     "best_row_subtiles",
+    "in_place_weight_source",
+    "local_weight_source",
     "npu_policy",
     "npu_support",
     "npu_task_cycles",
@@ -82,16 +86,6 @@ class NpuUnsupported(PlanError):
 
 
 @dataclass(frozen=True)
-class WeightSource:
-    """Where an NPU node reads its weights from: L1 (DMA'd from L2 like any operand) or in place from a
-    weight memory; `bytes_per_cycle` is the port the NPU reads them through."""
-
-    level: str
-    in_place: bool
-    bytes_per_cycle: float
-
-
-@dataclass(frozen=True)
 class NpuTask:
     """How one node maps onto N-EUREKA tasks (hashable: part of the kernel policy and the model cache key)."""
 
@@ -110,11 +104,12 @@ class NpuTask:
     ci_pass: int  # input channels per block
     weight_bits: int
     setup: int  # cycles to program and launch one task
+    packed_weight_bytes: int  # the weights in the NPU's packed layout (npu_weight_bytes), computed once
 
     @property
     def blocks(self) -> int:
         """Input-channel blocks per pass (depthwise: 1, each block of channels is its own pass)."""
-        return 1 if self.mode == "dw3x3" else ceil(self.in_channels / self.ci_pass)
+        return 1 if self.mode == "dw3x3" else ceil_div(self.in_channels, self.ci_pass)
 
     @property
     def load_cycles(self) -> int:
@@ -140,7 +135,7 @@ class NpuTask:
 
     def out_words(self, k: int) -> int:
         """32-byte words of `k` outputs of one pixel (streamout cycles per pixel and pass)."""
-        return ceil(k * self.out_bytes / WEIGHT_WORD_BYTES)
+        return ceil_div(k * self.out_bytes, WEIGHT_WORD_BYTES)
 
     def passes(self, k: int) -> list[int]:
         """Channel counts of the passes over a tile of `k` output channels."""
@@ -150,7 +145,7 @@ class NpuTask:
     def subtiles(self, extents: Sequence[int]) -> int:
         """Spatial subtiles of one tile with these extents on `spatial`."""
         if len(extents) == 2:
-            return ceil(extents[0] / self.pe_h) * ceil(extents[1] / self.pe_w)
+            return ceil_div(extents[0], self.pe_h) * ceil_div(extents[1], self.pe_w)
         return best_row_subtiles(self.row_batch, extents[0], self.pe_h, self.pe_w)
 
 
@@ -159,13 +154,13 @@ def best_row_subtiles(batch: int, rows: int, pe_h: int, pe_w: int) -> int:
     to the factorization a * b = rows with the fewest ceil(a / pe_h) * ceil(b / pe_w) subtiles (Deeploy's
     NeurekaReshapePointwiseConvolutionPass); otherwise the (batch, rows) grid as it is."""
     if batch > 1:
-        return ceil(batch / pe_h) * ceil(rows / pe_w)
-    best = ceil(rows / pe_w)
+        return ceil_div(batch, pe_h) * ceil_div(rows, pe_w)
+    best = ceil_div(rows, pe_w)
     a = 1
     while a * a <= rows:
         if rows % a == 0:
             b = rows // a
-            best = min(best, ceil(a / pe_h) * ceil(b / pe_w), ceil(b / pe_h) * ceil(a / pe_w))
+            best = min(best, ceil_div(a, pe_h) * ceil_div(b, pe_w), ceil_div(b, pe_h) * ceil_div(a, pe_w))
         a += 1
     return best
 
@@ -287,9 +282,13 @@ def npu_support(node: Node, graph: Graph, engine: ComputeEngine) -> NpuMode:
 def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     """Bytes of a node's weights in the NPU's packed layout (Deeploy's _weightEncode): 1x1
     c_out * ceil(c_in / 32) words, 3x3 c_out * ceil(c_in / 28) * bits words, depthwise ceil(C / 28) * bits
-    words of 32 B. Raises NpuUnsupported when the NPU cannot run the node."""
+    words of 32 B. Raises NpuUnsupported when the NPU cannot run the node. The planner reads the size from
+    the node's task (`NpuTask.packed_weight_bytes`), built once by `npu_policy`."""
+    return _packed_weight_bytes(node, graph, engine, npu_support(node, graph, engine))
+
+
+def _packed_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine, mode: NpuMode) -> int:
     rules = engine.npu
-    mode = npu_support(node, graph, engine)
     assert rules is not None
     w = graph.tensor(node.inputs[1]).shape
     if node.op_type == "Gemm":
@@ -299,12 +298,24 @@ def npu_weight_bytes(node: Node, graph: Graph, engine: ComputeEngine) -> int:
     else:
         c_out, c_in = w[0], w[1]
     if mode == "1x1":
-        words = c_out * ceil(c_in / rules.input_channels_per_pass_1x1)
+        words = c_out * ceil_div(c_in, rules.input_channels_per_pass_1x1)
     elif mode == "3x3":
-        words = c_out * ceil(c_in / rules.input_channels_per_pass_3x3) * rules.weight_bits
+        words = c_out * ceil_div(c_in, rules.input_channels_per_pass_3x3) * rules.weight_bits
     else:
-        words = ceil(c_out / rules.input_channels_per_pass_3x3) * rules.weight_bits
+        words = ceil_div(c_out, rules.input_channels_per_pass_3x3) * rules.weight_bits
     return words * WEIGHT_WORD_BYTES
+
+
+def local_weight_source(level: str, port: Fraction | None = None) -> WeightSource:
+    """Weights DMA'd into the NPU's local level `level`, read through its port (`port` bytes per cycle,
+    at most one 256-bit word per cycle; None: one word per cycle)."""
+    word = Fraction(WEIGHT_WORD_BYTES)
+    return WeightSource(level, in_place=False, bytes_per_cycle=min(port or word, word))
+
+
+def in_place_weight_source(level: str, port: Fraction | None) -> WeightSource:
+    """Weights read in place from the weight memory `level` through its port (None: one word per cycle)."""
+    return WeightSource(level, in_place=True, bytes_per_cycle=port or Fraction(WEIGHT_WORD_BYTES))
 
 
 def _task(
@@ -342,6 +353,7 @@ def _task(
         ci_pass=ci_pass,
         weight_bits=rules.weight_bits,
         setup=rules.task_setup_cycles,
+        packed_weight_bytes=_packed_weight_bytes(node, graph, engine, mode),
     )
     required = ((ch, co_pass),) if geom.tileable(ch) else ()
     if len(spatial) == 2:
@@ -375,6 +387,6 @@ def npu_policy(
         mac_dtype="int8",
         elementwise_ops=0,
         required_multiples=required,
-        npu=task,
+        task=task,
     )
     return geom, policy

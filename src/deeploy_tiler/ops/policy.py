@@ -1,4 +1,8 @@
-"""Kernel policy of the cluster engine, as data: preferred tile multiples, per-core scratch, op counts.
+"""Kernel policy as data (preferred tile multiples, per-core scratch, op counts), the cluster engine's
+policy, and the seam for accelerators: a policy may carry a `task` (a `TaskModel`) whose cycles over a
+tiling the cost model takes from the registry in cost.tasks, instead of the cluster's MAC / op rates.
+An accelerator is added locally: its task model and policy builder in ops/<engine>.py (registered in
+ops.engines), its compute Poly in cost/<engine>.py (registered in cost.tasks).
 
 Operation counts per output element for operators without MACs (elementwise ops run at the engine's
 `elementwise_ops_per_cycle`). They are assumptions, not measurements; each counts the integer
@@ -27,16 +31,14 @@ when the budget cannot be met otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from math import prod
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..errors import PlanError
 from ..hw.spec import ComputeEngine
 from ..ir import Graph, Node
 from .geometry import Geometry
-
-if TYPE_CHECKING:
-    from .npu import NpuTask
 
 SIMD_CHANNEL_MULTIPLE = 4
 REQUANT_OPS_PER_ELEMENT = 3
@@ -66,6 +68,28 @@ OPS_PER_ELEMENT: dict[str, int] = {
 MAC_OPS = frozenset({"Conv", "Gemm", "MatMul"})
 
 
+class TaskModel(Protocol):
+    """How an accelerator runs one node, as data. Implementations are frozen dataclasses (hashable: part
+    of the policy, hence of the cost-model cache key); cost.tasks maps each implementation's type to the
+    function that sums its cycles over a tiling as a Poly."""
+
+    @property
+    def packed_weight_bytes(self) -> int | None:
+        """Bytes of the node's weight operand in the engine's own layout (None: stored as the plain tensor).
+        Computed once, when the task is built; the engine choice and the memory plan read this number."""
+        ...
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where an accelerator reads a node's weights from: its local level (DMA'd from the home level like any
+    operand) or in place from a weight memory; `bytes_per_cycle` is the port it reads them through."""
+
+    level: str
+    in_place: bool
+    bytes_per_cycle: Fraction  # exact (hw.target), so cycles per weight word are an exact ceiling
+
+
 @dataclass(frozen=True)
 class KernelPolicy:
     """What the kernel of one node needs besides its operand tiles, and how much work it does."""
@@ -77,7 +101,7 @@ class KernelPolicy:
     mac_dtype: str | None  # dtype whose MAC rate applies (None: no MACs)
     elementwise_ops: int  # non-MAC operations of the whole node
     required_multiples: tuple[tuple[int, int], ...] = ()  # (output dim, multiple); hard (e.g. NPU passes)
-    npu: NpuTask | None = None  # the NPU task model (ops.npu); None: the cluster's MAC / op rates
+    task: TaskModel | None = None  # an accelerator's task model (e.g. ops.npu.NpuTask); None: MAC / op rates
 
 
 def _elementwise_ops(node: Node, graph: Graph, geom: Geometry) -> int:

@@ -9,24 +9,28 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from ..cost.model import CostParams, align_up
-from ..errors import InfeasibleBudget
+from ..cost.model import CostParams
+from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph, Node
-from ..ops.npu import WEIGHT_WORD_BYTES, NpuUnsupported, WeightSource, npu_weight_bytes
+from ..ops.npu import NpuUnsupported, in_place_weight_source, local_weight_source
 from ..plan import EngineAlternative, NodePlan, Plan
 from ..solver import ChoiceProblem, EngineChoice, EngineOption, EngineOptions, TilingResult
 from ..solver.engine_choice import OptionKind
 from ..solver.engine_choice import solve as solve_choice
+from ..units import align_up
 from .nodes import (
     Context,
     How,
     NodeTiming,
     PlanTimings,
     SolveCache,
+    TiledGraph,
     alias_plan,
     l1_need,
     node_plan,
+    packed_weights,
     setup_node,
     solve_cached,
 )
@@ -36,7 +40,7 @@ __all__ = ["plan_heterogeneous"]
 
 _DESCRIBE: dict[OptionKind, str] = {
     "cluster": "portable C kernels on the cluster",
-    "npu_l1": "weights DMA'd from L2 into L1",
+    "npu_l1": "weights DMA'd from {home} into {local}",
     "npu_wmem": "weights read in place from {level}",
 }
 
@@ -63,16 +67,13 @@ class _Entry:
 def _variants(hw: HwSpec, ctx: Context, weight_memory: bool) -> list[_Variant]:
     """The cluster, the NPU with weights in L1 (read through its 256-bit L1 port), and the NPU reading
     its weights in place from its weight memory (when the spec has one and it is enabled)."""
-    npu = hw.npu_engine
-    assert npu is not None and npu.npu is not None
-    params = CostParams.from_hw(hw, npu.name)
-    l1_port = hw.memory(params.l1_level).port_bandwidth_bytes_per_cycle or WEIGHT_WORD_BYTES
-    l1 = WeightSource(params.l1_level, in_place=False, bytes_per_cycle=min(l1_port, WEIGHT_WORD_BYTES))
+    npu = target_of(hw).npu
+    assert npu is not None
+    params = CostParams.from_target(npu)
+    l1 = local_weight_source(npu.local.name, npu.local.port_bandwidth)
     out = [_Variant("cluster", ctx), _Variant("npu_l1", replace(ctx, params=params, weights=l1))]
-    level = npu.npu.weight_memory_level
-    if weight_memory and level is not None:
-        port = hw.memory(level).port_bandwidth_bytes_per_cycle or WEIGHT_WORD_BYTES
-        wmem = WeightSource(level, in_place=True, bytes_per_cycle=port)
+    if weight_memory and npu.weight is not None:
+        wmem = in_place_weight_source(npu.weight.name, npu.weight.port_bandwidth)
         out.append(_Variant("npu_wmem", replace(ctx, params=params, weights=wmem)))
     return out
 
@@ -123,13 +124,16 @@ def _infeasible(entries: list[_Entry], ctx: Context) -> InfeasibleBudget | None:
     return InfeasibleBudget(ctx.params.l1_level, ctx.l1, needs) if needs else None
 
 
-def _wmem_bytes(node: Node, graph: Graph, hw: HwSpec, level: str) -> int:
-    npu = hw.npu_engine
-    assert npu is not None
-    return align_up(npu_weight_bytes(node, graph, npu), hw.memory(level).alignment_bytes)
+def _wmem_bytes(setup: NodeSetup, hw: HwSpec, level: str) -> int:
+    """The weights' bytes in the weight memory: the task's packed size (computed once, with the task)."""
+    task = setup.policy.task
+    packed = task.packed_weight_bytes if task is not None else None
+    if packed is None:
+        raise PlanError(f"node {setup.node}: reads weights in place but its task model has no packed size")
+    return align_up(packed, target_of(hw).level(level).alignment)
 
 
-def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
+def _solve(entries: list[_Entry], hw: HwSpec) -> None:
     cache: SolveCache = {}
     for e in entries:
         for v, s in e.setups:
@@ -145,14 +149,15 @@ def _solve(entries: list[_Entry], graph: Graph, hw: HwSpec) -> None:
                     engine=v.ctx.params.engine,
                     cycles=result.cost.total,
                     wmem_tensor=e.node.inputs[1] if wmem else None,
-                    wmem_bytes=_wmem_bytes(e.node, graph, hw, level) if wmem else 0,
+                    wmem_bytes=_wmem_bytes(s, hw, level) if wmem else 0,
                 )
             )
 
 
 def _describe(v: _Variant, opt: EngineOption) -> str:
     level = v.ctx.weights.level if v.ctx.weights is not None else ""
-    text = _DESCRIBE[v.kind].format(level=level)
+    p = v.ctx.params
+    text = _DESCRIBE[v.kind].format(level=level, home=p.home_level, local=p.l1_level)
     return f"{text} ({opt.wmem_bytes} B packed)" if opt.kind == "npu_wmem" else text
 
 
@@ -192,28 +197,29 @@ _ORDER: dict[OptionKind, int] = {"cluster": 0, "npu_l1": 1, "npu_wmem": 2}
 
 def plan_heterogeneous(
     graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, *, forced: bool, engine_options: EngineOptions, t0: float
-) -> tuple[Plan, PlanTimings]:
-    npu = hw.npu_engine
-    assert npu is not None and npu.npu is not None
+) -> TiledGraph:
+    target = target_of(hw)
+    npu = target.npu
+    assert npu is not None
     variants = _variants(hw, ctx, engine_options.weight_memory)
     entries = _setups(graph, variants, forced)
     bad = _infeasible(entries, ctx)
     if bad is not None:
         raise bad
     t_check = time.perf_counter() - t0
-    _solve(entries, graph, hw)
-    level = npu.npu.weight_memory_level if engine_options.weight_memory else None
-    capacity = hw.budget_bytes(level) if level is not None else 0
+    _solve(entries, hw)
+    weight = npu.weight if engine_options.weight_memory else None
+    level = weight.name if weight is not None else None
+    capacity = weight.budget_bytes if weight is not None else 0
     handover = (
-        engine_options.handover_cycles
-        if engine_options.handover_cycles is not None
-        else hw.cluster_engine.call_overhead_cycles
+        engine_options.handover_cycles if engine_options.handover_cycles is not None else target.cluster.call_overhead
     )
     problem = ChoiceProblem(options=tuple(tuple(e.options) for e in entries), wmem_capacity=capacity, handover=handover)
     choice = solve_choice(problem, ctx.options)
     by_name = {e.node.name: (i, e) for i, e in enumerate(entries)}
     plans: list[NodePlan] = []
     timings: list[NodeTiming] = []
+    packed: dict[str, int] = {}
     for node in graph.nodes:
         if node.is_alias:
             plans.append(alias_plan(node, graph, ctx.params.engine))
@@ -222,6 +228,8 @@ def plan_heterogeneous(
         i, e = by_name[node.name]
         k = choice.picks[i]
         v, s, result, how = e.solved[k]
+        if (size := packed_weights(s)) is not None:
+            packed[node.name] = size
         plans.append(
             node_plan(
                 node,
@@ -253,4 +261,5 @@ def plan_heterogeneous(
         total_cycles=sum(p.cycles.total for p in plans),
         lower_bound_cycles=sum(p.lower_bound_cycles for p in plans),
     )
-    return plan, PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    timed = PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    return TiledGraph(plan, timed, packed)

@@ -16,34 +16,48 @@ import time
 
 from ..errors import PlanError
 from ..hw.spec import HwSpec
+from ..hw.target import target_of
 from ..ir import Graph, Node
 from ..plan import NodePlan, Plan
 from ..solver import EngineOptions, SolverOptions
 from .engines import plan_heterogeneous
+from .feasibility import check_activations_fit, check_tile_counts
 from .nodes import (
     Context,
     NodeTiming,
     PlanTimings,
     SolveCache,
+    TiledGraph,
     alias_plan,
     infeasible,
     l1_need,
     make_context,
     node_plan,
+    packed_weights,
     setup_node,
     solve_cached,
 )
 from .setup import NodeSetup, prepare
 
-__all__ = ["NodeTiming", "PlanTimings", "l1_requirements", "plan_graph", "plan_graph_timed", "plan_node"]
+__all__ = [
+    "NodeTiming",
+    "PlanTimings",
+    "TiledGraph",
+    "l1_requirements",
+    "plan_graph",
+    "plan_graph_timed",
+    "plan_node",
+    "tile_graph",
+]
 
 
 def _engine_mode(hw: HwSpec, engine: str | None) -> str | None:
     """None: cluster only; else "auto" (choose by cost) or the NPU's name (forced where legal)."""
-    npu = hw.npu_engine
+    target = target_of(hw)
+    npu = target.npu
     if engine is None:
         return "auto" if npu is not None else None
-    if engine == "cluster" or engine == hw.cluster_engine.name:
+    if engine == "cluster" or engine == target.cluster.name:
         return None
     if npu is not None and engine == npu.name:
         return engine
@@ -51,7 +65,7 @@ def _engine_mode(hw: HwSpec, engine: str | None) -> str | None:
     raise PlanError(f"spec {hw.name!r}: engine {engine!r} is not one to plan for; choose None (by cost), {known}")
 
 
-def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: float) -> tuple[Plan, PlanTimings]:
+def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: float) -> TiledGraph:
     setups: dict[str, NodeSetup] = {}
     for node in graph.nodes:
         if not node.is_alias:
@@ -64,6 +78,7 @@ def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: flo
     cache: SolveCache = {}
     plans: list[NodePlan] = []
     timings: list[NodeTiming] = []
+    packed: dict[str, int] = {}
     for node in graph.nodes:
         ts = time.perf_counter()
         if node.is_alias:
@@ -71,6 +86,8 @@ def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: flo
             timings.append(NodeTiming(node.name, time.perf_counter() - ts, "alias"))
             continue
         setup = setups[node.name]
+        if (size := packed_weights(setup)) is not None:
+            packed[node.name] = size
         result, how = solve_cached(setup, ctx, cache)
         plans.append(node_plan(node, setup, result, ctx))
         timings.append(NodeTiming(node.name, time.perf_counter() - ts, how))
@@ -83,7 +100,32 @@ def _plan_single(graph: Graph, hw: HwSpec, ctx: Context, l2_budget: int, t0: flo
         total_cycles=sum(p.cycles.total for p in plans),
         lower_bound_cycles=sum(p.lower_bound_cycles for p in plans),
     )
-    return plan, PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    timed = PlanTimings(total_s=time.perf_counter() - t0, check_s=t_check, nodes=tuple(timings))
+    return TiledGraph(plan, timed, packed)
+
+
+def tile_graph(
+    graph: Graph,
+    hw: HwSpec,
+    *,
+    l1: int | None = None,
+    l2: int | None = None,
+    double_buffer: bool = True,
+    options: SolverOptions | None = None,
+    engine: str | None = None,
+    engine_options: EngineOptions | None = None,
+) -> TiledGraph:
+    """`plan_graph` with its timings and the facts the memory stage reads besides the plan."""
+    t0 = time.perf_counter()
+    mode = _engine_mode(hw, engine)
+    ctx = make_context(hw, None, l1, double_buffer, options)
+    check_tile_counts(graph, ctx.params.l1_level, ctx.l1)
+    l2_budget = ctx.target.home.budget_bytes if l2 is None else l2
+    if mode is None:
+        return _plan_single(graph, hw, ctx, l2_budget, t0)
+    return plan_heterogeneous(
+        graph, hw, ctx, l2_budget, forced=mode != "auto", engine_options=engine_options or EngineOptions(), t0=t0
+    )
 
 
 def plan_graph_timed(
@@ -98,15 +140,17 @@ def plan_graph_timed(
     engine_options: EngineOptions | None = None,
 ) -> tuple[Plan, PlanTimings]:
     """`plan_graph` plus its wall-clock timings."""
-    t0 = time.perf_counter()
-    mode = _engine_mode(hw, engine)
-    ctx = make_context(hw, None, l1, double_buffer, options)
-    l2_budget = hw.budget_bytes(ctx.params.home_level) if l2 is None else l2
-    if mode is None:
-        return _plan_single(graph, hw, ctx, l2_budget, t0)
-    return plan_heterogeneous(
-        graph, hw, ctx, l2_budget, forced=mode != "auto", engine_options=engine_options or EngineOptions(), t0=t0
+    tiled = tile_graph(
+        graph,
+        hw,
+        l1=l1,
+        l2=l2,
+        double_buffer=double_buffer,
+        options=options,
+        engine=engine,
+        engine_options=engine_options,
     )
+    return tiled.plan, tiled.timings
 
 
 def plan_graph(
@@ -157,6 +201,9 @@ def plan_node(
     ctx = make_context(hw, engine, l1, double_buffer, options)
     if n.is_alias:
         return alias_plan(n, graph, ctx.params.engine)
+    home = ctx.params.home_level
+    check_activations_fit(graph, home, hw.memory(home).usable_bytes, nodes=(n.name,))
+    check_tile_counts(graph, ctx.params.l1_level, ctx.l1, nodes=(n.name,))
     setup = setup_node(ctx, n, graph)
     if not setup.fits:
         raise infeasible(ctx, [setup])

@@ -9,9 +9,10 @@ from typing import Literal
 from ..cost.model import CostParams
 from ..errors import InfeasibleBudget, PlanError
 from ..hw.spec import ComputeEngine, HwSpec
+from ..hw.target import EngineTarget, target_of
 from ..ir import Graph, Node
-from ..ops.npu import WeightSource
-from ..plan import CycleBreakdown, EngineAlternative, NodePlan, SolveStats
+from ..ops.policy import WeightSource
+from ..plan import CycleBreakdown, EngineAlternative, NodePlan, Plan, SolveStats
 from ..solver import SolverOptions, TilingProblem, TilingResult, solve
 from .schedule import build_schedule
 from .setup import ModelMemo, NodeSetup, binding_constraint, prepare
@@ -40,6 +41,22 @@ class PlanTimings:
 
 
 @dataclass(frozen=True)
+class TiledGraph:
+    """The tiling stage's result: the plan, its timings, and what the memory stage reads besides the plan:
+    `packed_weights`, node -> bytes of its weights in its engine's own layout (from the node's task
+    model, computed once when the task was built), for nodes whose task model packs them."""
+
+    plan: Plan
+    timings: PlanTimings
+    packed_weights: dict[str, int] = field(default_factory=dict)
+
+
+def packed_weights(setup: NodeSetup) -> int | None:
+    task = setup.policy.task
+    return task.packed_weight_bytes if task is not None else None
+
+
+@dataclass(frozen=True)
 class Context:
     """Planning one node on one engine variant: the engine, its cost figures, the L1 budget, and where
     an NPU reads its weights (None: the cluster, or weights in L1)."""
@@ -56,6 +73,10 @@ class Context:
     def engine(self) -> ComputeEngine:
         return self.hw.engine(self.params.engine)
 
+    @property
+    def target(self) -> EngineTarget:
+        return target_of(self.hw).engine(self.params.engine)
+
 
 def make_context(
     hw: HwSpec,
@@ -66,9 +87,10 @@ def make_context(
     weights: WeightSource | None = None,
     memo: ModelMemo | None = None,
 ) -> Context:
-    params = CostParams.from_hw(hw, engine)
-    budget = hw.budget_bytes(params.l1_level) if l1 is None else l1
-    usable = hw.memory(params.l1_level).usable_bytes
+    target = target_of(hw).engine(engine)
+    params = CostParams.from_target(target)
+    budget = target.local.budget_bytes if l1 is None else l1
+    usable = target.local.usable_bytes
     if not 0 <= budget <= usable:
         raise PlanError(
             f"{params.l1_level} budget {budget} B outside [0, {usable}] (size minus reserved bytes "
@@ -184,7 +206,9 @@ def solve_cached(setup: NodeSetup, ctx: Context, cache: SolveCache) -> tuple[Til
     if hit is not None:
         stats = SolveStats(status="CACHED", objective=hit.stats.objective, best_bound=hit.stats.best_bound)
         return TilingResult(hit.choice, hit.cost, stats), "cached"
-    result = solve(setup.problem, ctx.options)
+    geom = setup.geometry
+    labels = [*(f"{op.role} {op.tensor}" for op in geom.operands), f"output {geom.output}"]
+    result = solve(setup.problem, ctx.options, name=setup.node, labels=labels)
     if result is None:
         raise infeasible(ctx, [setup])
     cache[key] = result

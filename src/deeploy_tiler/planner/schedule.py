@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from ..cost.model import Choice, CostParams, NodeCostModel, align_up
+from ..cost.model import Choice, CostParams, NodeCostModel
 from ..cost.tilespace import load_positions
 from ..ops.geometry import Geometry, OperandMap, Region, contiguous_runs, region_numel
 from ..plan import ComputeStep, Event, L1Buffer, Transfer
+from ..units import align_up
 
 
 @dataclass(frozen=True)

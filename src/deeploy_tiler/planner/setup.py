@@ -10,10 +10,9 @@ from ..cost.model import CostParams, NodeCostModel, build_cost_model
 from ..cost.tilespace import TileSpace
 from ..hw.spec import ComputeEngine
 from ..ir import Graph, Node
-from ..ops.builders import node_geometry
+from ..ops.engines import engine_policy
 from ..ops.geometry import Follow, Full, Geometry, dim_tiles, tile_candidates
-from ..ops.npu import WEIGHT_WORD_BYTES, WeightSource, npu_policy
-from ..ops.policy import KernelPolicy, cluster_policy
+from ..ops.policy import KernelPolicy, WeightSource
 from ..solver.problem import TilingProblem
 
 
@@ -106,16 +105,9 @@ def prepare(
 ) -> NodeSetup:
     """Geometry, policy, candidates and cost model of a node on `engine`; the preferred multiples are
     dropped when keeping them would make an otherwise feasible budget infeasible. `memo` shares the cost
-    models of nodes with equal name-free signatures. On an NPU, `weights` says where the weights are read
-    from (default: L1); NpuUnsupported (a PlanError) says why the NPU cannot run the node."""
-    geom = node_geometry(node, graph)
-    if engine.kind == "npu":
-        source = weights or WeightSource(
-            level=params.l1_level, in_place=False, bytes_per_cycle=float(WEIGHT_WORD_BYTES)
-        )
-        geom, policy = npu_policy(node, graph, geom, engine, source)
-    else:
-        policy = cluster_policy(node, graph, geom, engine)
+    models of nodes with equal name-free signatures. On an accelerator, `weights` says where the weights
+    are read from (default: its local level); a PlanError (NpuUnsupported) says why it cannot run the node."""
+    geom, policy = engine_policy(node, graph, engine, params.l1_level, weights)
     dropped = False
     model, min_l1, exact = _model(geom, policy, engine, params, preferred, memo)
     if preferred and policy.preferred_multiples and min_l1 > budget:

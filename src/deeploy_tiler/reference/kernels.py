@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..frontend.shapes import window_output_size
+
 Array = npt.NDArray[np.int64]
 
 _INT64_LIMIT = 2**62  # keep one bit of head-room: a + b of two checked values cannot overflow
@@ -119,15 +121,16 @@ def _window_geometry(
     pads: Sequence[int],
     ceil_mode: bool,
 ) -> tuple[list[int], list[int]]:
-    """Output sizes and extra right padding (ceil_mode) per spatial dim."""
+    """Output sizes (the frontend's rule, `window_output_size`) and extra right padding (ceil_mode) per
+    spatial dim."""
     n = len(spatial)
     outs, extra = [], []
     for i in range(n):
-        span = spatial[i] + pads[i] + pads[i + n] - dilations[i] * (kernel[i] - 1) - 1
-        if span < 0:
+        size = window_output_size(spatial[i], kernel[i], strides[i], dilations[i], pads[i], pads[i + n], ceil_mode)
+        if size is None:
             raise ValueError(f"kernel {tuple(kernel)} larger than padded input {tuple(spatial)}")
-        q = -(-span // strides[i]) if ceil_mode else span // strides[i]
-        outs.append(q + 1)
+        q = size - 1
+        outs.append(size)
         needed = q * strides[i] + dilations[i] * (kernel[i] - 1) + 1
         extra.append(max(0, needed - (spatial[i] + pads[i] + pads[i + n])))
     return outs, extra

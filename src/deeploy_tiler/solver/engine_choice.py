@@ -20,7 +20,7 @@ from typing import Literal
 
 from ortools.sat.python import cp_model
 
-from .options import SolverOptions, cp_solver
+from .options import SolverOptions, apply_raw_parameters, cp_solver, dump_model
 
 OptionKind = Literal["cluster", "npu_l1", "npu_wmem"]
 
@@ -98,7 +98,7 @@ def _handover_terms(
         if cur_c is not None and prev_c is not None:
             fixed += int(cur_c != prev_c)
         else:
-            s = m.new_bool_var(f"s{i}")
+            s = m.new_bool_var(f"switch[before node {i}]")
             m.add(s >= cur - prev)
             m.add(s >= prev - cur)
             switches.append(s)
@@ -111,7 +111,7 @@ def build(problem: ChoiceProblem, options: SolverOptions) -> tuple[cp_model.CpMo
     x: list[tuple[cp_model.IntVar, ...]] = []
     terms: list[cp_model.LinearExprT] = []
     for i, opts in enumerate(problem.options):
-        xs = tuple(m.new_bool_var(f"x{i}_{k}") for k in range(len(opts)))
+        xs = tuple(m.new_bool_var(f"pick[node {i}]={o.kind}#{k}") for k, o in enumerate(opts))
         m.add_exactly_one(xs)
         x.append(xs)
         base = min(o.cycles for o in opts)
@@ -123,7 +123,7 @@ def build(problem: ChoiceProblem, options: SolverOptions) -> tuple[cp_model.CpMo
             if o.wmem_tensor is None:
                 continue
             if o.wmem_tensor not in placed:
-                placed[o.wmem_tensor] = m.new_bool_var(f"w_{len(placed)}")
+                placed[o.wmem_tensor] = m.new_bool_var(f"in_weight_memory[{o.wmem_tensor}]")
             sizes[o.wmem_tensor] = max(sizes.get(o.wmem_tensor, 0), o.wmem_bytes)
             m.add_implication(v, placed[o.wmem_tensor])
     if placed:
@@ -172,6 +172,7 @@ def _choice(problem: ChoiceProblem, picks: tuple[int, ...], status: str) -> Engi
 
 def _parameters(options: SolverOptions) -> cp_model.CpSolver:
     solver: cp_model.CpSolver = cp_solver(options)
+    apply_raw_parameters(solver, options)
     return solver
 
 
@@ -181,6 +182,7 @@ def solve(problem: ChoiceProblem, options: SolverOptions) -> EngineChoice:
     if all(len(opts) == 1 for opts in problem.options):
         return _choice(problem, (0,) * len(problem.options), "FIXED")
     cp, handles = build(problem, options)
+    dump_model(cp, options, "engine_choice")
     solver = _parameters(options)
     status = solver.solve(cp)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -13,6 +13,10 @@ linearized in one of two exact ways:
   AddMultiplicationEquality of per-dimension factor variables shared between terms.
 Objective: modeled cycles (scaled), then L1 bytes as a tie-break.
 See solver_models/tiling.md for the formulation in math.
+
+Variables are named by meaning (what a dump, `SolverOptions.dump_dir`, shows): `tile[dim1]=16`,
+`tiles[16x8]` (a joint choice), `dbuf[input x]`, `slot_words[weight w]`, `total_scaled_cycles`, ...;
+buffers are labelled by role and index unless the caller passes their names.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from ortools.sat.python import cp_model
 from ..cost.model import Choice, NodeCost, NodeCostModel
 from ..cost.tilespace import Poly, Table
 from ..plan import SolveStats
-from .options import SolverOptions, cp_solver
+from ..units import align_up, ceil_div
+from .options import SolverOptions, apply_raw_parameters, cp_solver, dump_model
 from .problem import TilingProblem, early_exit
 
 Expr = cp_model.LinearExpr
@@ -66,7 +71,7 @@ class _Compiler:
         v = self._factors.get(key)
         if v is None:
             domain = cp_model.Domain.from_values(sorted(set(table)))
-            v = self.m.new_int_var_from_domain(domain, f"f{d}_{len(self._factors)}")
+            v = self.m.new_int_var_from_domain(domain, f"factor[dim{d}]#{len(self._factors)}")
             self.m.add(v == cp_model.LinearExpr.weighted_sum(list(self.x[d]), list(table)))
             self._factors[key] = v
         return v
@@ -77,7 +82,8 @@ class _Compiler:
             lo = hi = 1
             for _, t in factors:
                 lo, hi = lo * min(t), hi * max(t)
-            v = self.m.new_int_var(lo, hi, f"p{len(self._products)}")
+            dims = "*".join(f"dim{d}" for d, _ in factors)
+            v = self.m.new_int_var(lo, hi, f"product[{dims}]#{len(self._products)}")
             self.m.add_multiplication_equality(v, [self._factor(d, t) for d, t in factors])
             self._products[factors] = v
         return v
@@ -111,9 +117,14 @@ class _GridCompiler:
         l1 = np.full(self.shape, model.fixed_l1_bytes, dtype=np.int64)
         for b in model.buffers:
             raw = model.slot_bytes(b).grid(self.shape)
-            l1 += -(-raw // p.alignment) * p.alignment
+            l1 += align_up(raw, p.alignment)
         self.kept = np.flatnonzero(l1.ravel() <= problem.budget)
-        self.g = [m.new_bool_var(f"g{k}") for k in self.kept.tolist()]
+        cands = model.space.candidates
+        joint = np.unravel_index(self.kept, self.shape)
+        self.g = [
+            m.new_bool_var("tiles[" + "x".join(str(cands[d][int(joint[d][j])]) for d in range(len(cands))) + "]")
+            for j in range(len(self.kept))
+        ]
         m.add_exactly_one(self.g)
         index = np.unravel_index(self.kept, self.shape)
         for d, xs in enumerate(x):
@@ -131,16 +142,27 @@ class _GridCompiler:
         return cp_model.LinearExpr.weighted_sum(self.g, (values - base).tolist()) + base
 
 
-def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpModel, Handles]:
+def buffer_labels(model: NodeCostModel) -> tuple[str, ...]:
+    """Name-free labels of a model's buffers: role and index (`input 0`, `weight 1`, `output 2`)."""
+    return tuple(f"{b.role} {i}" for i, b in enumerate(model.buffers))
+
+
+def build(
+    problem: TilingProblem, options: SolverOptions, labels: Sequence[str] | None = None
+) -> tuple[cp_model.CpModel, Handles]:
+    """The CP-SAT model of `problem`; `labels` name the buffers in variable names (default: by role)."""
     model = problem.model
     p = model.params
+    names = tuple(labels) if labels is not None else buffer_labels(model)
+    if len(names) != len(model.buffers):
+        raise ValueError(f"{len(names)} buffer labels for {len(model.buffers)} buffers")
     m = cp_model.CpModel()
     x: list[tuple[cp_model.IntVar, ...]] = []
     for d, cands in enumerate(model.space.candidates):
         if len(cands) == 1:
             x.append(())
             continue
-        bools = tuple(m.new_bool_var(f"x{d}_{t}") for t in cands)
+        bools = tuple(m.new_bool_var(f"tile[dim{d}]={t}") for t in cands)
         m.add_exactly_one(bools)
         x.append(bools)
     one = m.new_constant(1)
@@ -162,7 +184,7 @@ def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpMo
         steady = comp.expr(steady_p)
         steadies.append(steady)
         raw_lo, raw_hi = model.slot_bytes(b).bounds()
-        slot_q = m.new_int_var(-(-raw_lo // p.alignment), -(-raw_hi // p.alignment), f"q{i}")
+        slot_q = m.new_int_var(ceil_div(raw_lo, p.alignment), ceil_div(raw_hi, p.alignment), f"slot_words[{names[i]}]")
         raw = comp.expr(model.slot_bytes(b))
         m.add(p.alignment * slot_q >= raw)
         m.add(p.alignment * slot_q <= raw + p.alignment - 1)
@@ -170,13 +192,13 @@ def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpMo
         if not problem.double_buffer or steady_p.constant == 0:
             doubles.append(None)
             continue
-        dbl = m.new_bool_var(f"dbl{i}")
+        dbl = m.new_bool_var(f"dbuf[{names[i]}]")
         lo, hi = steady_p.bounds()
-        sd = m.new_int_var(min(lo, 0), max(hi, 0), f"sd{i}")
+        sd = m.new_int_var(min(lo, 0), max(hi, 0), f"overlapped_dma[{names[i]}]")
         m.add(sd == steady).only_enforce_if(dbl)
         m.add(sd == 0).only_enforce_if(~dbl)
         overlapped.append(sd)
-        dslot = m.new_int_var(0, -(-raw_hi // p.alignment) * p.alignment, f"ds{i}")
+        dslot = m.new_int_var(0, align_up(raw_hi, p.alignment), f"second_slot_bytes[{names[i]}]")
         m.add(dslot == p.alignment * slot_q).only_enforce_if(dbl)
         m.add(dslot == 0).only_enforce_if(~dbl)
         l1_terms.append(dslot + p.descriptor_slot_bytes * dbl)
@@ -184,17 +206,17 @@ def build(problem: TilingProblem, options: SolverOptions) -> tuple[cp_model.CpMo
 
     c_lo, c_hi = model.compute_scaled().bounds()
     d_hi = sum(max(b.steady(p).bounds()[1], 0) for b in model.buffers)
-    overlap = m.new_int_var(c_lo, max(c_hi, d_hi), "overlap")
+    overlap = m.new_int_var(c_lo, max(c_hi, d_hi), "max(compute, overlapped_dma)")
     overlapped_sum = cp_model.LinearExpr.sum(overlapped)
     edge_sum, steady_sum = cp_model.LinearExpr.sum(edges), cp_model.LinearExpr.sum(steadies)
     m.add_max_equality(overlap, [compute, overlapped_sum])
     t_hi = sum(b.dma(p).bounds()[1] for b in model.buffers) + max(c_hi, d_hi)
-    total = m.new_int_var(0, t_hi, "total")
+    total = m.new_int_var(0, t_hi, "total_scaled_cycles")
     m.add(total == edge_sum + steady_sum - overlapped_sum + overlap)
     # Redundant cuts (the pipeline bound): total >= edges + compute, total >= every DMA cycle.
     m.add(total >= edge_sum + compute)
     m.add(total >= edge_sum + steady_sum)
-    l1 = m.new_int_var(0, problem.budget, "l1")
+    l1 = m.new_int_var(0, problem.budget, "l1_bytes")
     m.add(l1 == cp_model.LinearExpr.sum(l1_terms))
     best = model.best_by_enumeration(problem.budget, problem.double_buffer)[0] if options.hint else None
     # With the (total, L1)-lexicographic optimum as hint, minimizing the total alone keeps it: CP-SAT
@@ -231,18 +253,23 @@ def _parameters(options: SolverOptions) -> cp_model.CpSolver:
     prm = solver.parameters
     prm.cp_model_presolve = options.presolve
     prm.cp_model_probing_level = options.probing_level
+    apply_raw_parameters(solver, options)
     return solver
 
 
-def solve(problem: TilingProblem, options: SolverOptions) -> TilingResult | None:
-    """The best choice for `problem`, or None when no choice fits the budget."""
+def solve(
+    problem: TilingProblem, options: SolverOptions, *, name: str = "node", labels: Sequence[str] | None = None
+) -> TilingResult | None:
+    """The best choice for `problem`, or None when no choice fits the budget. `name` (the node) names the
+    dump file when `options.dump_dir` is set; `labels` name the buffers in the model's variables."""
     model = problem.model
     if options.early_exit:
         choice = early_exit(problem)
         if choice is not None:
             cost = model.evaluate(choice)
             return TilingResult(choice, cost, SolveStats(status="UNTILED", objective=cost.total, best_bound=cost.total))
-    cp, handles = build(problem, options)
+    cp, handles = build(problem, options, labels)
+    dump_model(cp, options, name)
     solver = _parameters(options)
     status = solver.solve(cp)
     proto = cp.proto

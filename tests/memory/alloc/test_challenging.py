@@ -6,7 +6,6 @@ The full table (all 11, every strategy, against MiniMalloc's reference times) is
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,10 @@ QUICK = ["G", "J", "K"]
 def test_search_fits_challenging_instance(challenging_dir: Path, name: str) -> None:
     prob = read_csv(challenging_dir / f"{name}.1048576.csv")
     assert prob.capacity is not None and prob.capacity == 1048576
-    t0 = time.perf_counter()
-    r = allocate(prob.buffers, prob.capacity, strategy="search", time_limit=30)
-    took = time.perf_counter() - t0
+    r = allocate(prob.buffers, prob.capacity, strategy="search", time_limit=30)  # speed: benchmarks/
     assert r.solved, f"{name}: {r.stats}"
     assert check_allocation(prob.buffers, r.offsets, prob.capacity) == []
     assert r.peak <= prob.capacity and r.lower_bound == max_live(prob.buffers).bytes
-    assert took < 20, f"{name} took {took:.1f} s"
 
 
 def test_auto_on_a_challenging_instance(challenging_dir: Path) -> None:

@@ -48,3 +48,22 @@ def test_bad_files(tmp_path: Path) -> None:
     assert ei.value.buffer == "q"
     with pytest.raises(AllocationError, match="cannot read"):
         read_csv(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"id,lower,upper,size\n\xe9,0,2,4\n", r"not a UTF-8 text file"),
+        (b"id,lower,upper,size\na,3,1,4\n", r"buffer 'a': lifetime \[3, 1\) is empty or negative"),
+        (b"id,lower,upper,size\na,-1,1,4\n", r"buffer 'a': lower -1 is outside \[0, 2\*\*40\]"),
+        (b"id,lower,upper,size,color\na,0,1,4,red\n", r"unknown or repeated column\(s\) color"),
+        (b"id,lower,upper,size\na,0,1,4,9\n", r"buffer 'a': 4 columns expected"),
+        (b"id,lower,upper,size\na,0,1,4\na,1,2,4\n", r"buffer id 'a' is empty or repeated"),
+        (b"id,lower,upper,size\na,0,1,1e3\n", r"size '1e3' is not an integer"),
+    ],
+)
+def test_malformed_files_name_the_rule(tmp_path: Path, data: bytes, match: str) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_bytes(data)
+    with pytest.raises(AllocationError, match=match):
+        read_csv(p)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...units import align_up
 from .instance import Instance, IntArray
 
 __all__ = ["GREEDY_FITS", "GREEDY_ORDERS", "GreedyPacking", "greedy_best", "greedy_pack"]
@@ -95,7 +96,7 @@ class _Blocks:
     def _joins(self, hi: int, lo: int) -> bool:
         """True when the gap [hi, lo) is empty or too small for any buffer."""
         a = self.min_align
-        return -(-hi // a) * a + self.min_size > lo
+        return align_up(hi, a) + self.min_size > lo
 
     def add(self, lo: int, hi: int) -> None:
         los, his = self.los, self.his
@@ -116,7 +117,7 @@ def _gap_scan(iv: list[tuple[int, int]], s: int, a: int, first_fit: bool) -> int
     best_o, best_gap = -1, -1
     cur = 0  # lowest free address so far
     for lo_j, hi_j in iv:
-        cand = -(-cur // a) * a
+        cand = align_up(cur, a)
         if lo_j > cur and cand + s <= lo_j:
             gap = lo_j - cur
             if best_o < 0 or (gap < best_gap and not first_fit):
@@ -125,7 +126,7 @@ def _gap_scan(iv: list[tuple[int, int]], s: int, a: int, first_fit: bool) -> int
                     return best_o
         if hi_j > cur:
             cur = hi_j
-    return best_o if best_o >= 0 else -(-cur // a) * a
+    return best_o if best_o >= 0 else align_up(cur, a)
 
 
 def greedy_pack(inst: Instance, order: str = "size", fit: str = "best") -> GreedyPacking:

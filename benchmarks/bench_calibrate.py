@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows += samples(m, hw, args.l1, Path(tmp))
             except DeeployTilerError as e:
                 print(f"{m}: skipped ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
+    if len(rows) < 8:
+        print(f"only {len(rows)} nodes measured: too few to fit")
+        return 1
     spec_features = ("macs", "elementwise", "calls", "dma_bytes", "dma_rows")
     merged = [
         NodeSample(

@@ -85,6 +85,7 @@ def _eltwise(rows: int, cols: int, op: str) -> Case:
 def cases(short: bool) -> list[Case]:
     out = [
         _gemm(8, 64, 64, False),
+        _gemm(1, 64, 64, False),
         _gemm(8, 32, 32, False),
         _gemm(8, 8, 8, True),
         _gemm(16, 64, 64, True),

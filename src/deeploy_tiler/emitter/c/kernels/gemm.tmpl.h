@@ -57,6 +57,21 @@ __attribute__((noinline, optimize("no-schedule-insns"))) static void DT_GEMM_CAT
 }
 #undef DT_GEMM_K2x8_
 
+/* c[j] = sum_k a[k] * B[k][j] for one row and eight contiguous columns (the odd row of a 2x8 grid, and
+ * matrix x vector products with a single row). */
+__attribute__((noinline, optimize("no-schedule-insns"))) static void DT_GEMM_CAT_(DT_NAME, _1x8)(
+    const DT_TA *a0, const DT_TB *b, int32_t b_sk, int32_t K, int32_t *c) {
+    int32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0;
+    int32_t k;
+    for (k = 0; k < K; ++k) {
+        const int32_t u = a0[k];
+        c0 += u * b[0], c1 += u * b[1], c2 += u * b[2], c3 += u * b[3];
+        c4 += u * b[4], c5 += u * b[5], c6 += u * b[6], c7 += u * b[7];
+        b += b_sk;
+    }
+    c[0] = c0, c[1] = c1, c[2] = c2, c[3] = c3, c[4] = c4, c[5] = c5, c[6] = c6, c[7] = c7;
+}
+
 /* c[r*2 + j] = sum_k A[r][k] * B^T[j][k] over a 4x2 block: A rows and B^T rows contiguous along k;
  * k unrolled by two. */
 #define DT_GEMM_K4x2_(OFF)                                                                               \
@@ -131,6 +146,17 @@ void DT_NAME(const void *args_) {
                 dt_requant_store_row(rq, c + r * bc, bc, mrow + r * rq->mul_s[2], rq->mul_s[3],
                                      arow + r * rq->add_s[2], rq->add_s[3], yp + r * y_sm, y_sn,
                                      (int32_t)sizeof(DT_TY));
+            }
+        } else if (row_major && cols == bc && sizeof(DT_TY) <= 4) { /* the last single row: 1x8 */
+            int32_t c[8];
+            int32_t r, j;
+            for (r = 0; r < rows; ++r) {
+                DT_GEMM_CAT_(DT_NAME, _1x8)(ap + r * a_sm, bp, b_sk, K, c);
+                if (a->c) {
+                    for (j = 0; j < 8; ++j) c[j] += a->c[(i0 + r) * a->c_sm + (j0 + j) * a->c_sn];
+                }
+                dt_requant_store_row(rq, c, 8, mrow + r * rq->mul_s[2], rq->mul_s[3], arow + r * rq->add_s[2],
+                                     rq->add_s[3], yp + r * y_sm, y_sn, (int32_t)sizeof(DT_TY));
             }
         } else {
             int32_t r, j;

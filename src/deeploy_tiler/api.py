@@ -5,6 +5,7 @@ Everything here is a thin, typed composition of the stages below it; the CLI cal
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,9 +288,12 @@ def _solver_options(options: SolverOptions | None, keywords: Mapping[str, Any]) 
     """`options` with the loose keywords replaced: an unknown keyword names the options class it belongs
     to; a known one is type- and range-checked at the door."""
     check_instance(options, "options", SolverOptions, type(None))
-    merged = SolverOptions.from_keywords(options, **keywords)
-    check_options(SolverOptions, dict(keywords), "solver")
-    return merged
+    known = {f.name for f in dataclasses.fields(SolverOptions)}
+    unknown = {k: v for k, v in keywords.items() if k not in known}
+    if unknown:
+        SolverOptions.from_keywords(None, **unknown)  # raises the OptionError that names them
+    check_options(SolverOptions, dict(keywords), "solver")  # types and ranges before any field is used
+    return SolverOptions.from_keywords(options, **keywords)
 
 
 def _spec(hw: Any) -> HwSpec:

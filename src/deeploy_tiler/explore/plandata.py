@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import HwSpecError
 from ..plan import EngineAlternative, NodePlan, Plan
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def _overhead(n: NodePlan, hw: HwSpec | None) -> int:
         return 0
     try:
         per_call = hw.engine(n.engine).call_overhead_cycles
-    except Exception:  # a plan from another spec: show the overhead inside compute rather than fail
+    except HwSpecError:  # a plan from another spec: show the overhead inside compute rather than fail
         return 0
     return min(n.num_tiles * per_call, n.cycles.compute)
 

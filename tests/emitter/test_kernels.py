@@ -178,17 +178,34 @@ def conv_span(o0: int, n: int, stride: int, dil: int, k: int, pad: int, full: in
 @SETTINGS
 @given(data=st.data())
 def test_conv2d(kernel_driver: Driver, data: st.DataObject) -> None:
+    _conv_case(kernel_driver, data, blocks=False)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_conv2d_register_blocks(kernel_driver: Driver, data: st.DataObject) -> None:
+    """Shapes that take the register-blocked paths (2 channels x 8 columns, 1x1, the depthwise 3x3
+    sliding window): unit column stride and dilation, wide rows, even channel counts."""
+    _conv_case(kernel_driver, data, blocks=True)
+
+
+def _conv_case(kernel_driver: Driver, data: st.DataObject, *, blocks: bool) -> None:
     rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
     group = data.draw(st.sampled_from([1, 1, 2, "dw"]))
     cin_g = 1 if group == "dw" else data.draw(st.integers(1, 5))
     g_n = data.draw(st.integers(2, 6)) if group == "dw" else int(group)
-    cout = g_n * (1 if group == "dw" else data.draw(st.integers(1, 3)))
+    cout = g_n * (1 if group == "dw" else data.draw(st.integers(1, 3)) * (2 if blocks else 1))
     kh, kw = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
     sh, sw = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
     dh, dw = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    if blocks:
+        sw = dw = 1
+        if group == "dw" or data.draw(st.booleans()):
+            kh = kw = data.draw(st.sampled_from([1, 3]))
+            sh = dh = 1
     pads = [data.draw(st.integers(0, 2)) for _ in range(4)]
     h = data.draw(st.integers(max(1, dh * (kh - 1) + 1 - pads[0] - pads[2]), 11))
-    w = data.draw(st.integers(max(1, dw * (kw - 1) + 1 - pads[1] - pads[3]), 11))
+    w = data.draw(st.integers(max(1, dw * (kw - 1) + 1 - pads[1] - pads[3]), 26 if blocks else 11))
     nb = data.draw(st.integers(1, 2))
     xdt = data.draw(st.sampled_from([DType.INT8, DType.UINT8]))
     ydt = data.draw(st.sampled_from([DType.INT8, DType.UINT8, DType.INT32]))

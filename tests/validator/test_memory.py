@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from deeploy_tiler.ir import Graph, Node, TensorKind
 from deeploy_tiler.plan import LevelUsage, PlacedBuffer, Plan
+from deeploy_tiler.validator.memory import disjoint_while_live
 
 from .builders import (
     NPU_HW,
@@ -107,3 +111,57 @@ def test_npu_reads_weights_in_place_from_the_weight_memory() -> None:
         p.model_copy(update={"size": NPU_HW.memory("WMEM").size_bytes + 32}) if p.tensor == "w" else p for p in wmem
     )
     assert {K.BUDGET, K.LEVEL_CAPACITY} <= kinds(plan.model_copy(update={"memory": over}), graph, NPU_HW)
+
+
+@st.composite
+def _placements(draw: st.DrawFn) -> list[PlacedBuffer]:
+    out: list[PlacedBuffer] = []
+    for i in range(draw(st.integers(0, 12))):
+        start = draw(st.integers(0, 8))
+        alias = draw(st.sampled_from([None, *(p.tensor for p in out if p.alias_of is None)]))
+        root = next((p for p in out if p.tensor == alias), None)
+        keep = root is not None and draw(st.integers(0, 4)) > 0  # mostly an alias sits on its root
+        out.append(
+            PlacedBuffer(
+                tensor=f"t{i}",
+                level="L2",
+                offset=root.offset if keep and root else draw(st.integers(0, 16)),
+                size=root.size if keep and root else draw(st.integers(0, 6)),
+                start=root.start if keep and root else start,
+                end=root.end if keep and root else draw(st.integers(start - 1, start + 5)),
+                alias_of=alias,
+            )
+        )
+    return out
+
+
+@given(_placements())
+@settings(max_examples=300, deadline=None)
+def test_fast_overlap_decision_matches_the_pairwise_rule(group: list[PlacedBuffer]) -> None:
+    """The n log n sweep says "disjoint" exactly when no pair of different families overlaps."""
+
+    def family(p: PlacedBuffer) -> str:
+        return p.alias_of or p.tensor
+
+    clash = any(
+        family(a) != family(b)
+        and a.size
+        and b.size
+        and a.start < a.end
+        and b.start < b.end
+        and a.start < b.end
+        and b.start < a.end
+        and a.offset < b.offset + b.size
+        and b.offset < a.offset + a.size
+        for i, a in enumerate(group)
+        for b in group[i + 1 :]
+    )
+    fast = disjoint_while_live(group)
+    assert not (fast and clash)
+    if not clash and all(
+        (a.offset, a.size, a.start, a.end) == (b.offset, b.size, b.start, b.end)
+        for a in group
+        for b in group
+        if family(a) == family(b) and a.size and b.size and a.start < a.end and b.start < b.end
+    ):
+        assert fast

@@ -129,16 +129,21 @@ def _normalize(terms: Iterable[Term]) -> Poly:
     acc: dict[tuple[tuple[int, Table], ...], int] = {}
     for t in terms:
         coef = t.coef
-        factors = []
-        for d, table in t.factors:
-            if all(x == table[0] for x in table):
-                coef *= table[0]
-            else:
-                factors.append((d, table))
+        key = t.factors
+        if any(table.count(table[0]) == len(table) for _, table in key):  # fold constant tables
+            kept = []
+            for d, table in key:
+                if table.count(table[0]) == len(table):
+                    coef *= table[0]
+                else:
+                    kept.append((d, table))
+            key = tuple(kept)
         if coef:
-            key = tuple(factors)
             acc[key] = acc.get(key, 0) + coef
-    return Poly(tuple(Term(c, f) for f, c in sorted(acc.items(), key=lambda kv: kv[0]) if c))
+    if len(acc) == 1:
+        ((f, c),) = acc.items()
+        return Poly((Term(c, f),) if c else ())
+    return Poly(tuple(Term(c, f) for f, c in sorted(acc.items()) if c))
 
 
 # --- the tile space ---------------------------------------------------------------------------------------------

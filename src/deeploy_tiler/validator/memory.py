@@ -4,6 +4,8 @@ budgets, reported usage, tensors a transfer needs placed, and what a weights-onl
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Mapping
 
 from ..hw.spec import ComputeEngine
@@ -103,7 +105,40 @@ def _family(p: PlacedBuffer) -> str:
     return p.alias_of if p.alias_of is not None else p.tensor
 
 
+def disjoint_while_live(group: list[PlacedBuffer]) -> bool:
+    """True iff no two placements of different families share addresses while both live, decided in
+    n log n: one placement per family (aliases sit on their root), a sweep over time keeping the live
+    address ranges sorted, each new range compared with its two neighbours. False also when a family's
+    members disagree on their range or lifetime; the pairwise sweep then decides and reports."""
+    reps: dict[str, tuple[int, int, int, int]] = {}
+    for p in group:
+        if p.start >= p.end or p.size == 0:
+            continue  # never in a conflict (see the pairwise sweep)
+        if p.size < 0:
+            return False
+        key = (p.start, p.end, p.offset, p.offset + p.size)
+        if reps.setdefault(_family(p), key) != key:
+            return False
+    ending: list[tuple[int, int]] = []  # heap of (end, lo) of the live ranges
+    los: list[int] = []  # live ranges, sorted by address and disjoint
+    his: list[int] = []
+    for start, end, lo, hi in sorted(reps.values()):
+        while ending and ending[0][0] <= start:
+            _, old = heapq.heappop(ending)
+            k = bisect.bisect_left(los, old)
+            del los[k], his[k]
+        k = bisect.bisect_left(los, lo)
+        if (k < len(los) and los[k] < hi) or (k and his[k - 1] > lo):
+            return False
+        los.insert(k, lo)
+        his.insert(k, hi)
+        heapq.heappush(ending, (end, lo))
+    return True
+
+
 def _check_level_overlap(ctx: Context, level: str, group: list[PlacedBuffer]) -> None:
+    if disjoint_while_live(group):  # the common case, in n log n; else every clashing pair is listed
+        return
     active: list[PlacedBuffer] = []
     for p in sorted(group, key=lambda q: (q.start, q.offset)):
         active = [a for a in active if a.end > p.start]

@@ -60,3 +60,23 @@ def test_planted_overlap_is_caught(bufs: list[Buffer], data: st.DataObject) -> N
     offs[a.id] = offs[b.id]
     v = check_allocation(bufs, offs, cap + max(x.size for x in bufs))
     assert any(x.kind is ViolationKind.OVERLAP and set(x.buffers) == {a.id, b.id} for x in v)
+
+
+@given(buffer_lists(max_buffers=12, max_size=6), st.data())
+@settings(max_examples=120, deadline=None)
+def test_fast_sweep_agrees_with_the_pairwise_definition(bufs: list[Buffer], data: st.DataObject) -> None:
+    """Random offsets (often overlapping): exactly the overlapping live pairs are reported."""
+    offs = {b.id: data.draw(st.integers(0, 12)) for b in bufs}
+    cap = max((offs[b.id] + b.size for b in bufs), default=1)
+    found = {x.buffers for x in check_allocation(bufs, offs, cap) if x.kind is ViolationKind.OVERLAP}
+    expected = {
+        tuple(sorted((a.id, b.id)))
+        for a in bufs
+        for b in bufs
+        if a.id < b.id
+        and a.start < b.end
+        and b.start < a.end
+        and offs[a.id] < offs[b.id] + b.size
+        and offs[b.id] < offs[a.id] + a.size
+    }
+    assert found == expected

@@ -4,10 +4,17 @@
 a buffer without an offset, an offset for an unknown id, an offset below 0 or an end above the
 capacity, a misaligned offset, a pinned buffer moved, and every pair of buffers that are live at the
 same time and share addresses.
+
+The pair search first sweeps time with the live buffers' address ranges in one sorted list (disjoint
+while nothing overlaps, so each new buffer is compared with its two address neighbours: n log n); only
+when that finds an overlap (or a range it cannot order, such as an empty one) does the plain sweep run,
+which lists every overlapping pair.
 """
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -72,8 +79,10 @@ def check_allocation(buffers: Sequence[Buffer], offsets: Mapping[str, int], capa
                 )
             )
         placed.append((b.start, b.end, o, o + b.size, b.id))
-    # Sweep over time: compare each buffer with the ones still live when it starts.
     placed.sort()
+    if _disjoint_while_live(placed):
+        return out
+    # Sweep over time: compare each buffer with the ones still live when it starts.
     live: list[tuple[int, int, int, int, str]] = []
     for cur in placed:
         s, _e, lo, hi, bid = cur
@@ -92,3 +101,25 @@ def check_allocation(buffers: Sequence[Buffer], offsets: Mapping[str, int], capa
                 )
         live.append(cur)
     return out
+
+
+def _disjoint_while_live(placed: Sequence[tuple[int, int, int, int, str]]) -> bool:
+    """True iff no two buffers (sorted by start) share addresses while both live; False also when some
+    range is empty or reversed (the plain sweep then decides)."""
+    ending: list[tuple[int, int]] = []  # heap of (end, lo) of the live buffers
+    los: list[int] = []  # live address ranges, sorted and disjoint
+    his: list[int] = []
+    for s, e, lo, hi, _ in placed:
+        if hi <= lo or e <= s:
+            return False
+        while ending and ending[0][0] <= s:
+            _, old = heapq.heappop(ending)
+            k = bisect_left(los, old)
+            del los[k], his[k]
+        k = bisect_left(los, lo)
+        if (k < len(los) and los[k] < hi) or (k and his[k - 1] > lo):
+            return False
+        los.insert(k, lo)
+        his.insert(k, hi)
+        heapq.heappush(ending, (e, lo))
+    return True

@@ -57,6 +57,42 @@ static inline int32_t dt_requant_apply(const dt_requant_t *rq, int32_t v, int32_
     }
 }
 
+/* Requantize (when rq->mul is set) and store n int32 values v[0..n): output element j goes to
+ * y + j * y_s (elements of `bytes` <= 4 bytes; the low bits are the same signed or not), its mul / add at mi + j * mi_s / ai + j * ai_s.
+ * The loop-invariant choices (wide arithmetic, the shift, the element type) are made once per row,
+ * not per element. Same values as dt_requant_apply. */
+static inline void dt_requant_store_row(const dt_requant_t *rq, const int32_t *v, int32_t n, int32_t mi, int32_t mi_s,
+                                        int32_t ai, int32_t ai_s, void *y, int32_t y_s, int32_t bytes) {
+    int32_t j;
+    int32_t out[16];
+    const int32_t *src = v;
+    if (rq->mul) {
+        const int32_t *mul = rq->mul + mi, *add = rq->add + ai;
+        const int32_t lo = rq->lo, hi = rq->hi, sh = rq->shift;
+        if (n > 16) n = 16;
+        if (rq->wide) {
+            for (j = 0; j < n; ++j) out[j] = dt_requant_value(v[j], mul[j * mi_s], add[j * ai_s], sh, lo, hi);
+        } else {
+            const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0;
+            for (j = 0; j < n; ++j) {
+                int32_t t = ((v[j] * mul[j * mi_s] + add[j * ai_s]) + rnd) >> sh;
+                out[j] = t < lo ? lo : (t > hi ? hi : t);
+            }
+        }
+        src = out;
+    }
+    if (bytes == 1) {
+        int8_t *p = (int8_t *)y;
+        for (j = 0; j < n; ++j) p[j * y_s] = (int8_t)src[j]; /* same bits for int8 and uint8 */
+    } else if (bytes == 2) {
+        int16_t *p = (int16_t *)y;
+        for (j = 0; j < n; ++j) p[j * y_s] = (int16_t)src[j];
+    } else {
+        int32_t *p = (int32_t *)y;
+        for (j = 0; j < n; ++j) p[j * y_s] = src[j];
+    }
+}
+
 /* Valid kernel taps [*lo, *hi) of a window starting at input index i0 (may be negative), dilation d,
  * k taps, over an input of n elements: the taps outside [0, n) read the (implicit) zero padding. */
 static inline void dt_taps(int32_t i0, int32_t d, int32_t k, int32_t n, int32_t *lo, int32_t *hi) {

@@ -36,7 +36,8 @@ void DT_NAME(const void *args_) {
     const DT_TA *A = (const DT_TA *)a->a;
     const DT_TB *B = (const DT_TB *)a->b;
     DT_TY *Y = (DT_TY *)a->y;
-    const dt_requant_t *rq = &a->rq;
+    const dt_requant_t rq_local = a->rq; /* a local copy: int8 output stores may alias the argument block */
+    const dt_requant_t *rq = &rq_local;
     const int32_t as3 = a->a_s[3], bs3 = a->b_s[3], ys3 = a->y_s[3];
     const int32_t p0 = a->p[0], p1 = a->p[1], p2 = a->p[2], p3 = a->p[3];
     int32_t lo, hi, it;

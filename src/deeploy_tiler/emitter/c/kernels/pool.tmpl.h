@@ -3,7 +3,8 @@ void DT_NAME(const void *args_) {
     const dt_pool_args_t *a = (const dt_pool_args_t *)args_;
     const DT_TX *x = (const DT_TX *)a->x;
     DT_TY *y = (DT_TY *)a->y;
-    const dt_requant_t *rq = &a->rq;
+    const dt_requant_t rq_local = a->rq; /* a local copy: int8 output stores may alias the argument block */
+    const dt_requant_t *rq = &rq_local;
     int32_t lo, hi, it;
     dt_split(a->n * a->c * a->y_h, &lo, &hi);
     for (it = lo; it < hi; ++it) {

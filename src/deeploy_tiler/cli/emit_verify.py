@@ -57,25 +57,43 @@ def emit(
 def verify(
     model: ModelArg = None,
     hw: HwOpt = "siracusa",
-    target: Annotated[str, typer.Option("--target", help="host, rv32, or both")] = "both",
+    target: Annotated[
+        str, typer.Option("--target", help="host, rv32, both, or gvsoc (siracusa ELF on GVSoC, $DEEPLOY_TILER_GVSOC)")
+    ] = "both",
     out: Annotated[Path | None, typer.Option("--out", help="keep the C project here")] = None,
     l1: Annotated[str | None, typer.Option("--l1")] = None,
     l2: Annotated[str | None, typer.Option("--l2")] = None,
     double_buffer: Annotated[bool, typer.Option("--double-buffer/--no-double-buffer")] = True,
     per_node: Annotated[bool, typer.Option("--per-node/--totals", help="retired instructions per node")] = True,
 ) -> None:
-    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference."""
+    """Plan, emit, build and run on host / RV32 (QEMU) / GVSoC's siracusa model; compare every output
+    element with the reference. On GVSoC, per-node cycles are measured beside the plan's modeled ones."""
     import tempfile
 
-    choices: dict[str, tuple[Target, ...]] = {"host": ("host",), "rv32": ("rv32",), "both": ("host", "rv32")}
+    from ..emitter import siracusa
+    from ..emitter import verify as emit_verify
+
+    choices: dict[str, tuple[Target, ...]] = {
+        "host": ("host",),
+        "rv32": ("rv32",),
+        "both": ("host", "rv32"),
+        "gvsoc": ("siracusa",),
+    }
     targets = choices.get(target)
     if targets is None:
-        fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+        fail(f"--target must be host, rv32, both or gvsoc, not {target!r}", EXIT_BAD_INPUT)
+    if target == "gvsoc" and siracusa.gvsoc_install() is None:
+        fail(
+            f"--target gvsoc needs a GVSoC install: set {siracusa.GVSOC_ENV} (a directory with bin/gvsoc)",
+            EXIT_BAD_INPUT,
+        )
     graph, inputs, expected = _model_and_data(model)
     spec = api.load_hw(hw)
     result = api.plan(graph, spec, l1=size_option(l1, "--l1"), l2=size_option(l2, "--l2"), double_buffer=double_buffer)
     with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
-        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets)
+        outcome = emit_verify(
+            result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets, timeout=7200.0
+        )
         table = Table(
             title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
             f"{'double' if double_buffer else 'single'} buffering"
@@ -93,7 +111,9 @@ def verify(
                 built.target,
                 str(len(run.outputs)),
                 str(mism),
-                f"{run.total_instructions:,}" if run.total_instructions else "- (host)",
+                f"{run.total_instructions:,}{' cycles' if built.target == 'siracusa' else ''}"
+                if run.total_instructions
+                else "- (host)",
                 ipm,
                 "yes" if built.within_budgets else "[red]no[/]",
             )
@@ -106,6 +126,9 @@ def verify(
             for name, count in rv32[0].node_instructions:
                 nodes.add_row(name, f"{count:,}")
             console.print(nodes)
+        gv = [r for b, r in outcome.results if b.target == "siracusa"]
+        if per_node and gv and gv[0].node_instructions:
+            _cycles_table(result, outcome.project, gv[0].node_instructions)
         for built, run in outcome.results:
             for o in run.outputs:
                 if o.mismatches:
@@ -116,3 +139,27 @@ def verify(
         if not outcome.passed:
             fail("verification failed", EXIT_CHECK_FAILED)
         console.print("[green]bit-exact on every target[/]")
+
+
+def _cycles_table(plan: Any, project: Any, measured: Any) -> None:
+    from ..emitter import siracusa
+
+    rows = siracusa.node_cycles(
+        plan, measured, {n.name: n.num_calls for n in project.nodes}, {n.name: n.macs for n in project.nodes}
+    )
+    table = Table(title="cycles per node: measured on GVSoC (cluster core 0) vs modeled by the plan")
+    for col in ("node", "op", "measured", "modeled", "measured / modeled", "modeled compute", "modeled dma"):
+        table.add_column(col, justify="left" if col in ("node", "op") else "right")
+    for r in rows:
+        table.add_row(
+            r.name,
+            r.op_type,
+            f"{r.measured:,}",
+            f"{r.modeled:,}",
+            f"{r.ratio:.2f}",
+            f"{r.modeled_compute:,}",
+            f"{r.modeled_dma:,}",
+        )
+    total_m, total_p = sum(r.measured for r in rows), sum(r.modeled for r in rows)
+    table.add_row("total", "", f"{total_m:,}", f"{total_p:,}", f"{total_m / total_p:.2f}" if total_p else "-", "", "")
+    console.print(table)

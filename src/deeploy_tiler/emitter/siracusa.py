@@ -44,7 +44,16 @@ SOURCES = (
     "dt/runtime/siracusa/crt0.S",
     "dt/kernels/dt_kernels.c",
 )
-SIMD_TEMPLATES = ("gemm", "conv2d")  # templates with an int8 XpulpV2 kernel in c/kernels/siracusa/
+SIMD_TEMPLATES = ("gemm", "conv2d")
+# kernel template -> its argument block (kernels_siracusa.c copies it onto the core's stack)
+ARGS_TYPES = {
+    "conv2d": "dt_conv2d_args_t",
+    "gemm": "dt_gemm_args_t",
+    "eltwise": "dt_eltwise_args_t",
+    "pool": "dt_pool_args_t",
+    "rowwise": "dt_rowwise_args_t",
+    "reduce_mean": "dt_reduce_args_t",
+}  # templates with an int8 XpulpV2 kernel in c/kernels/siracusa/
 
 
 def simd_instance(template: str, types: Sequence[DType]) -> bool:
@@ -274,6 +283,7 @@ def node_cycles(
 
 
 __all__ = [
+    "ARGS_TYPES",
     "FLAGS",
     "GVSOC_ENV",
     "SOURCES",

@@ -20,8 +20,8 @@ from ..units import align_up
 from .cwriter import array_body_np, comment_text
 from .layout import Layout
 from .network import NetworkEmitter
+from .siracusa import ARGS_TYPES, simd_instance
 from .siracusa import FLAGS as SIRACUSA_FLAGS
-from .siracusa import simd_instance
 from .views import Ptr
 
 # kernel template stem (c/kernels/<stem>.tmpl.h) -> its type parameter macro names
@@ -167,15 +167,15 @@ def kernel_instances_source(instances: Instances) -> str:
 
 
 def kernel_instances_siracusa(instances: Instances) -> str:
-    """kernels_siracusa.c: the instances of kernels.c, int8 GEMM / convolution ones through the SIMD
-    kernels (c/kernels/siracusa/<template>_simd.tmpl.h) with the portable instance as their fallback."""
+    """kernels_siracusa.c: the instances of kernels.c, each copying its argument block into L1 first,
+    GEMM / convolution ones with int8 weights through the SIMD kernels (c/kernels/siracusa/)."""
     rows = []
     for name, (template, types) in sorted(instances.items()):
         simd = simd_instance(template, types)
         rows.append(
             {
                 "name": name,
-                "portable": f"{name}_portable" if simd else name,
+                "args_type": ARGS_TYPES[template],
                 "simd": simd,
                 "unsigned_x": int(types[0] == DType.UINT8),
                 "template": template,

@@ -380,7 +380,36 @@ void dt_sir_fc_main(void) {
     for (;;) __asm__ volatile("wfi"); /* cluster core 0 ends the run through the exit register */
 }
 
+#if defined(DT_SIR_PROFILE) /* diagnostics: core 0's PULP performance counters over the whole run */
+#define DT_SIR_CSRW(csr, v) __asm__ volatile("csrw " #csr ", %0" ::"r"(v))
+#define DT_SIR_CSRR(csr, v) __asm__ volatile("csrr %0, " #csr : "=r"(v))
+static void dt_sir_profile_start(void) {
+    DT_SIR_CSRW(0xCC0, 0x1FFFFu); /* events 0..16 */
+    DT_SIR_CSRW(0xCC1, 1u);
+}
+static void dt_sir_profile_print(void) {
+    uint32_t v[17];
+    int32_t i;
+    DT_SIR_CSRR(0x780, v[0]); DT_SIR_CSRR(0x781, v[1]); DT_SIR_CSRR(0x782, v[2]); DT_SIR_CSRR(0x783, v[3]);
+    DT_SIR_CSRR(0x784, v[4]); DT_SIR_CSRR(0x785, v[5]); DT_SIR_CSRR(0x786, v[6]); DT_SIR_CSRR(0x787, v[7]);
+    DT_SIR_CSRR(0x788, v[8]); DT_SIR_CSRR(0x789, v[9]); DT_SIR_CSRR(0x78A, v[10]); DT_SIR_CSRR(0x78B, v[11]);
+    DT_SIR_CSRR(0x78C, v[12]); DT_SIR_CSRR(0x78D, v[13]); DT_SIR_CSRR(0x78E, v[14]); DT_SIR_CSRR(0x78F, v[15]);
+    DT_SIR_CSRR(0x790, v[16]);
+    for (i = 0; i < 17; ++i) printf("DT_PCCR %ld %lu\n", (long)i, (unsigned long)v[i]);
+}
+#endif
+
 void dt_sir_cluster_main(uint32_t core) {
-    if (core == 0) dt_sir_exit(main());
+    if (core == 0) {
+        int32_t rc;
+#if defined(DT_SIR_PROFILE)
+        dt_sir_profile_start();
+        rc = main();
+        dt_sir_profile_print();
+#else
+        rc = main();
+#endif
+        dt_sir_exit(rc);
+    }
     dt_sir_worker(core);
 }

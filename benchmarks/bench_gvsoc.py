@@ -124,6 +124,7 @@ def main() -> None:
         )
         cal = fit(fit_data, fit_modeled, hw, prov)
         print("\ncalibration of the siracusa spec on the measurements:")
+        print(f"  overhead per node (cycles) {cal.node_overhead_cycles:.0f}")
         print(f"  effective int8 MAC/cycle   {cal.effective_macs_per_cycle}")
         print(f"  elementwise ops/cycle      {cal.elementwise_ops_per_cycle}")
         print(f"  call overhead (cycles)     {cal.call_overhead_cycles:.0f}")

@@ -1,7 +1,8 @@
 """emitter/siracusa.py and the siracusa target, in three tiers:
 - always: the project carries the siracusa runtime and routes int8 / uint8 x int8 GEMM / convolution
-  instances through the SIMD kernels; the SIMD kernels (their plain-C lane model on the host) are
-  bit-exact with the portable ones, on whole shared models and on a GEMM layout the models lack;
+  instances through the SIMD kernels, every instance copying its argument block into L1 first; the SIMD
+  kernels (their plain-C lane model on the host) are bit-exact with the portable ones, on whole shared
+  models and on a GEMM layout the models lack;
 - with riscv64-unknown-elf-gcc (CI): the siracusa ELF builds and links for shared models, and its
   section placement and arena sizes match the plan (no loaded L1 segment, arenas as emitted, in budget);
 - with GVSoC (DEEPLOY_TILER_GVSOC): the ELF runs bit-exactly on the siracusa model, per-node cycles
@@ -60,9 +61,11 @@ def test_project_carries_siracusa_runtime_and_simd_routing(model_dirs: dict[str,
     assert "dt/kernels/siracusa/gemm_simd.tmpl.h" in names and "kernels_siracusa.c" in names
     text = (project.out_dir / "kernels_siracusa.c").read_text()
     for name in project.kernel_instances:
-        assert f"#define DT_NAME {name}\n" in text  # every instance defined once under its own name
-        simd = f"#define DT_PORTABLE {name}_portable" in text
+        # every instance: the portable template renamed, and <name> copying its arguments into L1
+        assert f"#define DT_NAME {name}_portable\n" in text and f"void {name}(const void *args_) {{" in text
+        simd = f"#define DT_NAME {name}_simd\n" in text
         assert simd == (name.startswith(("dt_conv2d_i8_i8", "dt_conv2d_u8_i8", "dt_gemm_i8_i8", "dt_gemm_u8_i8")))
+        assert f"    {name}_{'simd' if simd else 'portable'}(&a);" in text
     make = (project.out_dir / "Makefile").read_text()
     assert "siracusa: build/siracusa/prog.elf" in make and "--target=siracusa" in make
 

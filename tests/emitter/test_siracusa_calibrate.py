@@ -29,13 +29,14 @@ def test_fit_recovers_rates_and_overheads() -> None:
     for i in range(30):
         macs, other, tiles = rng.integers(1000, 200000), rng.integers(0, 50000), rng.integers(1, 20)
         dma, transfers = rng.integers(0, 40000), rng.integers(0, 40)
-        cycles = macs / 8.0 + other / 2.0 + tiles * 150 + dma / 6.0 + transfers * 20
-        data.append(NodeSample("m", f"n{i}", round(cycles), (macs, other, tiles, dma, transfers)))
+        cycles = 900 + macs / 8.0 + other / 2.0 + tiles * 150 + dma / 6.0 + transfers * 20
+        data.append(NodeSample("m", f"n{i}", round(cycles), (1.0, macs, other, tiles, dma, transfers)))
         modeled.append(round(cycles * 0.5))
     cal = fit(data, modeled, hw, "synthetic")
     assert cal.effective_macs_per_cycle is not None and abs(cal.effective_macs_per_cycle - 8.0) < 0.05
     assert cal.elementwise_ops_per_cycle is not None and abs(cal.elementwise_ops_per_cycle - 2.0) < 0.05
     assert abs(cal.call_overhead_cycles - 150) < 5 and abs(cal.dma_setup_cycles - 20) < 3
+    assert abs(cal.node_overhead_cycles - 900) < 30
     assert cal.dma_bandwidth_bytes_per_cycle is not None and abs(cal.dma_bandwidth_bytes_per_cycle - 6.0) < 0.1
     assert cal.relative_error_after < 0.01 < cal.relative_error_before
     ov = cal.overrides(hw)

@@ -103,7 +103,7 @@ def verify(
         for built, run in outcome.results:
             mism = sum(o.mismatches for o in run.outputs)
             ipm = (
-                f"{run.total_instructions / graph.total_macs:.1f}"
+                f"{run.total_instructions / graph.total_macs:.1f}{' cycles' if built.target == 'siracusa' else ''}"
                 if run.total_instructions and graph.total_macs
                 else "-"
             )

@@ -2,7 +2,7 @@
  * DT_PORTABLE (the portable instance of the same types), DT_TX (int8, or uint8 with DT_SIMD_XU 1),
  * DT_TW (int8), DT_TY. Same argument
  * block and results as conv2d.tmpl.h, bit for bit.
- *   Dense (one group in the tile, cin_g > 1): per output pixel, the window is gathered into a column
+ *   Dense (one group in the tile, not depthwise): per output pixel, the window is gathered into a column
  *     on the core's stack (zeros where it reaches the padding; weight order [ci][ky][kx]), then four
  *     output channels at a time take dot products with their weight rows; work split over pixels.
  *   Depthwise 3x3 (dilation 1): a window row is one word (its 4th byte meets a zero weight lane).
@@ -44,7 +44,7 @@ void DT_NAME(const void *args_) {
     const dt_requant_t *rq = &a->rq;
     const int32_t khw = a->kh * a->kw, K = a->cin_g * khw;
     int32_t lo, hi, it;
-    if (a->cin_g > 1 && K <= DT_SIMD_COLMAX && K >= 8 && a->y_c >= 4 &&
+    if ((a->cin_g > 1 || a->cout_g > 1) && K <= DT_SIMD_COLMAX && K >= 8 && a->y_c >= 4 &&
         a->oc0 / a->cout_g == (a->oc0 + a->y_c - 1) / a->cout_g) {
         DT_SIMD_XT_ col[DT_SIMD_COLMAX] __attribute__((aligned(4)));
         const int32_t g = a->oc0 / a->cout_g;
@@ -57,14 +57,27 @@ void DT_NAME(const void *args_) {
             int32_t ky_lo, ky_hi, kx_lo, kx_hi, ci, ky, kx, oc;
             dt_taps(iy0, a->dh, a->kh, a->x_h, &ky_lo, &ky_hi);
             dt_taps(ix0, a->dw, a->kw, a->x_w, &kx_lo, &kx_hi);
-            for (ci = 0; ci < a->cin_g; ++ci) {
-                DT_SIMD_XT_ *cc = col + ci * khw;
-                const DT_SIMD_XT_ *xc = xg + ci * a->x_cs;
-                for (ky = 0; ky < a->kh; ++ky) {
-                    const DT_SIMD_XT_ *xr = xc + (iy0 + ky * a->dh) * a->x_hs + ix0;
-                    const int32_t inside = ky >= ky_lo && ky < ky_hi;
-                    for (kx = 0; kx < a->kw; ++kx)
-                        cc[ky * a->kw + kx] = (inside && kx >= kx_lo && kx < kx_hi) ? xr[kx * a->dw] : 0;
+            if (khw == 1 && ky_hi > ky_lo && kx_hi > kx_lo) { /* 1x1 inside the buffer: a strided gather */
+                const DT_SIMD_XT_ *xp = xg + iy0 * a->x_hs + ix0;
+                const int32_t xcs = a->x_cs;
+                for (ci = 0; ci < a->cin_g; ++ci) col[ci] = xp[ci * xcs];
+            } else if (ky_lo == 0 && ky_hi == a->kh && kx_lo == 0 && kx_hi == a->kw) { /* window inside */
+                for (ci = 0; ci < a->cin_g; ++ci) {
+                    DT_SIMD_XT_ *cc = col + ci * khw;
+                    const DT_SIMD_XT_ *xc = xg + ci * a->x_cs + iy0 * a->x_hs + ix0;
+                    for (ky = 0; ky < a->kh; ++ky, cc += a->kw, xc += a->dh * a->x_hs)
+                        for (kx = 0; kx < a->kw; ++kx) cc[kx] = xc[kx * a->dw];
+                }
+            } else {
+                for (ci = 0; ci < a->cin_g; ++ci) {
+                    DT_SIMD_XT_ *cc = col + ci * khw;
+                    const DT_SIMD_XT_ *xc = xg + ci * a->x_cs;
+                    for (ky = 0; ky < a->kh; ++ky) {
+                        const DT_SIMD_XT_ *xr = xc + (iy0 + ky * a->dh) * a->x_hs + ix0;
+                        const int32_t inside = ky >= ky_lo && ky < ky_hi;
+                        for (kx = 0; kx < a->kw; ++kx)
+                            cc[ky * a->kw + kx] = (inside && kx >= kx_lo && kx < kx_hi) ? xr[kx * a->dw] : 0;
+                    }
                 }
             }
             for (oc = 0; oc + 4 <= a->y_c; oc += 4) {

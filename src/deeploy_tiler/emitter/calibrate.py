@@ -6,8 +6,9 @@ Per node the measurement is modeled as a non-negative combination of what the pl
 (other_ops: the non-MAC work the cost model charges the node, recovered from its modeled compute cycles
 and the spec's rates; node_overhead: what a node costs whatever its size, e.g. its code missing in the
 instruction cache, which the spec has no field for). The weights come from a non-negative least-squares
-fit (Lawson-Hanson); the result carries its provenance (models, budgets, nodes, simulator). DMA that
-overlaps compute in a double-buffered plan is partly hidden, so the DMA terms are what stays exposed.
+fit (Lawson-Hanson) of the relative errors; the result carries its provenance (models, budgets, nodes,
+simulator). DMA that overlaps compute in a double-buffered plan is partly hidden, so the DMA terms are
+what stays exposed.
 """
 
 from __future__ import annotations
@@ -112,8 +113,11 @@ def fit(data: Sequence[NodeSample], modeled: Sequence[int], hw: HwSpec, provenan
         raise ValueError(f"{len(data)} measured nodes are too few to fit {len(FEATURES)} figures")
     a = np.array([s.features for s in data], dtype=float)
     b = np.array([s.measured for s in data], dtype=float)
-    scale = np.maximum(a.max(axis=0), 1.0)  # columns of comparable size
-    x = nnls(a / scale, b) / scale
+    # relative errors: each node's row divided by its measurement, so small nodes count as much as big ones
+    w = 1.0 / np.maximum(b, 1.0)
+    aw = a * w[:, None]
+    scale = np.maximum(aw.max(axis=0), 1e-12)  # columns of comparable size
+    x = nnls(aw / scale, b * w) / scale
     pred = a @ x
     before = float(np.median(np.abs(np.array(modeled, dtype=float) - b) / np.maximum(b, 1.0)))
     after = float(np.median(np.abs(pred - b) / np.maximum(b, 1.0)))

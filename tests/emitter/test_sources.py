@@ -12,7 +12,15 @@ from deeploy_tiler.errors import EmitError
 from deeploy_tiler.ir import DType
 from deeploy_tiler.resources import emit_c_dir
 
-TEMPLATES = {"Makefile.j2", "main.c.j2", "network.c.j2", "network.h.j2", "kernels.c.j2", "kernels.h.j2"}
+TEMPLATES = {
+    "Makefile.j2",
+    "main.c.j2",
+    "network.c.j2",
+    "network.h.j2",
+    "kernels.c.j2",
+    "kernels.h.j2",
+    "kernels_siracusa.c.j2",
+}
 
 
 def test_templates_ship_with_the_c_sources() -> None:

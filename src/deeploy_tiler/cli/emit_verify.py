@@ -79,7 +79,9 @@ def emit(
 def verify(
     model: ModelArg = None,
     hw: HwOpt = "siracusa",
-    target: Annotated[str, typer.Option("--target", help="host, rv32, or both")] = "both",
+    target: Annotated[
+        str, typer.Option("--target", help="host, rv32, both, or gvsoc (siracusa ELF on GVSoC, $DEEPLOY_TILER_GVSOC)")
+    ] = "both",
     out: Annotated[Path | None, typer.Option("--out", help="keep the C project here")] = None,
     l1: Annotated[str | None, typer.Option("--l1")] = None,
     l2: Annotated[str | None, typer.Option("--l2")] = None,
@@ -89,14 +91,28 @@ def verify(
         str, typer.Option("--against", help="expected outputs: reference (outputs.npz / interpreter) or onnxruntime")
     ] = "reference",
 ) -> None:
-    """Plan, emit, build and run on host / RV32 (QEMU); compare every output element with the reference
-    (or with onnxruntime on the same inputs: `--against onnxruntime`)."""
+    """Plan, emit, build and run on host / RV32 (QEMU) / GVSoC's siracusa model; compare every output
+    element with the reference (or with onnxruntime on the same inputs: `--against onnxruntime`). On GVSoC,
+    per-node cycles are measured beside the plan's modeled ones."""
     import tempfile
 
-    choices: dict[str, tuple[Target, ...]] = {"host": ("host",), "rv32": ("rv32",), "both": ("host", "rv32")}
+    from ..emitter import siracusa
+    from ..emitter import verify as emit_verify
+
+    choices: dict[str, tuple[Target, ...]] = {
+        "host": ("host",),
+        "rv32": ("rv32",),
+        "both": ("host", "rv32"),
+        "gvsoc": ("siracusa",),
+    }
     targets = choices.get(target)
     if targets is None:
-        fail(f"--target must be host, rv32 or both, not {target!r}", EXIT_BAD_INPUT)
+        fail(f"--target must be host, rv32, both or gvsoc, not {target!r}", EXIT_BAD_INPUT)
+    if target == "gvsoc" and siracusa.gvsoc_install() is None:
+        fail(
+            f"--target gvsoc needs a GVSoC install: set {siracusa.GVSOC_ENV} (a directory with bin/gvsoc)",
+            EXIT_BAD_INPUT,
+        )
     if against not in ("reference", "onnxruntime"):
         fail(f"--against must be reference or onnxruntime, not {against!r}", EXIT_BAD_INPUT)
     if out is not None:
@@ -106,7 +122,9 @@ def verify(
     spec = api.load_hw(hw)
     result = api.plan(graph, spec, l1=l1_bytes, l2=l2_bytes, double_buffer=double_buffer)
     with tempfile.TemporaryDirectory(prefix="dt-verify-") as tmp:
-        outcome = api.verify(result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets)
+        outcome = emit_verify(
+            result, graph, spec, out or Path(tmp), inputs=inputs, expected=expected, targets=targets, timeout=7200.0
+        )
         table = Table(
             title=f"{graph.name} on {spec.name}: L1 {result.budgets.get('L1')} B, "
             f"{'double' if double_buffer else 'single'} buffering"
@@ -116,7 +134,7 @@ def verify(
         for built, run in outcome.results:
             mism = sum(o.mismatches for o in run.outputs)
             ipm = (
-                f"{run.total_instructions / graph.total_macs:.1f}"
+                f"{run.total_instructions / graph.total_macs:.1f}{' cycles' if built.target == 'siracusa' else ''}"
                 if run.total_instructions and graph.total_macs
                 else "-"
             )
@@ -124,7 +142,9 @@ def verify(
                 built.target,
                 str(len(run.outputs)),
                 str(mism),
-                f"{run.total_instructions:,}" if run.total_instructions else "- (host)",
+                f"{run.total_instructions:,}{' cycles' if built.target == 'siracusa' else ''}"
+                if run.total_instructions
+                else "- (host)",
                 ipm,
                 "yes" if built.within_budgets else "[red]no[/]",
             )
@@ -137,6 +157,9 @@ def verify(
             for name, count in rv32[0].node_instructions:
                 nodes.add_row(name, f"{count:,}")
             console.print(nodes)
+        gv = [r for b, r in outcome.results if b.target == "siracusa"]
+        if per_node and gv and gv[0].node_instructions:
+            _cycles_table(result, outcome.project, gv[0].node_instructions)
         for built, run in outcome.results:
             for o in run.outputs:
                 if o.mismatches:
@@ -147,3 +170,27 @@ def verify(
         if not outcome.passed:
             fail("verification failed", EXIT_CHECK_FAILED)
         console.print("[green]bit-exact on every target[/]")
+
+
+def _cycles_table(plan: Any, project: Any, measured: Any) -> None:
+    from ..emitter import siracusa
+
+    rows = siracusa.node_cycles(
+        plan, measured, {n.name: n.num_calls for n in project.nodes}, {n.name: n.macs for n in project.nodes}
+    )
+    table = Table(title="cycles per node: measured on GVSoC (cluster core 0) vs modeled by the plan")
+    for col in ("node", "op", "measured", "modeled", "measured / modeled", "modeled compute", "modeled dma"):
+        table.add_column(col, justify="left" if col in ("node", "op") else "right")
+    for r in rows:
+        table.add_row(
+            r.name,
+            r.op_type,
+            f"{r.measured:,}",
+            f"{r.modeled:,}",
+            f"{r.ratio:.2f}",
+            f"{r.modeled_compute:,}",
+            f"{r.modeled_dma:,}",
+        )
+    total_m, total_p = sum(r.measured for r in rows), sum(r.modeled for r in rows)
+    table.add_row("total", "", f"{total_m:,}", f"{total_p:,}", f"{total_m / total_p:.2f}" if total_p else "-", "", "")
+    console.print(table)

@@ -1,4 +1,5 @@
-"""Build and run an emitted project: host gcc (-Wall -Wextra -Werror) and RV32 cross gcc + QEMU.
+"""Build and run an emitted project: host gcc (-Wall -Wextra -Werror), RV32 cross gcc + QEMU, and the
+siracusa target (the same cross gcc, the project's own crt0 / linker script; run on GVSoC, siracusa.py).
 
 Results are typed: pass/fail, per output the mismatches and the first differing index, retired
 instructions per node and in total (exact under QEMU with -icount shift=0; 0 on the host), code and
@@ -25,9 +26,10 @@ from ..hw.spec import HwSpec
 from ..ir import Graph
 from ..plan import Plan
 from ..units import align_up
+from . import siracusa
 from .project import EmittedProject, emit_project
 
-Target = Literal["host", "rv32"]
+Target = Literal["host", "rv32", "siracusa"]
 
 HOST_CC = os.environ.get("DEEPLOY_TILER_HOST_CC", "gcc")
 RV32_PREFIX = "riscv64-unknown-elf-"
@@ -132,6 +134,8 @@ def _tool(name: str) -> str:
 def toolchain_available(target: Target) -> bool:
     if target == "host":
         return shutil.which(HOST_CC) is not None
+    if target == "siracusa":  # building; running also needs GVSoC (siracusa.gvsoc_install())
+        return shutil.which(RV32_PREFIX + "gcc") is not None
     return shutil.which(RV32_PREFIX + "gcc") is not None and shutil.which(QEMU) is not None
 
 
@@ -163,6 +167,9 @@ def build(
     if target == "host":
         elf = bdir / "prog"
         cmd = [_tool(HOST_CC), *WARN, opt, *defs, *inc, "-o", str(elf), *_sources(p)]
+    elif target == "siracusa":
+        elf = bdir / "prog.elf"
+        cmd = siracusa.build_command(p, bdir, _tool(RV32_PREFIX + "gcc"), opt, defs, WARN)
     else:
         elf = bdir / "prog.elf"
         ram_base = 0x80000000 + project.flash_bytes
@@ -294,9 +301,17 @@ _DMA = re.compile(r"^DT_DMA (\d+) (\d+)$")
 
 
 def run(project: EmittedProject, built: BuildResult, *, timeout: float = 600.0) -> RunResult:
-    """Run a built program (natively, or under QEMU with -icount shift=0) and parse its report."""
+    """Run a built program (natively, under QEMU with -icount shift=0, or on GVSoC's siracusa model) and
+    parse its report. On siracusa the per-node counts are cluster core 0's cycles."""
+    env = None
     if built.target == "host":
         cmd = [str(built.elf)]
+    elif built.target == "siracusa":
+        install = siracusa.gvsoc_install()
+        if install is None:
+            raise EmitError(f"no GVSoC install: set {siracusa.GVSOC_ENV} to a directory with bin/gvsoc")
+        cmd = siracusa.gvsoc_command(install, built.elf, built.elf.parent)
+        env = siracusa.gvsoc_env()
     else:
         mem_mb = (project.flash_bytes + project.ram_bytes) // (1 << 20) + 16
         cmd = [
@@ -325,7 +340,7 @@ def run(project: EmittedProject, built: BuildResult, *, timeout: float = 600.0) 
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+            cmd, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL, env=env
         )
     except subprocess.TimeoutExpired as e:
         raise EmitError(f"{built.target} run of {built.elf} timed out after {timeout} s") from e

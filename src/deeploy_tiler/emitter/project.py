@@ -91,6 +91,7 @@ def emit_project(
     files.append(_write(out / "network.c", sources.network_c(plan, graph, layout, arenas, const_lines, em)))
     files.append(_write(out / "kernels.c", sources.kernel_instances_source(em.instances)))
     files.append(_write(out / "kernels.h", sources.kernels_h(em.instances)))
+    files.append(_write(out / "kernels_siracusa.c", sources.kernel_instances_siracusa(em.instances)))
     files.append(_write(out / "main.c", sources.main_c(graph, inputs, expected_map)))
     tables = sum(256 * n.num_calls + 64 * n.tiles for n in em.infos) + sum(
         48 * len(n.transfers) + 4 * len(n.events) for n in plan.nodes
@@ -105,7 +106,7 @@ def emit_project(
         if dst.exists():
             shutil.rmtree(dst)
         shutil.copytree(src / sub, dst)
-        files.extend(sorted(p for p in dst.iterdir() if p.is_file()))
+        files.extend(sorted(p for p in dst.rglob("*") if p.is_file()))
     l1_level = hw.memories[0].name
     return EmittedProject(
         out_dir=out,

@@ -20,6 +20,8 @@ from ..units import align_up
 from .cwriter import array_body_np, comment_text
 from .layout import Layout
 from .network import NetworkEmitter
+from .siracusa import ARGS_TYPES, simd_instance
+from .siracusa import FLAGS as SIRACUSA_FLAGS
 from .views import Ptr
 
 # kernel template stem (c/kernels/<stem>.tmpl.h) -> its type parameter macro names
@@ -164,6 +166,25 @@ def kernel_instances_source(instances: Instances) -> str:
     )
 
 
+def kernel_instances_siracusa(instances: Instances) -> str:
+    """kernels_siracusa.c: the instances of kernels.c, each copying its argument block into L1 first,
+    GEMM / convolution ones with int8 weights through the SIMD kernels (c/kernels/siracusa/)."""
+    rows = []
+    for name, (template, types) in sorted(instances.items()):
+        simd = simd_instance(template, types)
+        rows.append(
+            {
+                "name": name,
+                "args_type": ARGS_TYPES[template],
+                "simd": simd,
+                "unsigned_x": int(types[0] == DType.UINT8),
+                "template": template,
+                "params": [(p, t.c_type) for p, t in zip(TEMPLATE_PARAMS[template], types, strict=True)],
+            }
+        )
+    return render("kernels_siracusa.c.j2", instances=rows)
+
+
 def _test_arrays(graph: Graph, names: tuple[str, ...], arrays: Mapping[str, Any], what: str) -> list[HarnessArray]:
     out = []
     for k, name in enumerate(names):
@@ -199,4 +220,11 @@ def main_c(
 
 
 def makefile(flash: int, ram: int, cores: int, queue: int) -> str:
-    return render("Makefile.j2", flash=f"{flash:#x}", ram=f"{ram:#x}", cores=cores, queue=queue)
+    return render(
+        "Makefile.j2",
+        flash=f"{flash:#x}",
+        ram=f"{ram:#x}",
+        cores=cores,
+        queue=queue,
+        siracusa_flags=" ".join(SIRACUSA_FLAGS),
+    )

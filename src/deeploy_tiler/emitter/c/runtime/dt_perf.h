@@ -5,7 +5,11 @@
 
 #include <stdint.h>
 
-#if defined(__riscv) && (__riscv_xlen == 32)
+#if defined(DT_TARGET_SIRACUSA) /* cycles of the calling core (GVSoC has no minstret) */
+#include "siracusa/dt_siracusa.h"
+static inline uint64_t dt_perf_read(void) { return dt_sir_perf_read(); }
+#define DT_PERF_AVAILABLE 1
+#elif defined(__riscv) && (__riscv_xlen == 32)
 static inline uint64_t dt_perf_read(void) {
     uint32_t hi, lo, hi2;
     do {

@@ -1,0 +1,10 @@
+/* The C library subset the siracusa build links (implemented in dt_siracusa.c). */
+#ifndef DT_SIR_STRING_H
+#define DT_SIR_STRING_H
+#include <stddef.h>
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+#endif

@@ -2,8 +2,8 @@
 
     nice -n 10 python benchmarks/fuzz_long.py [--invalid 2100] [--valid 1000] [--seed 0] [--failures FILE]
 
-Generates cases with the suite's hypothesis strategies (tests/fuzz/strategies.py), runs each in the
-worker process of tests/fuzz/harness.py (1 GiB address-space limit, 10 s per invalid case, 120 s per
+Generates cases with the suite's hypothesis strategies (tests/fuzz/strategies.py, invalid.py), runs each
+in the worker process of tests/fuzz/harness.py (1 GiB address-space limit, 10 s per invalid case, 120 s per
 valid network: emit plus a host build), and prints a Markdown table of counts per entry point and
 outcome: typed error / valid / infeasible (valid networks whose budget no plan meets) and the failures
 untyped / traceback / multiline / mismatch / hang / memory / crash. Failures are written in full to
@@ -28,7 +28,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.fuzz.cases import FAILURES  # noqa: E402
 from tests.fuzz.harness import Worker  # noqa: E402
-from tests.fuzz.strategies import ENTRY_POINTS, invalid_case, valid_case  # noqa: E402
+from tests.fuzz.invalid import ENTRY_POINTS, invalid_case  # noqa: E402
+from tests.fuzz.strategies import valid_case  # noqa: E402
 
 COLUMNS = ("typed", "valid", "infeasible", *FAILURES)
 
@@ -59,6 +60,8 @@ def main() -> int:
     ap.add_argument("--valid", type=int, default=1000, help="random valid networks")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--failures", type=Path, default=Path("fuzz_failures.txt"))
+    ap.add_argument("--minutes", type=float, default=None, help="stop starting new cases after this many minutes")
+    ap.add_argument("--skip-invalid", action="store_true", help="only the valid networks")
     args = ap.parse_args()
     warnings.simplefilter("ignore", NonInteractiveExampleWarning)
 
@@ -66,7 +69,9 @@ def main() -> int:
     seconds: dict[str, float] = {}
     failures: list[str] = []
     worker = Worker()
-    plan = [(e, invalid_case(e), args.invalid // len(ENTRY_POINTS), 10.0) for e in ENTRY_POINTS]
+    stop_at = time.monotonic() + 60 * args.minutes if args.minutes else None
+    n_invalid = 0 if args.skip_invalid else args.invalid // len(ENTRY_POINTS)
+    plan = [(e, invalid_case(e), n_invalid, 10.0) for e in ENTRY_POINTS]
     plan.append(("valid graphs", valid_case(), args.valid, 120.0))
     try:
         for entry, strategy, n, timeout in plan:
@@ -75,18 +80,27 @@ def main() -> int:
             cases = _collect(strategy, n, args.seed)
             counter: collections.Counter[str] = collections.Counter()
             t0 = time.perf_counter()
+            counts[entry] = counter
             for i, case in enumerate(cases):
+                if stop_at is not None and time.monotonic() > stop_at:
+                    print(f"{entry}: time is up after {i} cases", file=sys.stderr, flush=True)
+                    break
+                if i and i % 50 == 0:
+                    print(f"{entry}: {i} cases: {dict(counter)}", file=sys.stderr, flush=True)
                 outcome, detail = worker.run(case, timeout=timeout)
                 counter[outcome] += 1
                 if outcome in FAILURES:
                     failures.append(f"## {entry} #{i}: {outcome}\n{detail}\ncase: {str(case)[:2000]}\n")
             seconds[entry] = time.perf_counter() - t0
-            counts[entry] = counter
             print(
                 f"{entry}: {len(cases)} cases in {seconds[entry]:.0f} s: {dict(counter)}", file=sys.stderr, flush=True
             )
+    except KeyboardInterrupt:
+        print("interrupted: the table counts the cases that finished", file=sys.stderr)
     finally:
         worker.close()
+        for entry in counts:
+            seconds.setdefault(entry, float("nan"))
 
     print("| entry point | cases | " + " | ".join(COLUMNS) + " | seconds |")
     print("|---|---:|" + "---:|" * len(COLUMNS) + "---:|")

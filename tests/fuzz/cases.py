@@ -174,7 +174,7 @@ def run_api(case: dict[str, Any], tmp: Path) -> Outcome:
 
 
 def _cli_fixtures(tmp: Path) -> None:
-    from .strategies import _base_layer_list, onnx_base_bytes
+    from .invalid import _base_layer_list, onnx_base_bytes
 
     (tmp / "afile").write_text("x")
     (tmp / "adir").mkdir()

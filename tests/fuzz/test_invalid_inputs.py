@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 from .conftest import PROFILE
 from .harness import Worker
-from .strategies import ENTRY_POINTS, invalid_case
+from .invalid import ENTRY_POINTS, invalid_case
 
 _SETTINGS = settings.get_profile(f"fuzz-{PROFILE}")
 

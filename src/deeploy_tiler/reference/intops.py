@@ -25,15 +25,19 @@ from .kernels import (
     trunc_div,
 )
 
+_MAX_ROOT = math.isqrt(2**63 - 1)  # 3037000499
+
 
 def isqrt(x: Array) -> Array:
     """Element-wise floor(sqrt(x)) for x >= 0, exact (float estimate corrected by integer checks)."""
     if x.size and int(x.min()) < 0:
         raise ValueError("square root of a negative number")
-    r = np.floor(np.sqrt(x.astype(np.float64))).astype(np.int64)
+    # Clipped to isqrt(2**63 - 1) so that r * r cannot wrap around in int64 (the float estimate of a
+    # value near 2**63 rounds up to a root whose square overflows).
+    r = np.minimum(np.floor(np.sqrt(x.astype(np.float64))), _MAX_ROOT).astype(np.int64)
     # the float estimate can be off by one either way for large x: fix it exactly
     r = np.where(r * r > x, r - 1, r)
-    r = np.where((r + 1) * (r + 1) <= x, r + 1, r)
+    r = np.where((r < _MAX_ROOT) & ((r + 1) * (r + 1) <= x), r + 1, r)
     return as_int64(r)
 
 

@@ -31,7 +31,7 @@ def test_emit_writes_a_project_with_a_makefile(capsys: pytest.CaptureFixture[str
 def test_verify_rejects_an_unknown_target(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "verify", "--target", "arm")
     assert code == EXIT_BAD_INPUT
-    assert err == "error: --target must be host, rv32 or both, not 'arm'\n"
+    assert err == "error: --target must be host, rv32, both or gvsoc, not 'arm'\n"
 
 
 def test_a_model_without_inputs_beside_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..ir import Node, Tensor
+from ..errors import ModelError
+from ..ir import Node, Tensor, TensorKind
 
 
 def prune_empty(nodes: list[Node], tensors: Mapping[str, Tensor], outputs: tuple[str, ...]) -> list[Node]:
@@ -35,4 +36,19 @@ def prune_empty(nodes: list[Node], tensors: Mapping[str, Tensor], outputs: tuple
                     fused_nodes=n.fused_nodes,
                 )
         kept.append(n)
+    _check_no_dangling(kept, tensors, empty)
     return kept
+
+
+def _check_no_dangling(kept: list[Node], tensors: Mapping[str, Tensor], empty: set[str]) -> None:
+    """A kept node (one writing a graph output) must not read an empty tensor whose producer was removed:
+    its output is then computed from nothing, so the graph has nothing to plan."""
+    produced = {t for n in kept for t in n.outputs}
+    for n in kept:
+        for t in n.inputs:
+            if t in empty and tensors[t].kind is TensorKind.ACTIVATION and t not in produced:
+                raise ModelError(
+                    f"node {n.name}: input {t!r} has 0 elements (shape {tensors[t].shape}), so graph output "
+                    f"{n.outputs[0]!r} is empty too; an empty graph output computes nothing and cannot be planned",
+                    node=n.name,
+                )

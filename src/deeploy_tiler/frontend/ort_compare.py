@@ -8,7 +8,9 @@ onnxruntime is an optional dependency (the `dev` extra): importing it happens on
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,30 @@ import onnx
 from onnx import helper
 
 from ..errors import ModelError
+
+
+# x86 CPU flags with an int8 dot product that accumulates u8 x s8 products in 32 bits.
+_VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+def ort_int8_matmul_is_exact(cpuinfo: str | None = None) -> bool:
+    """Whether onnxruntime's CPU provider computes int8 Conv / MatMul / Gemm exactly on this machine.
+
+    On x86-64 without VNNI, MLAS multiplies u8 x s8 with `vpmaddubsw`, which adds pairs of products into
+    int16 with saturation (onnxruntime's quantization guide: "the saturation issue", fixed by `reduce_range`);
+    s8 activations are shifted to u8 first, so they saturate too. Then onnxruntime is no exact oracle for
+    weights using the full 8-bit range, and its results differ from the integer arithmetic of the reference
+    and of the C kernels. Other architectures (ARM's sdot, x86 with VNNI) accumulate exactly.
+    `cpuinfo` is the text of /proc/cpuinfo (read when None)."""
+    if cpuinfo is None:
+        if platform.machine().lower() not in ("x86_64", "amd64", "i686", "x86"):
+            return True
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False  # an x86 machine whose flags cannot be read: assume the saturating kernel
+    flags = {f for line in cpuinfo.splitlines() if line.startswith("flags") for f in line.partition(":")[2].split()}
+    return bool(flags & _VNNI_FLAGS)
 
 
 def integer_edged(model: onnx.ModelProto) -> onnx.ModelProto:

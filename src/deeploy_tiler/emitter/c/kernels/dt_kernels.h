@@ -60,7 +60,7 @@ static inline int32_t dt_requant_apply(const dt_requant_t *rq, int32_t v, int32_
 /* Requantize (when rq->mul is set) and store n int32 values v[0..n): output element j goes to
  * y + j * y_s (elements of `bytes` <= 4 bytes; the low bits are the same signed or not), its mul / add at mi + j * mi_s / ai + j * ai_s.
  * The loop-invariant choices (wide arithmetic, the shift, the element type) are made once per row,
- * not per element. Same values as dt_requant_apply. */
+ * not per element. Same values as dt_requant_apply, float modes included. */
 static inline void dt_requant_store_row(const dt_requant_t *rq, const int32_t *v, int32_t n, int32_t mi, int32_t mi_s,
                                         int32_t ai, int32_t ai_s, void *y, int32_t y_s, int32_t bytes) {
     int32_t j;
@@ -70,7 +70,9 @@ static inline void dt_requant_store_row(const dt_requant_t *rq, const int32_t *v
         const int32_t *mul = rq->mul + mi, *add = rq->add + ai;
         const int32_t lo = rq->lo, hi = rq->hi, sh = rq->shift;
         if (n > 16) n = 16;
-        if (rq->wide) {
+        if (rq->fmode) { /* onnxruntime's float requantization: one path, element by element */
+            for (j = 0; j < n; ++j) out[j] = dt_requant_apply(rq, v[j], mul[j * mi_s], add[j * ai_s]);
+        } else if (rq->wide) {
             for (j = 0; j < n; ++j) out[j] = dt_requant_value(v[j], mul[j * mi_s], add[j * ai_s], sh, lo, hi);
         } else {
             const int32_t rnd = sh > 0 ? 1 << (sh - 1) : 0;

@@ -19,7 +19,6 @@ from onnx import helper
 
 from ..errors import ModelError
 
-
 # x86 CPU flags with an int8 dot product that accumulates u8 x s8 products in 32 bits.
 _VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 

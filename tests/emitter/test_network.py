@@ -16,9 +16,6 @@ from deeploy_tiler.hw import load_hw
 from deeploy_tiler.ir import Graph
 from deeploy_tiler.plan import Plan
 
-_DESC = re.compile(r"\.(\w+) = ([^,}]+)")
-
-
 @functools.cache
 def _default() -> tuple[Graph, Plan]:
     graph = api.load_model()
@@ -31,10 +28,6 @@ def _emitter() -> NetworkEmitter:
     return NetworkEmitter(plan, graph, hw, plan_layout(plan, graph, hw))
 
 
-def _desc(text: str) -> dict[str, str]:
-    return {k: v.strip() for k, v in _DESC.findall(text)}
-
-
 def test_dma_descriptors_move_exactly_the_region() -> None:
     em = _emitter()
     graph, plan = _default()
@@ -42,12 +35,14 @@ def test_dma_descriptors_move_exactly_the_region() -> None:
     for np_ in plan.nodes:
         bufs = {b.name: b for b in np_.buffers}
         for tr in np_.transfers:
-            d = _desc(em.dma_desc(np_, tr, bufs))
-            moved = int(d["row_bytes"]) * int(d["n1"]) * int(d["n2"]) * int(d["n3"])
+            (kind, dst, src), ints = em.dma_record(np_, tr, bufs)
+            ref, dst_off, src_off, row, n1, n2, n3 = ints[:7]
+            assert (kind, ref) == ("start", tr.id)
             t = graph.tensor(tr.tensor)
-            assert moved == math.prod(n for _, n in tr.region) * t.dtype.itemsize
-            arena = f"dt_arena_{bufs[tr.buffer].level}"
-            assert arena in (d["dst"] if tr.direction == "in" else d["src"])
+            assert row * n1 * n2 * n3 == math.prod(n for _, n in tr.region) * t.dtype.itemsize
+            buf = bufs[tr.buffer]
+            l1_side = (dst, dst_off) if tr.direction == "in" else (src, src_off)
+            assert l1_side == (f"dt_arena_{buf.level}", buf.offset + tr.slot * buf.slot_bytes)
             checked += 1
     assert checked > 10
 
@@ -57,7 +52,7 @@ def test_transfer_into_an_unknown_buffer_raises() -> None:
     _, plan = _default()
     np_ = next(n for n in plan.nodes if n.transfers)
     with pytest.raises(EmitError, match="unknown buffer"):
-        em.dma_desc(np_, np_.transfers[0], {})
+        em.dma_record(np_, np_.transfers[0], {})
     buf = np_.buffers[0]
     with pytest.raises(EmitError, match="slot 1 of a buffer with 1 copies"):
         em.slot_ptr(buf.model_copy(update={"copies": 1}), 1)
@@ -77,12 +72,15 @@ def test_nodes_become_functions_and_the_queue_covers_the_plan() -> None:
             assert head in text
             assert em.infos[i].tiles == 0
         else:
-            assert f"static int32_t dt_node_{i}(void) {{ return dt_run_node(&n{i}_sched); }}" in text
+            assert f"static int32_t dt_node_{i}(void) {{\n" in text
+            records, written = em.folded[i]
+            assert records == len(plan.nodes[i].events) + em.infos[i].num_calls
+            assert 0 < written <= records
     in_flight = worst = 0
     for np_ in plan.nodes:
         for e in np_.events:
             in_flight += {"dma_start": 1, "dma_wait": -1}.get(e.kind, 0)
             worst = max(worst, in_flight)
     assert em.max_pending == worst > 0
-    called = set(re.findall(r"\{(dt_\w+), &n\d+_\w+\[\d+\], 1\}", text)) - {"dt_gather"}  # gather: no template
+    called = set(re.findall(r"dt_cluster_fork\((dt_\w+), &a\)", text)) - {"dt_gather"}  # gather: no template
     assert set(em.instances) == called

@@ -1,19 +1,23 @@
-"""The body of network.c: per node, a comment with its plan, the DMA descriptor / event / step /
-kernel-argument tables transcribing the plan's event list, and its function `dt_node_<i>()`."""
+"""The body of network.c: per node, a comment with its plan and its function `dt_node_<i>()`, which runs
+the plan's event list in order: the events (DMA starts with their descriptors, waits, compute steps with
+their kernel calls) become records, folded into counted loops with affine arguments (`loops`,
+`loop_code`), so a regular tiling costs one loop body, not one table row per tile."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import EmitError
 from ..hw.spec import HwSpec
 from ..ir import DType, Graph, Node
 from ..plan import L1Buffer, NodePlan, Plan, Transfer
-from .cwriter import comment_text, designated, ident
+from .cwriter import comment_text, ident
 from .layout import Home, Layout
-from .lower import KernelCall, StepContext, lower_step, render_field
+from .loop_code import flatten_field, program_depth, render_items, ring_entries
+from .loops import Record, count_items, expand, fold
+from .lower import KernelCall, StepContext, lower_step
 from .views import ITEMSIZE, Box, Ptr, View, collapse
 
 # (kernel size, depthwise) of a Conv -> the NPU task kind
@@ -49,6 +53,8 @@ class NetworkEmitter:
     num_cores: int = 1
     max_pending: int = 0  # most transfers in flight at once over all nodes (sizes the DMA queue)
     active: dict[str, Home] = field(default_factory=dict)  # staged copies the current node reads (L3 -> L2)
+    ring: int = 1  # descriptor / handle ring entries (dt_loops.h), a power of two
+    folded: dict[int, tuple[int, int]] = field(default_factory=dict)  # node -> (records, items written)
 
     # ---- views --------------------------------------------------------------------------------
     def home_ptr(self, tensor: str) -> Ptr:
@@ -65,7 +71,9 @@ class NetworkEmitter:
         return Ptr(f"dt_arena_{buf.level}", buf.offset + slot * buf.slot_bytes, False)
 
     # ---- transfers --------------------------------------------------------------------------
-    def dma_desc(self, np_: NodePlan, tr: Transfer, bufs: Mapping[str, L1Buffer]) -> str:
+    def dma_record(self, np_: NodePlan, tr: Transfer, bufs: Mapping[str, L1Buffer]) -> Record:
+        """The `dma_start` of `tr` as a loop record: shape (the two symbols), integers (ref, offsets,
+        row bytes, counts, strides in bytes; n[2] is the innermost outer dimension n1)."""
         buf = bufs.get(tr.buffer)
         if buf is None:
             raise EmitError(f"node {np_.name}: transfer {tr.id} names unknown buffer {tr.buffer}")
@@ -103,26 +111,11 @@ class NetworkEmitter:
             src, dst, ss, ds = lp, hp, ls, hs
         if dst.const:
             raise EmitError(f"node {np_.name}: transfer {tr.id} writes into constant {tr.tensor}")
-        # n[2] is the innermost outer dimension (n1); zero strides are left out (designated initializer)
-        fields = [
-            f".dst = {Ptr(dst.symbol, dst.offset, False).c()}",
-            f".src = {Ptr(src.symbol, src.offset, True).c()}",
-            f".row_bytes = {row}",
-            f".n1 = {n[2]}",
-            f".n2 = {n[1]}",
-            f".n3 = {n[0]}",
-        ]
-        for name, v in (
-            ("src_s1", ss[2]),
-            ("src_s2", ss[1]),
-            ("src_s3", ss[0]),
-            ("dst_s1", ds[2]),
-            ("dst_s2", ds[1]),
-            ("dst_s3", ds[0]),
-        ):
-            if v:
-                fields.append(f".{name} = {v}")
-        return "{" + ", ".join(fields) + "}"
+        if n == [1, 1, 1] and not any(ss) and not any(ds):  # one contiguous run: the short form
+            return ("start1", dst.symbol, src.symbol), (tr.id, dst.offset, src.offset, row)
+        shape = ("start", dst.symbol, src.symbol)
+        ints = (tr.id, dst.offset, src.offset, row, n[2], n[1], n[0], ss[2], ss[1], ss[0], ds[2], ds[1], ds[0])
+        return shape, ints
 
     # ---- one node ----------------------------------------------------------------------------
     def node_comment(self, i: int, node: Node, np_: NodePlan) -> str:
@@ -180,22 +173,11 @@ class NetworkEmitter:
         if ids != list(range(len(ids))):
             raise EmitError(f"node {node.name}: transfer ids {ids[:8]}... are not 0..n-1")
         trs = sorted(np_.transfers, key=lambda tr: tr.id)
-        if trs:
-            o.append(f"static const dt_dma_desc_t {cid}_xfers[{len(trs)}] = {{")
-            for tr in trs:
-                o.append(
-                    f"    /* {tr.id}: {tr.direction} {tr.tensor} {[list(r) for r in tr.region]} "
-                    f"{'->' if tr.direction == 'in' else '<-'} {tr.buffer}[{tr.slot}] */"
-                )
-                o.append("    " + self.dma_desc(np_, tr, bufs) + ",")
-            o.append("};")
-            o.append(f"static dt_dma_handle_t {cid}_handles[{len(trs)}];")
-        # compute steps
+        starts = [self.dma_record(np_, tr, bufs) for tr in trs]
+        # compute steps: the kernel calls of each, lowered on the step's slots
         engine = self.hw.engine(np_.engine) if np_.engine in {e.name for e in self.hw.engines} else None
         on_npu = engine is not None and engine.kind == "npu"
-        tables: dict[str, list[str]] = {}
-        calls: list[str] = []
-        steps: list[tuple[int, int]] = []
+        step_calls: list[list[Record]] = []
         io = [t for t in (*node.inputs, *node.outputs) if t]
         for si, st in enumerate(np_.steps):
             views: dict[str, View] = {}
@@ -227,64 +209,57 @@ class NetworkEmitter:
                     views[tname] = self.home_view(tname)
             out_box = tuple((int(s), int(n)) for s, n in st.output_region)
             ctx = StepContext(self.graph, node, out_box, views, f"node {node.name} step {si}")
-            kcalls = lower_step(ctx)
-            first = len(calls)
-            for kc in kcalls:
-                calls.append(self.register_call(cid, kc, tables, on_npu, node))
-            steps.append((first, len(kcalls)))
-        for ttype, rows in tables.items():
-            tname = f"{cid}_{ttype.replace('dt_', '').replace('_args_t', '').replace('_task_t', '_tasks')}"
-            o.append(f"static const {ttype} {tname}[{len(rows)}] = {{")
-            o.extend(rows)
-            o.append("};")
-        o.append(f"static const dt_call_t {cid}_calls[{max(len(calls), 1)}] = {{")
-        o.extend(calls or ["    {0, 0, 0}"])
-        o.append("};")
-        o.append(
-            f"static const dt_step_t {cid}_steps[{max(len(steps), 1)}] = {{"
-            + ", ".join(f"{{{a}, {b}}}" for a, b in steps or [(0, 0)])
-            + "};"
-        )
-        ev_code = {"dma_start": "DT_EV_DMA_START", "dma_wait": "DT_EV_DMA_WAIT", "compute": "DT_EV_COMPUTE"}
+            step_calls.append([self.call_record(kc, on_npu, node) for kc in lower_step(ctx)])
         for ev in np_.events:
-            if ev.kind == "compute" and ev.ref >= len(steps):
-                raise EmitError(f"node {node.name}: event computes step {ev.ref} of {len(steps)}")
+            if ev.kind == "compute" and ev.ref >= len(step_calls):
+                raise EmitError(f"node {node.name}: event computes step {ev.ref} of {len(step_calls)}")
             if ev.kind != "compute" and ev.ref >= len(trs):
                 raise EmitError(f"node {node.name}: event names transfer {ev.ref} of {len(trs)}")
         pending = 0
         for e in np_.events:
             pending += 1 if e.kind == "dma_start" else -1 if e.kind == "dma_wait" else 0
             self.max_pending = max(self.max_pending, pending)
-        evs = [f"{{{ev_code[e.kind]}, {e.ref}}}" for e in np_.events]
-        o.append(f"static const dt_event_t {cid}_events[{max(len(evs), 1)}] = {{")
-        for k in range(0, len(evs), 8):
-            o.append("    " + ", ".join(evs[k : k + 8]) + ",")
-        if not evs:
-            o.append("    {0, 0}")
-        o.append("};")
-        o.append(
-            f"static const dt_node_sched_t {cid}_sched = {{{cid}_events, {len(evs)}, "
-            f"{cid + '_xfers' if trs else '0'}, {cid + '_handles' if trs else '0'}, {cid}_steps, {cid}_calls}};"
-        )
-        o.append(f"static int32_t dt_node_{i}(void) {{ return dt_run_node(&{cid}_sched); }}\n")
-        self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", len(steps), len(calls), node.macs))
+        self.ring = max(self.ring, ring_entries(np_.events, len(trs)))
+        # the event list as records, in order, folded into loops
+        records: list[Record] = []
+        for e in np_.events:
+            if e.kind == "dma_start":
+                records.append(starts[e.ref])
+            elif e.kind == "dma_wait":
+                records.append((("wait",), (e.ref,)))
+            else:
+                records.append((("step",), (e.ref,)))
+                records.extend(step_calls[e.ref])
+        program = fold(records)
+        if expand(program) != records:  # the folding is exact by construction; a bug must not pass
+            raise EmitError(f"node {node.name}: loop folding does not reproduce the event list")
+        depth = program_depth(program)
+        o.append(f"static int32_t dt_node_{i}(void) {{")
+        if depth:
+            o.append("    int " + ", ".join(f"k{d}" for d in range(depth)) + ";")
+        o.extend(render_items(program, 0, "    "))
+        o.append("    return dt_dma_pending() == 0 ? 0 : -1;")
+        o.append("}\n")
+        self.folded[i] = (len(records), count_items(program))
+        num_calls = sum(len(c) for c in step_calls)
+        self.infos.append(NodeInfo(i, node.name, node.op_type, f"dt_node_{i}", len(step_calls), num_calls, node.macs))
 
-    def register_call(self, cid: str, kc: KernelCall, tables: dict[str, list[str]], on_npu: bool, node: Node) -> str:
+    def call_record(self, kc: KernelCall, on_npu: bool, node: Node) -> Record:
+        """One kernel call as a loop record: shape (function, argument type, NPU task kind, field layout),
+        integers (every number and pointer offset of its argument block)."""
         if kc.template is not None:
             self.instances[kc.fn] = (kc.template, kc.types)
-        rows = tables.setdefault(kc.args_type, [])
-        tname = f"{cid}_{kc.args_type.replace('dt_', '').replace('_args_t', '')}"
-        init = designated([(k, render_field(v)) for k, v in kc.fields if v is not None])
-        rows.append(f"    /* {comment_text(kc.comment)} */\n    {init},")
-        args_ref = f"&{tname}[{len(rows) - 1}]"
+        kind: str | None = None
         if on_npu and kc.args_type in ("dt_conv2d_args_t", "dt_gemm_args_t"):
-            trows = tables.setdefault("dt_npu_task_t", [])
             if node.op_type == "Conv":
                 k = int(self.graph.tensor(node.inputs[1]).shape[-1])
                 dw = int(node.attr("group", 1)) > 1
                 kind = NPU_KINDS.get((k, dw), "DT_NPU_CONV3X3")
             else:
                 kind = "DT_NPU_GEMM"
-            trows.append(f"    {{{kind}, 0, {kc.fn}, {args_ref}}},")
-            return f"    {{dt_npu_run_task, &{cid}_npu_tasks[{len(trows) - 1}], 0}},"
-        return f"    {{{kc.fn}, {args_ref}, 1}},"
+        layout: list[tuple[str, Hashable]] = []
+        ints: list[int] = []
+        for name, v in kc.fields:
+            if v is not None:
+                layout.append((name, flatten_field(v, ints)))
+        return ("call", kc.fn, kc.args_type, kind, tuple(layout)), tuple(ints)

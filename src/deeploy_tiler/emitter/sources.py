@@ -123,6 +123,8 @@ def network_c(
         alias = "" if home.tensor == name else f" = alias of {home.tensor}"
         homes.append(f"{comment_text(name)}: {home.level}+{home.offset}{extra} {graph.tensor(name).nbytes} B{alias}")
     inputs = [em.home_ptr(t).c() for t in graph.input_names]
+    l1 = em.hw.memories[0].name
+    l1_arena = (l1, arenas[l1]) if arenas.get(l1, 0) > 0 else None
     return render(
         "network.c.j2",
         model=comment_text(plan.model),
@@ -144,6 +146,8 @@ def network_c(
         output_ptrs=[Ptr(em.home_ptr(t).symbol, em.home_ptr(t).offset, True).c() for t in graph.output_names],
         output_numel=[graph.tensor(t).numel for t in graph.output_names],
         node_functions=[info.c_name for info in em.infos],
+        ring=em.ring,
+        l1_arena=l1_arena,
     )
 
 

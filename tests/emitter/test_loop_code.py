@@ -35,7 +35,10 @@ def test_fields_flatten_to_numbers_and_render_back_with_loop_indices() -> None:
     assert ints[:3] == [64, 5, 8]
     base = tuple(ints)
     coefs = ((32, 0, *([0] * (len(ints) - 2))),)
-    records = [(("call", "dt_k", "dt_k_args_t", None, layout), tuple(b + k * c for b, c in zip(base, coefs[0], strict=True))) for k in range(4)]
+    records = [
+        (("call", "dt_k", "dt_k_args_t", None, layout), tuple(b + k * c for b, c in zip(base, coefs[0], strict=True)))
+        for k in range(4)
+    ]
     program = fold(records)
     assert program_depth(program) == 1
     text = "\n".join(render_items(program, 0, ""))

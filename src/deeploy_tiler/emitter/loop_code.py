@@ -17,11 +17,11 @@ from collections.abc import Hashable, Iterator, Sequence
 
 from ..errors import EmitError
 from ..plan import Event
-from .lower.call import FieldValue, RequantArgs
 from .loops import Item, Leaf, affine_expr
+from .lower.call import FieldValue, RequantArgs
 from .views import Ptr
 
-__all__ = ["flatten_field", "render_items", "ring_entries", "program_depth"]
+__all__ = ["flatten_field", "program_depth", "render_items", "ring_entries"]
 
 
 def flatten_field(v: FieldValue, ints: list[int]) -> Hashable:

@@ -147,7 +147,6 @@ class NetworkEmitter:
 
     def emit_node(self, i: int, node: Node, np_: NodePlan) -> None:
         o = self.out
-        cid = f"n{i}"
         o.append("/*\n * " + self.node_comment(i, node, np_).replace("\n", "\n * ") + "\n */")
         if np_.alias_of is not None or node.is_alias:
             if node.outputs[0] in self.layout.alias_copies:

@@ -26,6 +26,13 @@
 
 #include "dt_dma.h"
 
+/* one out-of-line copy per program: a call site is its arguments, not the descriptor stores */
+#if defined(__GNUC__)
+#define DT_LOOP_FN static __attribute__((noinline, unused))
+#else
+#define DT_LOOP_FN static
+#endif
+
 #ifndef DT_XRING
 #define DT_XRING 64
 #endif
@@ -53,7 +60,7 @@ static inline long dt_trace_l1_offset(const void *p) {
 #define DT_STEP(ref) ((void)0)
 #endif
 
-static inline void dt_xfer(uint32_t ref, void *dst, const void *src, uint32_t row_bytes, uint32_t n1, uint32_t n2,
+DT_LOOP_FN void dt_xfer(uint32_t ref, void *dst, const void *src, uint32_t row_bytes, uint32_t n1, uint32_t n2,
                            uint32_t n3, int32_t src_s1, int32_t src_s2, int32_t src_s3, int32_t dst_s1,
                            int32_t dst_s2, int32_t dst_s3) {
     dt_dma_desc_t *d = &dt_xring[ref & (DT_XRING - 1)];
@@ -80,11 +87,11 @@ static inline void dt_xfer(uint32_t ref, void *dst, const void *src, uint32_t ro
     dt_xhandle[ref & (DT_XRING - 1)] = dt_dma_start(d);
 }
 
-static inline void dt_xfer1(uint32_t ref, void *dst, const void *src, uint32_t bytes) {
+DT_LOOP_FN void dt_xfer1(uint32_t ref, void *dst, const void *src, uint32_t bytes) {
     dt_xfer(ref, dst, src, bytes, 1, 1, 1, 0, 0, 0, 0, 0, 0);
 }
 
-static inline void dt_xwait(uint32_t ref) {
+DT_LOOP_FN void dt_xwait(uint32_t ref) {
 #if defined(DT_TRACE)
     printf("DT_EV wait %ld %lu\n", (long)dt_trace_node, (unsigned long)ref);
 #endif

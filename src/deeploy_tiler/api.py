@@ -44,6 +44,7 @@ __all__ = [
     "load_model",
     "load_outputs",
     "map_inputs",
+    "onnxruntime_int8_is_exact",
     "onnxruntime_outputs",
     "plan",
     "plan_node",
@@ -125,6 +126,14 @@ def onnxruntime_outputs(
     model, _ = read_onnx(path)
     theirs = ort_run(model, inputs)
     return {name: np.asarray(theirs[name]).astype(np.int64) for name in graph.output_names}
+
+
+def onnxruntime_int8_is_exact() -> bool:
+    """Whether onnxruntime's int8 Conv / MatMul are exact on this machine (not on x86 without VNNI, where its
+    u8 x s8 kernel adds product pairs in saturating int16); see `frontend.ort_compare`."""
+    from .frontend.ort_compare import ort_int8_matmul_is_exact
+
+    return ort_int8_matmul_is_exact()
 
 
 def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:

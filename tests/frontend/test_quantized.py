@@ -29,7 +29,7 @@ M = pytest.importorskip("tests.models_onnx")
 FORMATS = ("qdq_s8s8", "qdq_u8s8_pc", "qop_u8s8")
 FLOAT_ISLANDS = {("se_hardswish", "qop_u8s8")}
 # With 7-bit weights (reduce_range, on x86 without VNNI) one element of this model lands on an exact float32
-# tie that onnxruntime's x86 AVX2 path rounds the other way (cause not yet pinned down; see docs/onnx_quantization.md)
+# tie (acc * scale == -31.5 in float32) that onnxruntime's NHWC s8->u8 conv path rounds as in float64 (docs/)
 KNOWN_TIE_DIVERGENCE = {("se_hardswish", "qdq_s8s8")}
 
 
@@ -237,7 +237,7 @@ def test_interior_tensors_match_onnxruntime(corpus: dict[tuple[str, str], onnx.M
         for k in shared:
             diff = np.abs(theirs[k].astype(np.int64) - ref[k])
             if (arch, fmt) in KNOWN_TIE_DIVERGENCE and not ort_int8_matmul_is_exact():
-                # one exact float32 tie (acc * scale == -31.5) that onnxruntime's AVX2 path rounds the other way
+                # that one tie, nothing more: at most one element, off by one
                 assert np.count_nonzero(diff) <= 1 and diff.max(initial=0) <= 1, (arch, fmt, k)
             else:
                 assert not diff.any(), (arch, fmt, k)

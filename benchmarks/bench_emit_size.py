@@ -29,7 +29,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CASES = (
-    "microLlama64@64000,microLlama64@612,decoder8@4000,decoder32@4000,decoder64@4000,miniMobileNet@4000,cnn50@4000"
+    "microLlama64@64000,microLlama64@612,decoder8@1000,decoder32@1000,decoder64@1000,miniMobileNet@4000,cnn50@2500"
 )
 FILES = ("network.c", "main.c", "kernels.c", "kernels_siracusa.c", "network.h", "kernels.h", "Makefile")
 _CONST = re.compile(r"^(static )?const \w+ dt_c\d+\[")

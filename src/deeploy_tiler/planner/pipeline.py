@@ -86,7 +86,7 @@ def place_memory(
         try:
             # a short packing search per attempt: a failure is answered by asking for fewer live bytes
             memory = plan_memory(
-                graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed, time_limit=2.0
+                graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed, work_limit=2.0
             )
         except InfeasibleBudget as err:
             # the live bytes fit but no static packing was found: ask for fewer live bytes

@@ -217,7 +217,7 @@ def decide_residency(
     """Solve the residency problem; `InfeasibleBudget` when streaming everything still does not fit."""
     problem = residency_problem(plan, graph, hw, l2_budget, window=window)
     problem_home = _levels(hw)[0]
-    result = solve_residency(problem, options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
+    result = solve_residency(problem, options or SolverOptions(time_limit_s=600.0, deterministic_time_limit=0.5))
     if result is None:
         live = l2_live(problem, tuple(c.first for c in problem.candidates))
         at = max(range(len(live)), key=lambda t: (live[t], -t))

@@ -127,6 +127,13 @@ def onnxruntime_outputs(
     return {name: np.asarray(theirs[name]).astype(np.int64) for name in graph.output_names}
 
 
+def onnxruntime_int8_is_exact() -> bool:
+    """Whether onnxruntime's int8 MatMul / Conv is exact on this CPU (no saturating u8 x s8 pair sums)."""
+    from .frontend.ort_compare import ort_int8_matmul_is_exact
+
+    return ort_int8_matmul_is_exact()
+
+
 def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
     """Arrays of an `inputs.npz` keyed by graph input name (see `map_inputs` for the matching rule)."""
     arrays, _ = map_inputs(graph.input_names, npz_path)

@@ -53,15 +53,12 @@ def _against_onnxruntime(model: Path | None) -> tuple[Graph, dict[str, Any], dic
     diff = sum(int(np.count_nonzero(ref[k] != expected[k])) for k in expected)
     total = sum(v.size for v in expected.values())
     console.print(f"reference vs onnxruntime: {total} elements compared, {diff} differ")
-    if diff:
-        from ..frontend.ort_compare import ort_int8_matmul_is_exact
-
-        if not ort_int8_matmul_is_exact():
-            console.print(
-                "note: this CPU has no VNNI; onnxruntime's int8 MatMul / Conv adds pairs of u8 x s8 products "
-                "in saturating int16 here, so its results are not exact for full-range 8-bit weights "
-                "(quantize with reduce_range=True, or compare on a VNNI or ARM machine)"
-            )
+    if diff and not api.onnxruntime_int8_is_exact():
+        console.print(
+            "note: this CPU has no VNNI; onnxruntime's int8 MatMul / Conv adds pairs of u8 x s8 products "
+            "in saturating int16 here, so its results are not exact for full-range 8-bit weights "
+            "(quantize with reduce_range=True, or compare on a VNNI or ARM machine)"
+        )
     return graph, inputs, expected
 
 

@@ -135,11 +135,15 @@ def _l1_stage(
 
 
 def _l2_stage(graph: Graph, hw: HwSpec, tiled: Plan) -> Callable[[int], InfeasibleBudget | None]:
-    """`dt.plan`'s second stage (the L2 / L3 / weight-memory map of the tiled plan), at an L2 budget."""
+    """`dt.plan`'s early memory check, then its second stage (the L2 / L3 / weight-memory map of the tiled
+    plan, streaming from L3 what does not stay resident), at an L2 budget. The check's answer at 0 B is the
+    least L2 with streaming (planner.feasibility), the search's lower bound."""
+    from ..planner.feasibility import check_memory_levels
     from ..planner.pipeline import place_memory
 
     def probe(budget: int) -> InfeasibleBudget | None:
         try:
+            check_memory_levels(graph, hw, budget)
             place_memory(tiled, graph, hw, l2=budget)
         except InfeasibleBudget as e:
             return e

@@ -143,3 +143,11 @@ def test_sweep_report_over_l2_shows_l3_traffic(l2_sweep: sw.SweepResult, graph: 
     assert m.l3_bytes and f"(streaming {m.l3_bytes:,} B per run from L3)" in page
     resident = rp.plan_report(dt.plan(graph, hw, l1=4096, l2=65536), hw, graph)
     assert "L3 traffic (streamed)" not in resident
+
+
+def test_what_if_lines_state_the_l3_traffic_of_a_streamed_plan(graph: dt.Graph, hw: dt.HwSpec) -> None:
+    streamed = dt.plan(graph, hw, l1=4096, l2=3760)
+    more = dt.plan(graph, hw, l1=4096, l2=2 * 3760)
+    page = rp.plan_report(streamed, hw, graph, what_if=[rp.WhatIf("L2 x2 (7,520 B)", more)])
+    assert f"L2 x2 (7,520 B): {more.total_cycles:,} cycles" in page
+    assert f"{more.l3_bytes:,} B from L3 per run" in page

@@ -149,7 +149,8 @@ def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequen
                 if saved == 0
                 else f"{'-' if saved > 0 else '+'}{abs(saved):,}, {_pct(abs(saved), f.total_cycles)}"
             )
-            buy.append(f"{esc(w.label)}: {w.plan.total_cycles:,} cycles ({change})")
+            streams = f", {w.plan.l3_bytes:,} B from L3 per run" if f.l3_copies or w.plan.staging else ""
+            buy.append(f"{esc(w.label)}: {w.plan.total_cycles:,} cycles ({change}){streams}")
     cards.append(_card("what more memory can buy", "<br>".join(buy), wide=True))
     for m in min_found:
         known = _min_text(m)

@@ -140,7 +140,9 @@ def decide_residency(
     """Solve the residency problem; `InfeasibleBudget` when streaming everything still does not fit."""
     problem = residency_problem(plan, graph, hw, l2_budget, window=window)
     problem_home = _levels(hw)[0]
-    result = solve_residency(problem, options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
+    # the deterministic limit is the one that binds (same plan under any machine load); the wall limit only
+    # guards against a runaway solve, so a loaded machine does not cut the search short
+    result = solve_residency(problem, options or SolverOptions(time_limit_s=10.0, deterministic_time_limit=0.5))
     if result is None:
         live = l2_live(problem, tuple(c.first for c in problem.candidates))
         at = max(range(len(live)), key=lambda t: (live[t], -t))

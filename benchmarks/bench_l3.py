@@ -1,12 +1,14 @@
 """Benchmark streaming from L3: decode steps whose weights and KV caches do not fit L2.
 
     PYTHONPATH=src python benchmarks/bench_l3.py [--models tinystories15m microLlama64] [--specs ...] [--curve]
+    PYTHONPATH=src python benchmarks/bench_l3.py --models tinystories15m_head --specs siracusa   # with its head
 
-Table 1, per model and spec at its L2 budget (TinyStories-15M body, KV 256: Deeploy's default L2 of
-1,024,000 B; microLlama64 (shared): 256 KiB, next to its all-resident plan at the default L2): planning
-wall time (dt.plan, tiling + residency + static allocation; goal < 2 s), modeled cycles and tokens/s at the
-spec's clock, L3 bytes per token (copies in and back), the cycles nodes wait for L3 copies, the lower
-bound and the gap to it (goal <= 10 %), the residency solve's status.
+Table 1, per model and spec at its L2 budget (TinyStories-15M body, KV 256, and with its 9.2 MB vocabulary
+head in 32 chunks streamed from L3: Deeploy's default L2 of 1,024,000 B; microLlama64 (shared): 256 KiB,
+next to its all-resident plan at the default L2): planning wall time (dt.plan, tiling + residency + static
+allocation; goal < 2 s), modeled cycles and tokens/s at the spec's clock, L3 bytes per token (copies in and
+back), the cycles nodes wait for L3 copies, the lower bound and the gap to it (goal <= 10 %), the residency
+solve's status.
 
 Table 2 (`--curve`): latency and L3 traffic per token against the L2 budget, from the smallest feasible
 L2 (stated by the answer before tiling) up to all resident (or the physical L2): one tiling, then the
@@ -39,7 +41,12 @@ from deeploy_tiler.planner.residency import check_memory_levels  # noqa: E402
 
 DATA = Path(os.environ.get("DEEPLOY_TILER_TESTDATA", ROOT.parent / "shared" / "data" / "deeploy-tests"))
 SHARED = {"microLlama64": DATA / "Models" / "microLlama" / "INT8" / "microLlama64"}
-L2_OF = {"tinystories15m": 1_024_000, "microLlama64": 262_144, "llama_d128x8": 1_024_000}
+L2_OF = {
+    "tinystories15m": 1_024_000,
+    "tinystories15m_head": 1_024_000,
+    "microLlama64": 262_144,
+    "llama_d128x8": 1_024_000,
+}
 
 
 def _graph(name: str) -> Graph:

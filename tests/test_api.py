@@ -75,3 +75,10 @@ def test_plan_takes_engine_options() -> None:
     assert dt.validate(without, graph, "siracusa_neureka") == []
     with pytest.raises(dt.OptionError, match="weight_memory is an option of EngineOptions"):
         dt.plan(graph, "siracusa_neureka", weight_memory=False)
+
+
+def test_onnxruntime_int8_exactness_is_the_frontends_answer() -> None:
+    from deeploy_tiler import api
+    from deeploy_tiler.frontend.ort_compare import ort_int8_matmul_is_exact
+
+    assert api.onnxruntime_int8_is_exact() is ort_int8_matmul_is_exact()

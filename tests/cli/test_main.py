@@ -96,3 +96,9 @@ def test_alloc_csv_json_contract(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert isinstance(doc["seconds"], float) and (tmp_path / "m.png").stat().st_size > 0
     code, _, err = _run(capsys, "alloc", str(csv), "--capacity", "8")
     assert code != EXIT_OK and ("12" in err or "exceed" in err)
+
+
+def test_inspect_a_bundled_decoder_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, "inspect", "tinystories15m_head", "--hw", "siracusa")
+    assert code == EXIT_OK, err
+    assert "tinystories15m_head" in out and "1x1x32000" in out

@@ -299,3 +299,31 @@ def test_decode_step_reports_tokens_per_second_over_an_l2_grid(
             assert p["tokens_per_s"] == pytest.approx(1 / p["latency_s"])
         else:
             assert p["infeasible_level"] == "L2"
+
+
+def test_an_l2_sweep_reports_l3_traffic(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """From all streamed (the smallest L2) to all resident: the L3 bytes per run in the table, the CSV and the
+    L2 figure."""
+    out_csv = tmp_path / "l2.csv"
+    code, out, err = _run(
+        capsys,
+        "--hw",
+        "siracusa",
+        "--l1",
+        "4KiB",
+        "--l2",
+        "3760,64KiB",
+        "--executor",
+        "serial",
+        "--no-search",
+        "--csv",
+        str(out_csv),
+        "--png-dir",
+        str(tmp_path / "png"),
+    )
+    assert code == EXIT_OK, err
+    assert "L3 B/run" in out and "L3 wait cycles" in out
+    rows = _csv(out_csv)
+    assert [r["l2"] for r in rows] == ["3760", "65536"]
+    assert int(rows[0]["l3_bytes"]) > 0 and rows[1]["l3_bytes"] == "0"
+    assert (tmp_path / "png" / "l2.png").exists()

@@ -62,3 +62,13 @@ def mnv2(testdata_dir: Path) -> tuple[dt.Graph, dt.HwSpec, dt.Plan]:
     graph = dt.load_model(testdata_dir / "Models" / "miniMobileNetv2" / "network.onnx")
     hw = dt.load_hw("siracusa_neureka")
     return graph, hw, dt.plan(graph, hw)
+
+
+# --- an L2 sweep that streams: the bundled layer from "all streamed" (its smallest L2) to "all resident" ----
+
+
+@pytest.fixture(scope="session")
+def l2_sweep(graph: dt.Graph, hw: dt.HwSpec) -> sw.SweepResult:
+    """L1 4 KiB; L2 3,500 B (infeasible), 3,760 B (the smallest: every weight streams), 8 KiB, 64 KiB (all
+    resident); searched."""
+    return sw.sweep(graph, hw, l1_grid=[4096], l2_grid=[3500, 3760, 8192, 65536], executor="serial")

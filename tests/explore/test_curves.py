@@ -33,3 +33,23 @@ def test_the_clip_check_finds_a_clipped_axis(result: sw.SweepResult) -> None:
     spec = curves.budget_chart(result)
     spec["layout"]["yaxis"]["range"] = [0, 1e-6]
     assert clipped(spec)
+
+
+@pytest.mark.parametrize("metric", ["latency_ms", "l3_bytes"])
+def test_l2_chart_from_all_streamed_to_all_resident(l2_sweep: sw.SweepResult, metric: str) -> None:
+    spec = curves.l2_chart(l2_sweep, metric=metric)
+    assert clipped(spec) == []
+    assert spec["layout"]["xaxis"]["type"] == "log"
+    (curve,) = [t for t in spec["data"] if t["mode"] == "lines+markers"]
+    assert curve["x"] == sorted(p.l2 for p in l2_sweep.points if p.feasible)
+    if metric == "l3_bytes":
+        assert curve["y"][0] > 0 and curve["y"][-1] == 0  # smallest L2 streams, largest holds everything
+    (bad,) = [t for t in spec["data"] if t["name"].startswith("infeasible")]
+    assert bad["x"] == [3500]
+    (m,) = l2_sweep.min_feasible
+    assert any(t["name"].startswith(f"min feasible L2 {m.budgets['L2']:,} B") for t in spec["data"])
+
+
+def test_l2_chart_refuses_an_l1_metric(l2_sweep: sw.SweepResult) -> None:
+    with pytest.raises(ValueError, match="l2_chart draws one of"):
+        curves.l2_chart(l2_sweep, metric="tokens_per_s")

@@ -104,3 +104,18 @@ def test_save_png_and_reproducible_svg(tmp_path: Path, result: sw.SweepResult) -
         rp.save_figure(rp.latency_figure(result), tmp_path / "a.jpg")
     written = rp.save_figures(rp.sweep_figures(result), tmp_path / "figs")
     assert sorted(p.name for p in written) == ["latency.png", "latency.svg"]
+
+
+def test_l2_figure_latency_and_l3_traffic(l2_sweep: sw.SweepResult, result: sw.SweepResult) -> None:
+    fig = rp.l2_figure(l2_sweep)
+    top, bottom = fig.axes
+    assert "L3 traffic per run" in bottom.get_ylabel() and "latency" in top.get_ylabel()
+    curve = next(line for line in bottom.get_lines() if line.get_label() == "double buffering")
+    by_l2 = {p.l2: p for p in l2_sweep.points if p.feasible}
+    assert list(curve.get_xdata()) == sorted(by_l2)
+    assert list(curve.get_ydata()) == [by_l2[b].l3_bytes for b in sorted(by_l2)]
+    latency = next(line for line in top.get_lines() if line.get_label() == "double buffering")
+    assert list(latency.get_ydata()) == [1e3 * (by_l2[b].latency_s or 0) for b in sorted(by_l2)]
+    (m,) = l2_sweep.min_feasible
+    assert any(label == f"min feasible L2 {m.budgets['L2']:,} B" for label in top.get_legend_handles_labels()[1])
+    assert "l2" in rp.sweep_figures(l2_sweep) and "l2" not in rp.sweep_figures(result)  # only when L2 varies

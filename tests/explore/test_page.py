@@ -128,3 +128,26 @@ def test_the_clip_check_in_the_browser_finds_a_clipped_chart(
     found, _ = inspect_page(page, tmp_path)
     cycles = next(c for c in found["charts"] if c["name"] == "cycles")
     assert cycles["drawn"] and any(" y " in c for c in cycles["clipped"]), cycles
+
+
+def test_sweep_report_over_l2_shows_l3_traffic(l2_sweep: sw.SweepResult, graph: dt.Graph, hw: dt.HwSpec) -> None:
+    """An L2 sweep draws latency and L3 traffic against L2; the plan at the smallest L2 states what it
+    streams; the smallest-budget card says it streams."""
+    streamed = dt.plan(graph, hw, l1=4096, l2=3760)
+    page = rp.sweep_report(l2_sweep, streamed, hw, graph)
+    specs = _specs(page)
+    assert "What more L2 buys" in page and "l2-latency" in specs and "l2-l3" in specs
+    assert specs["l2-l3"]["layout"]["yaxis"]["title"]["text"] == "L3 traffic per run (bytes)"
+    assert "L3 traffic (streamed)" in page and f"{streamed.l3_bytes:,} B per run" in page
+    (m,) = l2_sweep.min_feasible
+    assert m.l3_bytes and f"(streaming {m.l3_bytes:,} B per run from L3)" in page
+    resident = rp.plan_report(dt.plan(graph, hw, l1=4096, l2=65536), hw, graph)
+    assert "L3 traffic (streamed)" not in resident
+
+
+def test_what_if_lines_state_the_l3_traffic_of_a_streamed_plan(graph: dt.Graph, hw: dt.HwSpec) -> None:
+    streamed = dt.plan(graph, hw, l1=4096, l2=3760)
+    more = dt.plan(graph, hw, l1=4096, l2=2 * 3760)
+    page = rp.plan_report(streamed, hw, graph, what_if=[rp.WhatIf("L2 x2 (7,520 B)", more)])
+    assert f"L2 x2 (7,520 B): {more.total_cycles:,} cycles" in page
+    assert f"{more.l3_bytes:,} B from L3 per run" in page

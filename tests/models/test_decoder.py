@@ -68,3 +68,55 @@ def test_deterministic() -> None:
 def test_bad_config() -> None:
     with pytest.raises(ValueError, match="multiple of heads"):
         DecoderConfig(d_model=30, heads=4)
+
+
+def test_chunked_head_equals_one_gemm_per_chunk() -> None:
+    """A chunked head is the vocabulary split in column blocks: chunk c's logits are the final norm times
+    lm_head.c, requantized, at columns [c * w, (c + 1) * w) of the logits."""
+    cfg = DecoderConfig(name="h", layers=1, d_model=32, heads=2, ffn=48, kv_len=4, vocab=120, head_chunks=4)
+    g = import_onnx(build_decoder(cfg), name="h", source="<test>")
+    assert g.tensor("logits").shape == (1, 1, 120)
+    assert [t for t in g.tensors if t.startswith("lm_head.") and g.tensors[t].is_constant][:4] == [
+        "lm_head.0",
+        "lm_head.1",
+        "lm_head.2",
+        "lm_head.3",
+    ]
+    assert all(g.tensor(f"lm_head.{c}").shape == (32, 30) for c in range(4))
+    assert cfg.weight_bytes == 4 * 32 * 32 + 3 * 32 * 48 + 32 * 120
+    values = reference_run(g, decoder_inputs(cfg), keep_intermediates=True)
+    heads = [n for n in g.nodes if n.op_type == "MatMul" and n.inputs[1].startswith("lm_head.")]
+    assert len(heads) == 4
+    for c, node in enumerate(heads):
+        assert node.requant is not None  # fused: MatMul + RequantShift
+        assert np.array_equal(values["logits"][0, 0, 30 * c : 30 * (c + 1)], values[node.outputs[0]].reshape(-1))
+
+
+def test_chunked_head_does_not_saturate() -> None:
+    cfg = DecoderConfig(name="h", layers=1, d_model=64, heads=4, ffn=96, kv_len=8, vocab=512, head_chunks=8)
+    g = import_onnx(build_decoder(cfg), name="h", source="<test>")
+    y = reference_run(g, decoder_inputs(cfg))["logits"]
+    assert float(np.mean((y == -128) | (y == 127))) < 0.02
+    assert int(y.max()) - int(y.min()) > 16
+
+
+def test_head_chunks_must_divide_the_vocabulary() -> None:
+    with pytest.raises(ValueError, match="must divide the vocabulary"):
+        DecoderConfig(vocab=100, head_chunks=3)
+    with pytest.raises(ValueError, match="must divide the vocabulary"):
+        DecoderConfig(head_chunks=2)  # no head to chunk
+
+
+def test_tinystories15m_head_streams_its_head_from_l3() -> None:
+    """The 9.2 MB int8 head does not fit Siracusa's 2 MiB L2: at the default L2 budget every head chunk is
+    staged from L3, and the plan passes the validator."""
+    g = dt.load_model("tinystories15m_head")
+    head = [t for t in g.tensors.values() if t.is_constant and t.name.startswith("lm_head.") and len(t.shape) == 2]
+    assert len(head) == 32 and sum(t.nbytes for t in head) == 288 * 32000
+    hw = dt.load_hw("siracusa")
+    p = dt.plan(g, hw)
+    staged = {s.tensor: s for s in p.staging if s.direction == "in"}
+    assert {t.name for t in head} <= set(staged)
+    assert all(staged[t.name].home_level == "L3" and staged[t.name].bytes == t.nbytes for t in head)
+    assert p.l3_bytes >= 288 * 32000
+    assert dt.validate(p, g, hw) == []

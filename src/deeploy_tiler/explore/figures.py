@@ -49,6 +49,7 @@ __all__ = [
     "csv_row",
     "double_buffer_figure",
     "figure_data_uri",
+    "l2_figure",
     "latency_figure",
     "memory_map_figure",
     "min_feasible_rows",
@@ -154,6 +155,56 @@ def latency_figure(result: SweepResult, *, metric: Metric = "cycles") -> Figure:
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
+    return fig
+
+
+def l2_figure(result: SweepResult) -> Figure:
+    """Latency (top) and L3 traffic (bottom; per token for decode steps) against the L2 budget, one curve
+    per (L1, double buffering, overrides): the smallest L2 streams the most from L3, the largest keeps
+    everything resident. Infeasible budgets are crosses, the smallest feasible L2 a dashed line."""
+    fig, (top, bottom) = _figure(7.5, 6.4, rows=2)
+    per_token = result.tokens_per_step is not None
+    groups: dict[tuple[int, bool, str], list[SweepPoint]] = {}
+    for p in result.points:
+        groups.setdefault((p.l1, p.double_buffer, json.dumps(p.overrides, sort_keys=True)), []).append(p)
+    vary_l1 = len({k[0] for k in groups}) > 1
+    for i, ((l1, db, ov), pts) in enumerate(sorted(groups.items())):
+        color = f"C{i % 10}"
+        label = ", ".join(
+            [f"{'double' if db else 'single'} buffering"]
+            + ([f"L1 {l1:,} B"] if vary_l1 else [])
+            + ([_ov(json.loads(ov))] if json.loads(ov) else [])
+        )
+        good = sorted((p for p in pts if p.feasible and p.l2 > 0 and p.latency_s is not None), key=lambda p: p.l2)
+        traffic = [(p.l3_bytes_per_token if per_token else p.l3_bytes) or 0 for p in good]
+        if good:
+            budgets = [p.l2 for p in good]
+            top.plot(budgets, [1e3 * (p.latency_s or 0.0) for p in good], marker="o", color=color, label=label)
+            bottom.plot(budgets, traffic, marker="o", color=color, label=label)
+        bad = sorted(p.l2 for p in pts if not p.feasible and p.l2 > 0)
+        for ax in (top, bottom):
+            if bad:
+                ax.plot(bad, [0.0] * len(bad), linestyle="none", marker="x", color=color)
+    for m in result.min_feasible:
+        v = m.budgets.get("L2")
+        if v:
+            for ax in (top, bottom):
+                ax.axvline(v, color="crimson", linestyle="--", alpha=0.5, linewidth=1, label=f"min feasible L2 {v:,} B")
+    xs = [p.l2 for p in result.points if p.l2 > 0] + [v for m in result.min_feasible if (v := m.budgets.get("L2"))]
+    for ax in (top, bottom):
+        ax.set_xscale("log", base=2)
+        if xs:
+            lo, hi = math.log2(min(xs)), math.log2(max(xs))
+            pad = 0.07 * max(hi - lo, 1.0)
+            ax.set_xlim(2 ** (lo - pad), 2 ** (hi + pad))
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    top.set_ylabel("modeled latency (ms)")
+    bottom.set_ylabel(f"L3 traffic per {'token' if per_token else 'run'} (bytes)")
+    bottom.set_xlabel("L2 budget (bytes; small: streamed from L3, large: resident)")
+    top.set_title(f"{result.model} on {result.hw}: latency and L3 traffic against L2")
+    if top.get_legend_handles_labels()[0]:
+        top.legend(fontsize=7)
     return fig
 
 
@@ -409,11 +460,13 @@ def figure_data_uri(fig: Figure, *, dpi: int = 100) -> str:
 
 
 def sweep_figures(result: SweepResult, plan: Plan | None = None, hw: HwSpec | None = None) -> dict[str, Figure]:
-    """The standard set: latency (and tokens/s for decode steps) against L1, and for `plan` its per-node
-    breakdown and memory map."""
+    """The standard set: latency (and tokens/s for decode steps) against L1, latency and L3 traffic
+    against L2 when the sweep varies it, and for `plan` its per-node breakdown and memory map."""
     figs = {"latency": latency_figure(result)}
     if result.tokens_per_step:
         figs["tokens_per_s"] = latency_figure(result, metric="tokens_per_s")
+    if len({p.l2 for p in result.points}) > 1:
+        figs["l2"] = l2_figure(result)
     if plan is not None:
         figs["breakdown"] = breakdown_figure(plan, hw)
         figs["memory_map"] = memory_map_figure(plan)

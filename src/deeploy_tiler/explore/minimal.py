@@ -43,6 +43,11 @@ class MinFeasible(_Frozen):
         description="level -> the planner's proven lower bound (its answer at 0 B); a budget "
         "equal to it is minimal without any monotonicity assumption",
     )
+    l3_bytes: int | None = Field(
+        default=None,
+        description="bytes the L3 DMA moves per run in the plan at the smallest budgets (> 0: the smallest L2 is "
+        "where streaming from L3 still fits, not where everything is resident)",
+    )
     probes: int = Field(ge=0, description="plans (or memory plans) the search ran")
     notes: dict[str, str] = Field(default_factory=dict)
     seconds: float = 0.0
@@ -130,11 +135,15 @@ def _l1_stage(
 
 
 def _l2_stage(graph: Graph, hw: HwSpec, tiled: Plan) -> Callable[[int], InfeasibleBudget | None]:
-    """`dt.plan`'s second stage (the L2 / L3 / weight-memory map of the tiled plan), at an L2 budget."""
+    """`dt.plan`'s early memory check, then its second stage (the L2 / L3 / weight-memory map of the tiled
+    plan, streaming from L3 what does not stay resident), at an L2 budget. The check's answer at 0 B is the
+    least L2 with streaming (planner.feasibility), the search's lower bound."""
+    from ..planner.feasibility import check_memory_levels
     from ..planner.pipeline import place_memory
 
     def probe(budget: int) -> InfeasibleBudget | None:
         try:
+            check_memory_levels(graph, hw, budget)
             place_memory(tiled, graph, hw, l2=budget)
         except InfeasibleBudget as e:
             return e
@@ -187,13 +196,15 @@ def min_feasible(
         if note2:
             notes["L2"] = note2
     verified = {"L1": False, "L2": False}
+    l3_bytes: int | None = None
     if l1 is not None and l2 is not None:
         kw: dict[str, Any] = {"double_buffer": double_buffer, **opts.to_dict()}
         try:
-            plan(graph, spec, l1=l1, l2=l2, **kw)
+            at_min = plan(graph, spec, l1=l1, l2=l2, **kw)
         except InfeasibleBudget as e:
             notes["check"] = f"dt.plan at the found budgets raised: {e}"
         else:
+            l3_bytes = at_min.l3_bytes
             verified["L1"] = l1 == 0 or _raises_for("L1", lambda: plan(graph, spec, l1=l1 - 1, l2=l2, **kw))
             verified["L2"] = l2 == 0 or _raises_for("L2", lambda: plan(graph, spec, l1=l1, l2=l2 - 1, **kw))
     bounds = {"L1": s1.bound, **({"L2": s2.bound} if s2 else {})}
@@ -204,6 +215,7 @@ def min_feasible(
         capacity=capacity,
         verified=verified,
         lower_bounds=bounds,
+        l3_bytes=l3_bytes,
         probes=s1.probes + (s2.probes if s2 else 0),
         notes=notes,
         seconds=time.perf_counter() - t0,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..plan import Plan
 from .charts import Spec, cycles_chart, engines_chart, memory_chart, ops_chart
-from .curves import budget_chart
+from .curves import budget_chart, l2_chart
 from .minimal import MinFeasible
 from .plandata import NodeRow, PlanFacts, memory_levels, memory_rects, node_rows, plan_facts, short_name
 from .points import decode_tokens_per_step
@@ -93,6 +93,11 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
+def _min_text(m: MinFeasible) -> str:
+    known = ", ".join(f"{lv} {v:,} B" if v is not None else f"{lv}: none fits" for lv, v in m.budgets.items())
+    return known + (f" (streaming {m.l3_bytes:,} B per run from L3)" if m.l3_bytes else "")
+
+
 def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequence[WhatIf]) -> str:
     f = facts
     cards = [
@@ -106,6 +111,15 @@ def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequen
         _card("nodes / tiles", f"{f.nodes:,} / {f.tiles:,}"),
         _card("DMA traffic", f"{f.dma_bytes:,} B"),
     ]
+    if f.l3_copies:
+        per_token = f", {f.l3_bytes_per_token:,.0f} B per token" if f.l3_bytes_per_token is not None else ""
+        cards.append(
+            _card(
+                "L3 traffic (streamed)",
+                f"{f.l3_bytes:,} B per run{per_token}<br>{f.l3_copies} copies, {f.l3_wait_cycles:,} cycles waited",
+                wide=True,
+            )
+        )
     budgets = []
     for level, budget in f.budgets.items():
         used = f.l1_peak if level == "L1" else f.level_peaks.get(level, (None, 0))[0]
@@ -113,10 +127,12 @@ def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequen
             f"{esc(level)}: {budget:,} B budget"
             + (f", {used:,} B used ({_pct(used, budget)})" if used is not None else "")
         )
-    spent = f.work + f.overhead + f.exposed_dma
+    spent = f.work + f.overhead + f.exposed_dma + f.l3_wait_cycles
     where = (
         f"compute {_pct(f.work, spent)}, call overhead {_pct(f.overhead, spent)}, exposed DMA "
-        f"{_pct(f.exposed_dma, spent)}<br>largest: "
+        f"{_pct(f.exposed_dma, spent)}"
+        + (f", waiting for L3 {_pct(f.l3_wait_cycles, spent)}" if f.l3_wait_cycles else "")
+        + "<br>largest: "
         + ", ".join(f"{esc(n)} {c:,} ({_pct(c, f.total_cycles)})" for n, c in f.top_nodes)
     )
     cards.append(_card("budgets and use (L1: the largest node)", "<br>".join(budgets), wide=True))
@@ -133,10 +149,11 @@ def _summary(facts: PlanFacts, min_found: Sequence[MinFeasible], what_if: Sequen
                 if saved == 0
                 else f"{'-' if saved > 0 else '+'}{abs(saved):,}, {_pct(abs(saved), f.total_cycles)}"
             )
-            buy.append(f"{esc(w.label)}: {w.plan.total_cycles:,} cycles ({change})")
+            streams = f", {w.plan.l3_bytes:,} B from L3 per run" if f.l3_copies or w.plan.staging else ""
+            buy.append(f"{esc(w.label)}: {w.plan.total_cycles:,} cycles ({change}){streams}")
     cards.append(_card("what more memory can buy", "<br>".join(buy), wide=True))
     for m in min_found:
-        known = ", ".join(f"{lv} {v:,} B" if v is not None else f"{lv}: none fits" for lv, v in m.budgets.items())
+        known = _min_text(m)
         cards.append(
             _card(
                 f"smallest feasible budgets ({'double' if m.double_buffer else 'single'} buffering)", known, wide=True
@@ -306,7 +323,7 @@ def sweep_report(
             cards.append(_card("best tokens / s", f"{best.tokens_per_s:,.1f}"))
         cards.append(_card("at the least memory (L1 / L2)", f"{best.l1:,} / {best.l2:,} B", wide=True))
     for m in result.min_feasible:
-        known = ", ".join(f"{lv} {v:,} B" if v is not None else f"{lv}: none fits" for lv, v in m.budgets.items())
+        known = _min_text(m)
         cards.append(
             _card(f"smallest feasible ({'double' if m.double_buffer else 'single'} buffering)", known, wide=True)
         )
@@ -315,6 +332,10 @@ def sweep_report(
     page.chart(budget_chart(result), "budget-latency")
     if result.tokens_per_step:
         page.chart(budget_chart(result, metric="tokens_per_s"), "budget-tokens")
+    if len({p.l2 for p in result.points}) > 1:  # the L2 axis: from all streamed to all resident
+        page.add("<h2>What more L2 buys (less streamed from L3)</h2>")
+        page.chart(l2_chart(result), "l2-latency")
+        page.chart(l2_chart(result, metric="l3_bytes_per_token" if result.tokens_per_step else "l3_bytes"), "l2-l3")
     page.add("<h2>Smallest feasible budgets (by search)</h2>")
     page.add(
         _static_table(MIN_FEASIBLE_HEADERS, min_feasible_rows(result.min_feasible), "min-feasible")

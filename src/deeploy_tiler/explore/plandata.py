@@ -371,6 +371,10 @@ class PlanFacts:
     engines: dict[str, int]  # engine -> nodes on it
     top_nodes: tuple[tuple[str, int], ...]  # the most expensive nodes (short name, cycles)
     macs: int | None
+    l3_bytes: int = 0  # the L3 DMA's bytes per run (staged copies in and back)
+    l3_copies: int = 0
+    l3_wait_cycles: int = 0  # cycles nodes wait for L3 copies (part of total_cycles)
+    l3_bytes_per_token: float | None = None
 
 
 def plan_facts(
@@ -402,4 +406,8 @@ def plan_facts(
         engines=engines,
         top_nodes=tuple((r.short, r.total) for r in sorted(real, key=lambda r: -r.total)[:3]),
         macs=sum(macs) if macs else None,
+        l3_bytes=plan.l3_bytes,
+        l3_copies=len(plan.staging),
+        l3_wait_cycles=sum(s.exposed_cycles for s in plan.staging),
+        l3_bytes_per_token=plan.l3_bytes / tokens_per_step if tokens_per_step else None,
     )

@@ -45,6 +45,11 @@ class SweepPoint(_Frozen):
     l1_used: int | None = Field(default=None, description="largest L1 footprint of any node, bytes")
     l2_used: int | None = Field(default=None, description="L2 peak of the static memory plan, bytes")
     l3_used: int | None = Field(default=None, description="L3 peak, when constants spill there")
+    l3_bytes: int | None = Field(
+        default=None, description="bytes the L3 DMA moves per run (staged copies in and back); 0: all resident in L2"
+    )
+    l3_bytes_per_token: float | None = Field(default=None, description="for decode steps: l3_bytes / tokens per step")
+    l3_wait_cycles: int | None = Field(default=None, description="cycles nodes wait for L3 copies (in total_cycles)")
     within_capacity: bool = Field(default=True, description="budgets within the levels' usable bytes")
     infeasible_level: str | None = None
     required_bytes: int | None = Field(default=None, description="smallest budget of that level every node fits")
@@ -159,5 +164,8 @@ def _run_point(ctx: _Context, task: _PointTask) -> SweepPoint:
         l1_used=max((n.l1_bytes for n in nodes), default=0),
         l2_used=peaks.get("L2"),
         l3_used=peaks.get("L3"),
+        l3_bytes=p.l3_bytes,
+        l3_bytes_per_token=p.l3_bytes / ctx.tokens_per_step if ctx.tokens_per_step else None,
+        l3_wait_cycles=sum(s.exposed_cycles for s in p.staging),
         seconds=time.perf_counter() - t0,
     )

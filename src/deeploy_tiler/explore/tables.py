@@ -36,6 +36,9 @@ POINT_HEADERS: tuple[str, ...] = (
     "DMA B",
     "L1 used B",
     "L2 used B",
+    "L3 B/run",
+    "L3 B/token",
+    "L3 wait cycles",
     "Pareto",
     "s",
 )
@@ -83,6 +86,9 @@ def point_rows(points: Sequence[SweepPoint], pareto: Sequence[SweepPoint] = ()) 
                 _n(p.dma_bytes),
                 _n(p.l1_used),
                 _n(p.l2_used),
+                _n(p.l3_bytes),
+                "-" if p.l3_bytes_per_token is None else f"{p.l3_bytes_per_token:,.0f}",
+                _n(p.l3_wait_cycles),
                 "*" if p.index in front else "",
                 f"{p.seconds:.2f}",
             ]
@@ -91,9 +97,14 @@ def point_rows(points: Sequence[SweepPoint], pareto: Sequence[SweepPoint] = ()) 
 
 
 def visible_columns(result: SweepResult) -> list[int]:
-    """Indices of `POINT_HEADERS` worth showing for this result: columns that never vary are left out."""
+    """Indices of `POINT_HEADERS` worth showing for this result: columns that never vary are left out (the L3
+    columns when no point streams from L3)."""
     grid = result.grid
+    streams = any(p.l3_bytes for p in result.points)
     varied = {
+        "L3 B/run": streams,
+        "L3 B/token": streams and result.tokens_per_step is not None,
+        "L3 wait cycles": streams,
         "L2 B": len(grid.get("l2", [])) > 1,
         "double buffer": len(grid.get("double_buffer", [])) > 1,
         "overrides": any(grid.get("overrides", [])),
@@ -107,6 +118,7 @@ MIN_FEASIBLE_HEADERS: tuple[str, ...] = (
     "overrides",
     "min L1 B",
     "min L2 B",
+    "L3 B/run at min",
     "verified",
     "= lower bound",
     "probes",
@@ -134,6 +146,7 @@ def min_feasible_rows(found: Sequence[MinFeasible]) -> list[list[str]]:
                 _ov(m.overrides),
                 cell("L1"),
                 cell("L2"),
+                _n(m.l3_bytes),
                 verified,
                 exact or "-",
                 str(m.probes),

@@ -191,13 +191,18 @@ def _place_in_place(
     return placed, levels
 
 
+# Wall-clock safety net of a work-limited packing: far above what the work limit takes, so it never binds
+# on a working machine (a plan must not depend on the load).
+SAFETY_NET_S = 600.0
+
+
 def plan_memory(
     graph: Graph,
     hw: HwSpec,
     *,
     l2_budget: int,
     strategy: str = "auto",
-    time_limit: float | None = 10.0,
+    work_limit: float | None = 10.0,
     plan: Plan | None = None,
     constants_to_l3: bool = False,
     packed_weights: Mapping[str, int] | None = None,
@@ -210,6 +215,9 @@ def plan_memory(
     L1 only): an L2 budget too small for that is infeasible, with the exact L2 it takes. With
     `constants_to_l3=True` the largest constants move to L3 instead (a layout the emitter can realise,
     but whose transfers the tiler has not costed).
+
+    `work_limit` bounds each level's packing effort reproducibly (search nodes and CP-SAT deterministic
+    time, about seconds on an idle machine); None: the allocator's own defaults, no bound.
 
     `streamed` (the residency decision, planner/residency.py): those tensors live in the backing level
     (L3), each with a home-level staging buffer over its span; the `Staging` records say when to copy."""
@@ -291,7 +299,7 @@ def plan_memory(
         if not group:
             continue
         level = tier.name
-        result = _allocate_level(group, capacity, tier.alignment, strategy, time_limit)
+        result = _allocate_level(group, capacity, tier.alignment, strategy, work_limit)
         if not result.solved:
             raise InfeasibleBudget(
                 level,
@@ -349,11 +357,13 @@ def plan_memory(
 
 
 def _allocate_level(
-    group: list[HomeBuffer], capacity: int, alignment: int, strategy: str, time_limit: float | None
+    group: list[HomeBuffer], capacity: int, alignment: int, strategy: str, work_limit: float | None
 ) -> AllocationResult:
+    # effort bounded reproducibly (work units), not by the wall clock: the same plan on a busy machine
     return allocate(
         [Buffer(id=b.root, start=b.start, end=b.end, size=max(b.size, 1), alignment=alignment) for b in group],
         capacity,
         strategy=strategy,
-        time_limit=time_limit,
+        time_limit=None if work_limit is None else SAFETY_NET_S,
+        work_limit=work_limit,
     )

@@ -28,13 +28,14 @@ __all__ = [
 ]
 
 # Stacked decoders (decoder.py). d128 x 8 with FFN 512 holds 2 MiB of int8 weights; the TinyStories-15M
-# shape (d 288, 6 layers, 6 heads, FFN 768, KV 256) holds 6.0 MB in its body, 15.2 MB with its head.
+# shape (d 288, 6 layers, 6 heads, FFN 768, KV 256) holds 6.0 MB in its body, 15.2 MB with its head (9.2 MB,
+# 32 chunks of 1000 vocabulary columns: 288,000 B each, staged from L3 one by one within an L2 of 1 MB).
 BUNDLED: dict[str, DecoderConfig | None] = {
     DEFAULT_MODEL_NAME: None,
     "llama_d128x8": DecoderConfig(name="llama_d128x8", layers=8, d_model=128, heads=8, ffn=512, kv_len=64),
     "tinystories15m": DecoderConfig(name="tinystories15m", layers=6, d_model=288, heads=6, ffn=768, kv_len=256),
     "tinystories15m_head": DecoderConfig(
-        name="tinystories15m_head", layers=6, d_model=288, heads=6, ffn=768, kv_len=256, vocab=32000
+        name="tinystories15m_head", layers=6, d_model=288, heads=6, ffn=768, kv_len=256, vocab=32000, head_chunks=32
     ),
     "tinystories_layer": DecoderConfig(name="tinystories_layer", layers=1, d_model=288, heads=6, ffn=768, kv_len=256),
 }

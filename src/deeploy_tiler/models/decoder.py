@@ -2,7 +2,9 @@
 
 Per layer: iRMSNorm -> Q/K/V projections (MatMul + RequantShift) -> multi-head attention (MatMul,
 iSoftmax, MatMul) -> output projection -> residual Add -> iRMSNorm -> hardswish-gated FFN (iHardswish,
-Mul) -> down projection -> residual Add. Optionally a final iRMSNorm and a vocabulary head.
+Mul) -> down projection -> residual Add. Optionally a final iRMSNorm and a vocabulary head, one GEMM or
+`head_chunks` column chunks joined by a Concat (a chunk's weights are staged from L3 whole, so a head
+larger than L2 streams chunk by chunk).
 
 Decode (`kv_len > 0`): one token; each layer's key / value cache is a graph input `past_k.L` /
 `past_v.L` of shape [1, heads, kv_len, head_dim]; the new token's key / value is appended by a Concat
@@ -44,6 +46,9 @@ class DecoderConfig:
     kv_len: int = 0  # > 0: decode one token against a cache of kv_len; 0: prefill `tokens`
     tokens: int = 8  # prefill only
     vocab: int = 0  # > 0: final norm + vocabulary head
+    # > 0: the head is that many column chunks (a GEMM each, joined by a Concat), so each chunk's weights
+    # can be staged from L3 alone; 0: one d_model x vocab GEMM
+    head_chunks: int = 0
     seed: int = 2024
 
     def __post_init__(self) -> None:
@@ -51,8 +56,12 @@ class DecoderConfig:
             raise ValueError(f"decoder {self.name}: layers, d_model, heads, ffn must be positive")
         if self.d_model % self.heads:
             raise ValueError(f"decoder {self.name}: d_model {self.d_model} is not a multiple of heads {self.heads}")
-        if self.kv_len < 0 or self.vocab < 0 or self.tokens < 1:
-            raise ValueError(f"decoder {self.name}: kv_len, vocab must be >= 0 and tokens >= 1")
+        if self.kv_len < 0 or self.vocab < 0 or self.tokens < 1 or self.head_chunks < 0:
+            raise ValueError(f"decoder {self.name}: kv_len, vocab, head_chunks must be >= 0 and tokens >= 1")
+        if self.head_chunks and (not self.vocab or self.vocab % self.head_chunks):
+            raise ValueError(
+                f"decoder {self.name}: head_chunks {self.head_chunks} must divide the vocabulary {self.vocab}"
+            )
 
     @property
     def seq(self) -> int:
@@ -163,7 +172,16 @@ def _uncalibrated(cfg: DecoderConfig) -> onnx.ModelProto:
         x, caches = _layer(g, cfg, x, li)
         renames += [(t, f"present_{c}.{li}") for t, c in zip(caches, "kv", strict=False)]
     if cfg.vocab:
-        x = g.linear(g.rmsnorm(x, "final_norm.weight", d), "lm_head", d, cfg.vocab)
+        normed = g.rmsnorm(x, "final_norm.weight", d)
+        if cfg.head_chunks:  # column chunks of one head: chunk c holds vocabulary entries [c * w, (c + 1) * w)
+            w = cfg.vocab // cfg.head_chunks
+            # joined on a new axis of their own, so a Concat tile may split the columns (a tile takes
+            # every input's whole slice along the joined axis: one row each here)
+            split = g.shape("lm_head.chunk_shape", (1, s, 1, w))
+            parts = [g.node("Reshape", [g.linear(normed, f"lm_head.{c}", d, w), split]) for c in range(cfg.head_chunks)]
+            x = g.node("Reshape", [g.node("Concat", parts, axis=2), g.shape("lm_head.logits_shape", (1, s, cfg.vocab))])
+        else:
+            x = g.linear(normed, "lm_head", d, cfg.vocab)
     last = "logits" if cfg.vocab else "output"
     renames.append((x, last))
     mapping = dict(renames)

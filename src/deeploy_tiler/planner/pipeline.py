@@ -22,9 +22,9 @@ from ..memory.network import MemoryPlan, Streamed, plan_memory
 from ..plan import Plan
 from ..solver import EngineOptions, SolverOptions
 from ..solver.residency import min_streamed_bytes
-from .feasibility import check_activations_fit
+from .feasibility import check_memory_levels
 from .graph import plan_graph, tile_graph
-from .residency import Residency, check_budgets, check_memory_levels, decide_residency
+from .residency import Residency, check_budgets, decide_residency
 
 __all__ = ["place_memory", "plan_network", "tile_network"]
 
@@ -86,7 +86,7 @@ def place_memory(
         try:
             # a short packing search per attempt: a failure is answered by asking for fewer live bytes
             memory = plan_memory(
-                graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed, time_limit=2.0
+                graph, hw, l2_budget=budget, plan=at, packed_weights=packed_weights, streamed=streamed, work_limit=2.0
             )
         except InfeasibleBudget as err:
             # the live bytes fit but no static packing was found: ask for fewer live bytes
@@ -130,22 +130,13 @@ def plan_network(
     options: SolverOptions | None = None,
     engine_options: EngineOptions | None = None,
 ) -> Plan:
-    """Both stages: the complete plan. Budgets are checked against the spec, and the memory levels against
-    the least any plan needs, before any solve (`check_activations_fit` first: the per-node bound that also
-    keeps the structures built afterwards bounded; then `check_memory_levels`, the whole-run requirement with
-    its parts, which is at least as large)."""
+    """Both stages: the complete plan. Budgets are checked against the spec (a `BudgetError`), and the memory
+    levels against the least any plan needs, before any solve: `check_memory_levels`, one check for L2 and
+    L3 (what may stream from L3 counted as staged just for its readers), with the total and its parts; it
+    dominates the per-node activation bound, so it also keeps the structures built afterwards bounded."""
     home = target_of(hw).home.name
     check_budgets(hw, {hw.l1.name: l1, home: l2})
     budget = hw.budget_bytes(home) if l2 is None else l2
-    try:
-        check_activations_fit(graph, home, budget)
-    except InfeasibleBudget as per_node:
-        try:
-            check_memory_levels(graph, hw, budget)
-        except InfeasibleBudget as whole_run:  # the exact requirement and its parts, when it says more
-            if whole_run.required_bytes > per_node.required_bytes:
-                raise whole_run from None
-        raise
     check_memory_levels(graph, hw, budget)
     tiled = tile_graph(
         graph,

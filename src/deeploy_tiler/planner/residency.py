@@ -2,11 +2,10 @@
 
 Two questions, asked at two moments:
 
-* Before tiling (`check_memory_levels`): can the memory levels hold the network at all? Budgets above a
-  level's usable bytes (size minus reserved) are a `BudgetError`. The least L2 any plan needs is, at
-  every step, the activations live then plus the whole read-only operands of the node running then
-  (each staged from L3 just for it; without an L3 every DMA-read constant stays resident all run). The
-  answer names the step, its node and the parts, in well under a second.
+* Before tiling: budgets above a level's usable bytes (size minus reserved) are a `BudgetError`
+  (`check_budgets`); whether the memory levels can hold the network at all is the one early memory check,
+  `planner.feasibility.check_memory_levels` (re-exported here), which names the step, its node and the
+  parts, in well under a second.
 * After tiling (`residency_problem` / `decide_residency`): which candidates stay resident and when each
   streamed copy is issued, minimising the modeled makespan (solver/residency.py, CP-SAT). A candidate
   is a whole read-only tensor that every node reading it DMAs from its home (a weight some node reads
@@ -25,7 +24,8 @@ from ..ir import Graph
 from ..memory.network import in_place_weights, network_buffers
 from ..plan import Plan
 from ..solver import SolverOptions
-from ..solver.residency import MIN_STREAM_BYTES, Candidate, ResidencyProblem, ResidencyResult, l2_live, solve_residency
+from ..solver.residency import Candidate, ResidencyProblem, ResidencyResult, l2_live, solve_residency
+from .feasibility import check_memory_levels
 
 __all__ = ["Residency", "check_budgets", "check_memory_levels", "decide_residency", "residency_problem"]
 
@@ -59,83 +59,6 @@ def check_budgets(hw: HwSpec, budgets: dict[str, int | None]) -> None:
                 "HwSpec.with_overrides",
                 level=level,
             )
-
-
-def _weights_in_place_possible(hw: HwSpec, op_type: str) -> bool:
-    weights_only = {m.name for m in hw.memories if m.weights_only}
-    return any(e.supports(op_type) and set(e.reads_levels) & weights_only for e in hw.engines)
-
-
-def check_memory_levels(graph: Graph, hw: HwSpec, l2_budget: int) -> None:
-    """Raise `InfeasibleBudget` when no plan can fit L2 (module docstring); cheap: one pass over the graph.
-
-    With an L3, the least live profile is every streamable tensor staged over just its readers' steps
-    (a constant or graph input of at least `MIN_STREAM_BYTES`, read by non-alias nodes; a smaller one
-    stays resident, as the residency solve keeps it); without one, every constant is resident all run."""
-    home, backing = _levels(hw)
-    l2 = hw.memory(home)
-    has_l3 = backing is not None
-    a = l2.alignment_bytes
-    n = len(graph.nodes)
-    readers: dict[str, list[int]] = {}
-    for i, node in enumerate(graph.nodes):
-        for name in dict.fromkeys(x for x in node.inputs if x):
-            readers.setdefault(name, []).append(-1 if node.is_alias else i + 1)
-    outputs = set(graph.output_names)
-    live = [0] * (n + 2)
-    staged = [0] * (n + 2)
-    resident = 0
-    for b in network_buffers(graph):
-        steps = readers.get(b.root, [])
-        size = _align(b.size, a)
-        if b.constant:
-            op_types = {graph.nodes[s - 1].op_type for s in steps if s > 0}
-            if any(_weights_in_place_possible(hw, op) for op in op_types):
-                continue  # maybe read in place from a weight memory: no L2 at all (a lower bound)
-        streamable = (
-            has_l3
-            and steps
-            and -1 not in steps
-            and b.size >= MIN_STREAM_BYTES
-            and (b.constant or (b.root in graph.input_names and len(b.members) == 1 and b.root not in outputs))
-        )
-        out_streamable = (
-            has_l3
-            and -1 not in steps
-            and b.size >= MIN_STREAM_BYTES
-            and not b.constant
-            and b.root in outputs
-            and b.root not in graph.input_names
-            and len(b.members) == 1
-        )
-        if out_streamable:  # from its producer to its copy back, right before the node after its last use
-            for t in range(b.start, min(max([b.start, *steps]) + 2, n + 2)):
-                staged[t] += size
-        elif streamable:
-            for t in range(min(steps), max(steps) + 1):
-                staged[t] += size
-        elif b.constant:
-            resident += size
-        else:
-            for t in range(b.start, min(b.end, n + 2)):
-                live[t] += size
-    need = [live[t] + staged[t] + resident for t in range(n + 2)]
-    at = max(range(n + 2), key=lambda t: (need[t], -t))
-    if need[at] <= l2_budget:
-        return
-    where = graph.nodes[min(max(at - 1, 0), n - 1)].name
-    if has_l3:
-        why = (
-            f"at step {at}: {live[at]} B of activations live, {staged[at]} B of read-only operands staged whole "
-            f"from L3 for the nodes reading them (tiling a tensor at L2 is not planned), {resident} B of small "
-            "constants resident"
-        )
-    else:
-        why = (
-            f"{resident} B of constants resident all run (spec {hw.name!r} has no L3) plus {live[at]} B "
-            f"of activations live at step {at}"
-        )
-    raise InfeasibleBudget(home, l2_budget, [(where, need[at], why)])
 
 
 @dataclass(frozen=True)
@@ -217,7 +140,9 @@ def decide_residency(
     """Solve the residency problem; `InfeasibleBudget` when streaming everything still does not fit."""
     problem = residency_problem(plan, graph, hw, l2_budget, window=window)
     problem_home = _levels(hw)[0]
-    result = solve_residency(problem, options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
+    # the deterministic limit is the one that binds (same plan under any machine load); the wall limit only
+    # guards against a runaway solve, so a loaded machine does not cut the search short
+    result = solve_residency(problem, options or SolverOptions(time_limit_s=600.0, deterministic_time_limit=0.5))
     if result is None:
         live = l2_live(problem, tuple(c.first for c in problem.candidates))
         at = max(range(len(live)), key=lambda t: (live[t], -t))

@@ -219,7 +219,7 @@ def min_streamed_bytes(p: ResidencyProblem, options: SolverOptions | None = None
         if terms:
             m.add(sum(terms) <= max(p.budget - p.base[t], 0))
     m.maximize(sum(c.size * keep[k] for k, c in enumerate(p.candidates)))
-    solver = cp_solver(options or SolverOptions(time_limit_s=1.0, deterministic_time_limit=0.5))
+    solver = cp_solver(options or SolverOptions(time_limit_s=600.0, deterministic_time_limit=0.5))
     status = solver.solve(m)
     total = sum(c.size for c in p.candidates)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -112,3 +112,21 @@ def test_results_always_validate(bufs: list[Buffer], slack: int, strategy: str) 
     assert check_allocation(bufs, r.offsets, cap if r.solved else r.peak) == []
     if strategy != "greedy":
         assert r.solved or r.stats.status in ("infeasible", "timeout")
+
+
+def test_work_limit_bounds_the_search_reproducibly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a wall clock that runs 1000x fast (a very busy machine) changes nothing under a work limit
+    from deeploy_tiler.memory.alloc import api as alloc_api
+
+    first = allocate(GREEDY_TRAP, 9, time_limit=600.0, work_limit=1.0)
+    assert first.solved and first.strategy == "search"
+    real = alloc_api.time.perf_counter
+    monkeypatch.setattr(alloc_api.time, "perf_counter", lambda: real() * 1000.0)
+    again = allocate(GREEDY_TRAP, 9, time_limit=600.0, work_limit=1.0)
+    assert again.offsets == first.offsets and again.strategy == first.strategy
+
+
+def test_work_limit_caps_the_search_nodes() -> None:
+    tiny = allocate(GREEDY_TRAP, 9, strategy="auto", work_limit=1e-5)  # 0 search nodes, then CP-SAT
+    assert tiny.solved and tiny.strategy == "cpsat"
+    assert any(a.startswith("search:") and not a.endswith(":feasible") for a in tiny.stats.attempts)

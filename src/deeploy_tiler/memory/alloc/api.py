@@ -37,6 +37,8 @@ __all__ = ["AUTO_SEARCH_NODES", "allocate"]
 
 #: Node budget of the search inside ``auto`` before it hands over to CP-SAT (deterministic).
 AUTO_SEARCH_NODES = 2_000_000
+#: Search nodes per unit of ``work_limit`` (about a second of search on this kind of machine).
+SEARCH_NODES_PER_WORK_UNIT = 100_000
 
 
 def _check_capacity(buffers: Sequence[Buffer], capacity: int) -> None:
@@ -60,11 +62,19 @@ def _left(t0: float, limit: float | None, share: float = 1.0) -> float | None:
 
 
 def allocate(
-    buffers: Sequence[Buffer], capacity: int, strategy: str = "auto", time_limit: float | None = None, seed: int = 0
+    buffers: Sequence[Buffer],
+    capacity: int,
+    strategy: str = "auto",
+    time_limit: float | None = None,
+    seed: int = 0,
+    *,
+    work_limit: float | None = None,
 ) -> AllocationResult:
     """Place every buffer at an offset so that buffers live at the same time never share addresses.
 
-    See the module documentation for strategies, errors and the meaning of the result.
+    See the module documentation for strategies, errors and the meaning of the result. ``work_limit``
+    bounds the effort reproducibly (search nodes and CP-SAT deterministic time, about seconds on an idle
+    machine): the planner uses it so that a plan never depends on how loaded the machine is.
     """
     t0 = time.perf_counter()
     if strategy not in STRATEGIES:
@@ -119,9 +129,10 @@ def allocate(
     status = "timeout"
     if strategy in ("search", "auto"):
         share = 0.5 if strategy == "auto" else 1.0
-        out = canonical_search(
-            inst, time_limit=_left(t0, time_limit, share), max_nodes=AUTO_SEARCH_NODES if strategy == "auto" else None
-        )
+        max_nodes = AUTO_SEARCH_NODES if strategy == "auto" else None
+        if work_limit is not None:
+            max_nodes = int(work_limit * share * SEARCH_NODES_PER_WORK_UNIT)
+        out = canonical_search(inst, time_limit=_left(t0, time_limit, share), max_nodes=max_nodes)
         nodes, backtracks = out.nodes, out.backtracks
         attempts.append(f"search:{out.order}:{out.status}")
         if out.offsets_u is not None:
@@ -141,7 +152,8 @@ def allocate(
     if left is not None and left <= 0:
         attempts.append("cpsat:skipped")
         return finish(greedy.offsets_u, "greedy", "timeout", nodes, backtracks, attempts, "no time left")
-    cp = cpsat_solve(inst, time_limit=left, seed=seed, hint=greedy.offsets_u)
+    det = None if work_limit is None else work_limit * 0.5
+    cp = cpsat_solve(inst, time_limit=left, seed=seed, hint=greedy.offsets_u, deterministic_limit=det)
     attempts.append(f"cpsat:{cp.status}")
     if cp.offsets_u is not None:
         return finish(cp.offsets_u, "cpsat", "feasible", nodes + cp.branches, backtracks, attempts)

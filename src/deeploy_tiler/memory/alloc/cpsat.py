@@ -60,6 +60,7 @@ def _solve_part(
     time_limit: float | None,
     seed: int,
     workers: int,
+    deterministic_limit: float | None = None,
 ) -> tuple[str, dict[int, int], int, str]:
     C = inst.capacity_u
     size = inst.size_u.tolist()
@@ -100,6 +101,8 @@ def _solve_part(
     solver.parameters.random_seed = seed
     if time_limit is not None:
         solver.parameters.max_time_in_seconds = max(time_limit, 0.001)
+    if deterministic_limit is not None:  # reproducible: binds the same way however loaded the machine is
+        solver.parameters.max_deterministic_time = deterministic_limit
     st = solver.solve(m)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return "feasible", {i: int(solver.value(xs[i])) for i in part}, int(solver.num_branches), ""
@@ -117,8 +120,10 @@ def cpsat_solve(
     seed: int = 0,
     workers: int = 1,
     hint: Sequence[int] | None = None,
+    deterministic_limit: float | None = None,
 ) -> CpsatOutcome:
-    """Solve ``inst`` within ``inst.capacity_u``: offsets in units, or a proof of infeasibility, or timeout."""
+    """Solve ``inst`` within ``inst.capacity_u``: offsets in units, or a proof of infeasibility, or timeout.
+    ``deterministic_limit`` bounds each partition's solve in CP-SAT's deterministic time units."""
     t0 = time.perf_counter()
     secs = sections(inst.start, inst.end)
     lo = secs.lo.tolist()
@@ -129,7 +134,7 @@ def cpsat_solve(
         left = None if time_limit is None else time_limit - (time.perf_counter() - t0)
         if left is not None and left <= 0:
             return CpsatOutcome("timeout", None, branches, "time limit reached between partitions")
-        status, got, br, detail = _solve_part(inst, part, lo, hi, hint, left, seed, workers)
+        status, got, br, detail = _solve_part(inst, part, lo, hi, hint, left, seed, workers, deterministic_limit)
         branches += br
         if status != "feasible":
             return CpsatOutcome(status, None, branches, detail)

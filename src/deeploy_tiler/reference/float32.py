@@ -12,7 +12,8 @@ follow exactly (docs/float32.md):
   (x > hi ? hi : x).
 * MaxPool: m = -inf; for ky, kx over the taps inside the input: m = v > m ? v : m.
 * AveragePool / GlobalAveragePool: s = +0; for ky, kx over the taps inside the input: s = s + v; then
-  y = s / float(count) (count: those taps, or with count_include_pad the taps inside the padded input).
+  y = s / float(count) (count: those taps, or with count_include_pad the taps inside the padded input;
+  +0 for a window of padding only).
 
 The whole reduction of an output element is one call: K is never split across tiles (the geometry of
 Conv / Gemm / MatMul / pools makes the reduced dimensions whole in every tile, ops.geometry).
@@ -145,7 +146,8 @@ def pool_f32(x: F32, attrs: Attrs, *, average: bool) -> F32:
         count = np.ones(tuple(outs), dtype=np.int64)
         for i, c in enumerate(per_dim):
             count = count * c.reshape((1,) * i + (-1,) + (1,) * (n - 1 - i))
-    return (s / count.astype(np.float32)).astype(np.float32)
+    safe = np.maximum(count, 1).astype(np.float32)
+    return np.where(count > 0, (s / safe).astype(np.float32), _ZERO).astype(np.float32)  # padding only: +0
 
 
 def global_average_pool_f32(x: F32) -> F32:

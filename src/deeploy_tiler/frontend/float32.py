@@ -29,6 +29,22 @@ FLOAT_MOVEMENT_OPS = frozenset(
     {"Flatten", "Reshape", "Transpose", "Identity", "Squeeze", "Unsqueeze", "Concat", "Slice"}
 )
 FLOAT_OPS = FLOAT_COMPUTE_OPS | FLOAT_MOVEMENT_OPS | {"BatchNormalization", "Constant"}
+# Operators of the integer dialect (they may sit in the default domain): a graph using one is integer.
+INTEGER_DIALECT_OPS = frozenset(
+    {
+        "RequantShift",
+        "RequantFloat",
+        "QAdd",
+        "iSoftmax",
+        "ITAMax",
+        "iRMSNorm",
+        "iLayerNorm",
+        "iGELU",
+        "iHardswish",
+        "TrueIntegerDiv",
+        "IntegerMean",
+    }
+)
 _FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 
 
@@ -50,7 +66,7 @@ def is_float_graph(model: onnx.ModelProto, input_dtypes: Mapping[str, DType] | N
     """True for a plain float32 network (see the module docstring)."""
     if any(dt is DType.FLOAT32 for dt in (input_dtypes or {}).values()):
         return True
-    standard = all(n.domain in ("", "ai.onnx") for n in model.graph.node)
+    standard = all(n.domain in ("", "ai.onnx") and n.op_type not in INTEGER_DIALECT_OPS for n in model.graph.node)
     no_qdq = not any(n.op_type in ("QuantizeLinear", "DequantizeLinear") for n in model.graph.node)
     return standard and no_qdq and bool(float_initializers(model))
 

@@ -43,7 +43,9 @@ def _inputs(graph: Graph) -> dict[str, np.ndarray[Any, Any]]:
 
 
 @pytest.mark.parametrize(("name", "spec", "budget"), CASES)
-def test_float32_network_is_bit_exact_on_host_and_rv32(name: str, spec: str, budget: str | None, tmp_path: Path) -> None:
+def test_float32_network_is_bit_exact_on_host_and_rv32(
+    name: str, spec: str, budget: str | None, tmp_path: Path
+) -> None:
     if shutil.which("gcc") is None:
         pytest.skip("host gcc not available")
     g = _graph(name)

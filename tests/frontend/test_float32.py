@@ -14,9 +14,9 @@ from deeploy_tiler.errors import ModelError, UnsupportedOperatorError
 from deeploy_tiler.frontend import import_onnx
 from deeploy_tiler.frontend.float32 import (
     check_float_ops,
+    float_initializers,
     fold_batchnorm,
     fold_bn_params,
-    float_initializers,
     is_float_graph,
 )
 from deeploy_tiler.frontend.requant import bits_float

@@ -36,8 +36,10 @@ def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray[Any, Any]:
     return rng.normal(size=shape).astype(np.float32)
 
 
-def _conv_loops(x: Any, w: Any, b: Any, group: int, st: tuple[int, int], pd: tuple[int, ...], dl: tuple[int, int]) -> Any:
-    n, c, h, wd = x.shape
+def _conv_loops(
+    x: Any, w: Any, b: Any, group: int, st: tuple[int, int], pd: tuple[int, ...], dl: tuple[int, int]
+) -> Any:
+    n, _, h, wd = x.shape
     m, cg, kh, kw = w.shape
     oh = (h + pd[0] + pd[2] - dl[0] * (kh - 1) - 1) // st[0] + 1
     ow = (wd + pd[1] + pd[3] - dl[1] * (kw - 1) - 1) // st[1] + 1

@@ -55,9 +55,7 @@ def _integral(arr: np.ndarray[Any, Any]) -> bool:
 def float_initializers(model: onnx.ModelProto) -> set[str]:
     """Names of the float initializers holding non-integer values (QuantizeLinear parameters excepted)."""
     g = model.graph
-    floats = {
-        i.name for i in g.initializer if i.data_type in _FLOAT_TYPES and not _integral(numpy_helper.to_array(i))
-    }
+    floats = {i.name for i in g.initializer if i.data_type in _FLOAT_TYPES and not _integral(numpy_helper.to_array(i))}
     qparams = {t for n in g.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") for t in n.input[1:]}
     return floats - qparams
 
@@ -77,7 +75,8 @@ def check_float_ops(model: onnx.ModelProto, source: str) -> None:
     for i, n in enumerate(model.graph.node):
         if n.op_type not in FLOAT_OPS or n.domain not in ("", "ai.onnx"):
             op = f"{n.domain}::{n.op_type}" if n.domain else n.op_type
-            key = f"{op} (no float32 kernel; a float32 graph runs {', '.join(sorted(FLOAT_COMPUTE_OPS))} and data movement)"
+            runs = ", ".join(sorted(FLOAT_COMPUTE_OPS))
+            key = f"{op} (no float32 kernel; a float32 graph runs {runs} and data movement)"
             refused.setdefault(key, []).append(n.name or f"#{i}")
     if refused:
         raise UnsupportedOperatorError(refused, path=source)

@@ -328,7 +328,9 @@ def _refuse_float_graph(model: onnx.ModelProto, source: str) -> None:
     for n in g.node:
         for t in n.input:
             if t in floats:
-                key = f"{n.op_type}: initializer {t} holds non-integer values (float weights in an integer-dialect graph; quantize the model)"
+                key = (
+                    f"{n.op_type}: initializer {t} holds non-integer values "
+                    "(float weights in an integer-dialect graph; quantize the model)"
+                )
                 users.setdefault(key, []).append(n.name or n.op_type)
     raise UnsupportedOperatorError(users, path=source)
-

@@ -63,9 +63,7 @@ def _window_taps(
     return outs, taps, st, pd
 
 
-def conv_f32(
-    x: F32, w: F32, b: F32 | None, *, group: int, attrs: Attrs
-) -> F32:
+def conv_f32(x: F32, w: F32, b: F32 | None, *, group: int, attrs: Attrs) -> F32:
     """Conv in the documented order (channels of the group, then the kernel offsets; bias last)."""
     if x.ndim < 3 or w.ndim != x.ndim:
         raise ValueError(f"Conv input {x.shape} and weight {w.shape} ranks differ or are < 3")
@@ -94,7 +92,7 @@ def matmul_f32(a: F32, b: F32) -> F32:
     b2 = b.reshape(-1, 1) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
         raise ValueError(f"MatMul inner dimensions differ: {a.shape} @ {b.shape}")
-    shape = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]) + (a2.shape[-2], b2.shape[-1])
+    shape = (*np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]), a2.shape[-2], b2.shape[-1])
     acc = np.zeros(shape, dtype=np.float32)
     for k in range(a2.shape[-1]):
         acc = (acc + (a2[..., :, k : k + 1] * b2[..., k : k + 1, :]).astype(np.float32)).astype(np.float32)
@@ -196,7 +194,9 @@ def _gemm(v: list[F32 | None], a: Attrs) -> F32:
 FLOAT_KERNELS: Mapping[str, FloatKernel] = MappingProxyType(
     {
         "Conv": _lift(
-            lambda v, a: conv_f32(_need(v[0]), _need(v[1]), v[2] if len(v) > 2 else None, group=int(a.get("group", 1)), attrs=a)
+            lambda v, a: conv_f32(
+                _need(v[0]), _need(v[1]), v[2] if len(v) > 2 else None, group=int(a.get("group", 1)), attrs=a
+            )
         ),
         "Gemm": _lift(_gemm),
         "MatMul": _lift(lambda v, a: matmul_f32(_need(v[0]), _need(v[1]))),

@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReferenceError_, UnsupportedOperatorError
-from ..ir import Graph, Node, Tensor
 from ..frontend.requant import bits_float, float_bits
-from ..ir import DType
+from ..ir import DType, Graph, Node, Tensor
 from .float32 import BIT_MOVEMENT_OPS, FLOAT_KERNELS
 from .kernels import Array, as_int64, requant_shift
 from .qlinear import requant_float

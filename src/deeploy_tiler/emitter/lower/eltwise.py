@@ -85,7 +85,8 @@ def eltwise_calls(
     ke, ks, offsets = split_leading(ext, sts, 4)
     calls = []
     bdt = b[2] if b else a[2]
-    template, types = "eltwise", (a[2], bdt, y[2])
+    template = "eltwise"
+    types: tuple[DType, ...] = (a[2], bdt, y[2])
     if DType.FLOAT32 in types:
         if op == EW_COPY:  # data movement of float32 tensors: their bit patterns, through the integer copy
             types = tuple(DType.UINT32 if t is DType.FLOAT32 else t for t in types)

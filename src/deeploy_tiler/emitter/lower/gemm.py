@@ -158,6 +158,8 @@ def lower_matmul(ctx: StepContext) -> list[KernelCall]:
         ):
             f.add(name, val)
         calls.append(
-            typed_call(ctx, "dt_gemm_args_t", "gemm", types, f, f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}")
+            typed_call(
+                ctx, "dt_gemm_args_t", "gemm", types, f, f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}"
+            )
         )
     return calls

@@ -6,7 +6,7 @@ QEMU when installed) equal the float32 reference bit for bit; plus how far the r
     python benchmarks/bench_float32.py --models resnet8,float_cnn_bn --l1 8000
 
 Models come from tests/models_onnx.py (seeded random weights, nothing downloaded). Columns: `host` / `rv32`
-= mismatching output elements against our reference (over both specs), `max |ours - ort|` and `rel` = the
+= mismatching output elements against our reference (over both specs), `max abs(ours - ort)` and `rel` = the
 largest absolute difference from onnxruntime's CPU provider and that over the output's largest magnitude.
 """
 
@@ -85,7 +85,7 @@ def main() -> None:
     args = ap.parse_args()
     rv32 = shutil.which("riscv64-unknown-elf-gcc") and shutil.which("qemu-system-riscv32")
     targets = ("host", "rv32") if rv32 else ("host",)
-    head = ["model", "imports", "plans on", "validates", "engines", "max tiles", *targets, "max |ours - ort|", "rel"]
+    head = ["model", "imports", "plans on", "validates", "engines", "max tiles", *targets, "max abs(ours - ort)", "rel"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * (8 + len(targets)))
     for name in args.models.split(","):

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 from deeploy_tiler.errors import ModelError, UnsupportedOperatorError
 from deeploy_tiler.frontend import import_onnx
 from deeploy_tiler.frontend.float32 import (
+    bn_scale_shift,
     check_float_ops,
     float_initializers,
     fold_batchnorm,
@@ -108,29 +109,58 @@ def test_batchnorm_folds_into_the_conv_before_it() -> None:
     assert all(len(n.inputs) == 3 for n in convs)  # the folded bias
 
 
-def test_batchnorm_without_a_conv_is_refused_every_node_at_once() -> None:
-    params = [_f(np.ones(4), n) for n in ("g", "b", "m")] + [_f(np.full(4, 2.0), "v")]
+def _bn_params(c: int) -> list[onnx.TensorProto]:
+    rng = np.random.default_rng(c)
+    vals = [rng.uniform(0.5, 1.5, c), rng.normal(size=c), rng.normal(size=c), rng.uniform(0.5, 2.0, c)]
+    return [_f(v, n) for v, n in zip(vals, ("g", "b", "m", "v"), strict=True)]
+
+
+def test_batchnorm_without_a_conv_becomes_a_scale_and_shift() -> None:
     nodes = [
         helper.make_node("Relu", ["x"], ["r"], name="relu"),
-        helper.make_node("BatchNormalization", ["r", "g", "b", "m", "v"], ["n1"], name="bn1"),
-        helper.make_node("BatchNormalization", ["n1", "g", "b", "m", "v"], ["y"], name="bn2"),
+        helper.make_node("BatchNormalization", ["r", "g", "b", "m", "v"], ["n1"], name="bn1", epsilon=1e-3),
+        helper.make_node("BatchNormalization", ["n1", "g", "b", "m", "v"], ["y"], name="bn2", epsilon=1e-3),
     ]
-    m = _model(nodes, [*params, _f([[0.5]], "unused")], [1, 4, 2, 2], [1, 4, 2, 2])
-    with pytest.raises(UnsupportedOperatorError, match="not directly after a Conv") as err:
-        import_onnx(m, name="m", source="m.onnx", input_dtypes={"x": DType.FLOAT32})
-    assert [n for names in err.value.unsupported.values() for n in names] == ["bn1", "bn2"]
+    m = _model(nodes, _bn_params(4), [1, 4, 2, 3], [1, 4, 2, 3])
+    g = import_onnx(m, name="m", source="m.onnx")
+    assert [n.op_type for n in g.nodes] == ["Relu", "Mul", "Add", "Mul", "Add"]
+    assert [n.fused_nodes for n in g.nodes[1:]] == [("bn1",), ("bn1",), ("bn2",), ("bn2",)]
+    scale = g.tensor(g.nodes[1].inputs[1])
+    assert scale.shape == (4, 1, 1) and scale.data is not None
+    s, t = bn_scale_shift(*(numpy_helper.to_array(p) for p in _bn_params(4)), 1e-3)
+    assert np.array_equal(bits_float(scale.data).reshape(-1), s)
+    for c in range(4):  # s = gamma / sqrt(var + eps); t = beta - mean * s, each step float32
+        gamma, beta, mean, var = (numpy_helper.to_array(p)[c] for p in _bn_params(4))
+        sc = np.float32(gamma / np.float32(np.sqrt(np.float32(var + np.float32(1e-3)))))
+        assert s[c] == sc and t[c] == np.float32(beta - np.float32(mean * sc))
 
 
-def test_batchnorm_after_a_shared_conv_output_is_refused() -> None:
-    params = [_f(np.ones(2), n) for n in ("g", "b", "m", "v")]
+def test_batchnorm_after_a_shared_conv_output_stays_standalone() -> None:
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[1, 1]),
         helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["n"], name="bn"),
         helper.make_node("Add", ["n", "c"], ["y"], name="add"),
     ]
-    m = _model(nodes, [*params, _f(np.full((2, 2, 1, 1), 0.25), "w")], [1, 2, 2, 2], [1, 2, 2, 2])
-    with pytest.raises(UnsupportedOperatorError, match="read elsewhere"):
+    m = _model(nodes, [*_bn_params(2), _f(np.full((2, 2, 1, 1), 0.25), "w")], [1, 2, 2, 2], [1, 2, 2, 2])
+    g = import_onnx(m, name="m", source="m.onnx")
+    assert [n.op_type for n in g.nodes] == ["Conv", "Mul", "Add", "Add"]
+    assert g.nodes[0].fused_nodes == ()
+
+
+def test_batchnorm_in_training_mode_or_with_computed_parameters_is_refused_at_once() -> None:
+    nodes = [
+        helper.make_node("Relu", ["x"], ["gx"], name="relu"),
+        helper.make_node("BatchNormalization", ["x", "gx", "b", "m", "v"], ["n1"], name="bn1"),
+        helper.make_node("BatchNormalization", ["n1", "g", "b", "m", "v"], ["y"], name="bn2", training_mode=1),
+    ]
+    m = _model(nodes, _bn_params(4), [1, 4], [1, 4])
+    with pytest.raises(UnsupportedOperatorError) as err:
         import_onnx(m, name="m", source="m.onnx")
+    got = {k: v for k, v in err.value.unsupported.items()}
+    assert got == {
+        "BatchNormalization with parameters that are not constants": ["bn1"],
+        "BatchNormalization in training mode (one output, training_mode = 0 only)": ["bn2"],
+    }
 
 
 def test_bad_float_inputs_and_constants_are_typed_errors() -> None:

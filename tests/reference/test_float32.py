@@ -138,7 +138,7 @@ def test_interpreter_takes_and_gives_float32_values() -> None:
         reference_run(g, {g.input_names[0]: bad})
 
 
-@pytest.mark.parametrize("name", ["resnet8", "float_cnn_bn", "mlp_autoencoder", "transformer_ffn"])
+@pytest.mark.parametrize("name", ["resnet8", "float_cnn_bn", "float_mlp_bn", "mlp_autoencoder", "transformer_ffn"])
 def test_reference_is_close_to_onnxruntime(name: str) -> None:
     ort = pytest.importorskip("onnxruntime")
     model = getattr(M, name)()

@@ -1,5 +1,5 @@
-"""Plain float32 ONNX graphs: recognising one, the operators the float path runs, and the
-BatchNormalization fold into the preceding Conv (docs/float32.md).
+"""Plain float32 ONNX graphs: recognising one, the operators the float path runs, and BatchNormalization
+(folded into the preceding Conv, else a per-channel scale and shift; docs/float32.md).
 
 A graph is a float32 graph when it holds float initializers with non-integer values and no operator of
 the integer dialect (an integer graph with a stray float weight is refused by `qdq` as before), or when
@@ -20,7 +20,7 @@ from ..errors import ModelError, UnsupportedOperatorError
 from ..ir import DType
 from .requant import f32
 
-# Operators with a float32 reference kernel and C kernel (BatchNormalization only folded into a Conv).
+# Operators with a float32 reference kernel and C kernel (BatchNormalization is rewritten, see below).
 FLOAT_COMPUTE_OPS = frozenset(
     {"Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool"}
 )
@@ -100,10 +100,32 @@ def fold_bn_params(
     return w2, b2
 
 
+def bn_scale_shift(gamma: Any, beta: Any, mean: Any, var: Any, eps: float) -> tuple[np.ndarray[Any, Any], ...]:
+    """A standalone BatchNormalization as y = x * s + t per channel, each step one float32 rounding:
+    s = gamma / sqrt(var + eps); t = beta - mean * s."""
+    s = f32(f32(gamma) / np.sqrt(f32(f32(var) + np.float32(eps))))
+    return s, f32(f32(beta) - f32(f32(mean) * s))
+
+
+def _ranks(model: onnx.ModelProto) -> dict[str, int]:
+    """Tensor -> rank, from ONNX's shape inference (the declared shapes when it cannot run)."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # an inconsistent model: the importer's own shape rules report it later
+        inferred = model
+    g = inferred.graph
+    return {
+        vi.name: len(vi.type.tensor_type.shape.dim)
+        for vi in (*g.value_info, *g.input, *g.output)
+        if vi.type.tensor_type.HasField("shape")
+    }
+
+
 def fold_batchnorm(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto, dict[str, tuple[str, ...]]]:
-    """The model with every BatchNormalization folded into the Conv that produces its input, and
-    conv node name -> (conv, bn) for the folded ones. A BatchNormalization that is not directly after a
-    Conv with constant weights (read by nothing else) is refused, every such node at once."""
+    """The model with every BatchNormalization folded into the Conv that produces its input (when nothing
+    else reads that Conv's output), else rewritten as a per-channel Mul (scale) and Add (shift); and
+    new node name -> the ONNX nodes it stands for. Training mode and non-constant parameters are refused,
+    every such node at once."""
     g = model.graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
     producers = {t: n for n in g.node for t in n.output}
@@ -112,8 +134,9 @@ def fold_batchnorm(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
         for t in n.input:
             readers[t] = readers.get(t, 0) + 1
     outputs = {o.name for o in g.output}
+    ranks: dict[str, int] | None = None
     new_inits: dict[str, np.ndarray[Any, Any]] = {}
-    replaced: dict[int, onnx.NodeProto] = {}  # id(conv) -> the folded conv
+    replaced: dict[int, list[onnx.NodeProto]] = {}  # id(node) -> the nodes standing for it
     dropped: set[int] = set()
     folded: dict[str, tuple[str, ...]] = {}
     refused: dict[str, list[str]] = {}
@@ -121,39 +144,63 @@ def fold_batchnorm(model: onnx.ModelProto, source: str) -> tuple[onnx.ModelProto
         if bn.op_type != "BatchNormalization":
             continue
         attrs = {a.name: helper.get_attribute_value(a) for a in bn.attribute}
+        eps = float(attrs.get("epsilon", 1e-5))
         conv = producers.get(bn.input[0])
-        why = ""
         if int(attrs.get("training_mode", 0)) != 0 or len(bn.output) != 1:
-            why = "BatchNormalization in training mode (one output, training_mode = 0 only)"
-        elif conv is None or conv.op_type != "Conv" or id(conv) in replaced:
-            why = "BatchNormalization not directly after a Conv (only the fold into a Conv is supported)"
-        elif readers.get(conv.output[0], 0) != 1 or conv.output[0] in outputs:
-            why = "BatchNormalization after a Conv whose output is read elsewhere"
-        elif any(t not in inits for t in (*conv.input[1:], *bn.input[1:5]) if t):
-            why = "BatchNormalization or Conv parameters that are not constants"
-        if why:
-            refused.setdefault(why, []).append(bn.name or "BatchNormalization")
+            refused.setdefault("BatchNormalization in training mode (one output, training_mode = 0 only)", []).append(
+                bn.name or "BatchNormalization"
+            )
             continue
-        assert conv is not None
-        w = inits[conv.input[1]]
-        b = inits[conv.input[2]] if len(conv.input) > 2 and conv.input[2] else None
+        if any(t not in inits for t in bn.input[1:5]):
+            refused.setdefault("BatchNormalization with parameters that are not constants", []).append(
+                bn.name or "BatchNormalization"
+            )
+            continue
         gamma, beta, mean, var = (inits[t] for t in bn.input[1:5])
-        w2, b2 = fold_bn_params(w, b, gamma, beta, mean, var, float(attrs.get("epsilon", 1e-5)))
-        w_name, b_name = f"{conv.input[1]}__bn_{bn.name}", f"{conv.name}__bias_bn_{bn.name}"
-        new_inits[w_name], new_inits[b_name] = w2, b2
-        new = onnx.NodeProto()
-        new.CopyFrom(conv)
-        del new.input[:]
-        new.input.extend([conv.input[0], w_name, b_name])
-        new.output[0] = bn.output[0]
-        replaced[id(conv)] = new
-        dropped.add(id(bn))
-        folded[conv.name] = (conv.name, bn.name)
+        foldable = (
+            conv is not None
+            and conv.op_type == "Conv"
+            and id(conv) not in replaced
+            and readers.get(conv.output[0], 0) == 1
+            and conv.output[0] not in outputs
+            and all(t in inits for t in conv.input[1:] if t)
+        )
+        if foldable:
+            assert conv is not None
+            w = inits[conv.input[1]]
+            b = inits[conv.input[2]] if len(conv.input) > 2 and conv.input[2] else None
+            w2, b2 = fold_bn_params(w, b, gamma, beta, mean, var, eps)
+            w_name, b_name = f"{conv.input[1]}__bn_{bn.name}", f"{conv.name}__bias_bn_{bn.name}"
+            new_inits[w_name], new_inits[b_name] = w2, b2
+            new = onnx.NodeProto()
+            new.CopyFrom(conv)
+            del new.input[:]
+            new.input.extend([conv.input[0], w_name, b_name])
+            new.output[0] = bn.output[0]
+            replaced[id(conv)] = [new]
+            dropped.add(id(bn))
+            folded[conv.name] = (conv.name, bn.name)
+            continue
+        ranks = _ranks(model) if ranks is None else ranks
+        rank = ranks.get(bn.input[0])
+        if rank is None or rank < 2:
+            refused.setdefault("BatchNormalization on an input of unknown rank", []).append(bn.name or "BN")
+            continue
+        # standalone: y = x * s + t, s and t per channel (axis 1), broadcast over the dims after it
+        sc, sh = bn_scale_shift(gamma, beta, mean, var, eps)
+        tail = (1,) * (rank - 2)
+        base = bn.name or f"bn_{len(folded)}"
+        s_name, t_name, mid = f"{base}__scale", f"{base}__shift", f"{bn.output[0]}__scaled"
+        new_inits[s_name], new_inits[t_name] = sc.reshape(-1, *tail), sh.reshape(-1, *tail)
+        mul = helper.make_node("Mul", [bn.input[0], s_name], [mid], name=f"{base}__mul")
+        add = helper.make_node("Add", [mid, t_name], [bn.output[0]], name=f"{base}__add")
+        replaced[id(bn)] = [mul, add]
+        folded[mul.name] = folded[add.name] = (bn.name,)
     if refused:
         raise UnsupportedOperatorError(refused, path=source)
     if not folded:
         return model, folded
-    nodes = [replaced.get(id(n), n) for n in g.node if id(n) not in dropped]
+    nodes = [m for n in g.node if id(n) not in dropped for m in replaced.get(id(n), [n])]
     used = {t for n in nodes for t in n.input}
     keep = [i for i in g.initializer if i.name in used]
     keep += [numpy_helper.from_array(v, k) for k, v in new_inits.items()]

@@ -195,6 +195,51 @@ def se_hardswish(seed: int = 7, width: int = 8) -> onnx.ModelProto:
     return b.model("se_hardswish", [("input", [1, 3, 16, 16])], [b.gemm(y, width, 10)])
 
 
+def _batchnorm(b: _Builder, x: str, c: int) -> str:
+    gamma = b.rng.uniform(0.5, 1.5, c).astype(np.float32)
+    beta = b.rng.normal(0, 0.1, c).astype(np.float32)
+    mean = b.rng.normal(0, 0.1, c).astype(np.float32)
+    var = b.rng.uniform(0.5, 2.0, c).astype(np.float32)
+    names = [b.const(v, k) for v, k in ((gamma, "gamma"), (beta, "beta"), (mean, "mean"), (var, "var"))]
+    return b.op("BatchNormalization", [x, *names], epsilon=1e-3)
+
+
+def float_mlp_bn(
+    batch: int = 2, dims: tuple[int, ...] = (32, 24, 16), classes: int = 10, seed: int = 9
+) -> onnx.ModelProto:
+    """A plain float32 MLP with BatchNormalization after every hidden Gemm (no Conv to fold into: the float
+    path makes each a per-channel scale and shift). Not in ARCHITECTURES."""
+    b = _Builder(seed)
+    x = "input"
+    for k, n in itertools.pairwise(dims):
+        x = b.relu(_batchnorm(b, b.gemm(x, k, n), n))
+    return b.model("float_mlp_bn", [("input", [batch, dims[0]])], [b.gemm(x, dims[-1], classes)])
+
+
+def float_cnn_bn(px: int = 12, width: int = 8, seed: int = 8) -> onnx.ModelProto:
+    """A plain float32 CNN with BatchNormalization after every convolution (the float path folds them):
+    conv + BN + Relu, MaxPool, depthwise conv + BN + Clip, 1x1 conv + BN + Relu, AveragePool with
+    count_include_pad, GlobalAveragePool, Reshape, Gemm, MatMul + bias Add, a constant Mul and Sub.
+    Not in ARCHITECTURES (the quantized corpus): the float32 tests use it as it is."""
+    b = _Builder(seed)
+
+    def bn(x: str, c: int) -> str:
+        return _batchnorm(b, x, c)
+
+    x = b.relu(bn(b.conv("input", 3, width, 3), width))
+    x = b.op("MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    x = b.relu6(bn(b.conv(x, width, width, 3, group=width), width))
+    x = b.relu(bn(b.conv(x, width, 2 * width, 1, pad=0), 2 * width))
+    x = b.op("AveragePool", [x], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1)
+    y = b.op("GlobalAveragePool", [x])
+    y = b.op("Reshape", [y, b.const(np.array([1, 2 * width], np.int64), "shape")])
+    y = b.relu(b.gemm(y, 2 * width, 12))
+    y = b.bias(b.matmul(y, 12, 10), 10)
+    y = b.op("Mul", [y, b.const(b.rng.uniform(0.5, 2.0, 10).astype(np.float32), "scale")])
+    y = b.op("Sub", [y, b.const(b.rng.normal(0, 0.1, 10).astype(np.float32), "shift")])
+    return b.model("float_cnn_bn", [("input", [1, 3, px, px])], [y])
+
+
 ARCHITECTURES: dict[str, Callable[[], onnx.ModelProto]] = {
     "se_hardswish": se_hardswish,
     "mobilenet_v2": mobilenet_v2,

@@ -71,7 +71,9 @@ def default_inputs(name: str = DEFAULT_MODEL_NAME) -> dict[str, np.ndarray[Any, 
     return bundled_inputs(name)
 
 
-def _load_npz(names: tuple[str, ...], npz_path: str | Path, what: str) -> dict[str, np.ndarray[Any, Any]]:
+def _load_npz(
+    names: tuple[str, ...], npz_path: str | Path, what: str, *, keep_float: bool = False
+) -> dict[str, np.ndarray[Any, Any]]:
     p = Path(npz_path)
     if not p.is_file():
         raise ModelError(f"{p}: no such {what} file", path=str(p))
@@ -79,7 +81,7 @@ def _load_npz(names: tuple[str, ...], npz_path: str | Path, what: str) -> dict[s
         arrays = [np.asarray(data[k]) for k in data.files]
     if len(arrays) != len(names):
         raise ModelError(f"{p}: {len(arrays)} arrays for {len(names)} graph {what}s", path=str(p))
-    return {name: a.astype(np.int64) for name, a in zip(names, arrays, strict=True)}
+    return {name: a if keep_float else a.astype(np.int64) for name, a in zip(names, arrays, strict=True)}
 
 
 def map_inputs(names: Sequence[str], npz_path: str | Path) -> tuple[dict[str, np.ndarray[Any, Any]], str]:
@@ -101,7 +103,8 @@ def map_inputs(names: Sequence[str], npz_path: str | Path) -> tuple[dict[str, np
 def sample_inputs(path: str | Path, graph: Graph, *, seed: int = 0) -> tuple[dict[str, np.ndarray[Any, Any]], str]:
     """Inputs to run `graph` (loaded from the ONNX file `path`) with, and where they came from: the
     `inputs.npz` beside the model (float samples of a quantized model go through its edge QuantizeLinear),
-    else seeded random values of each input's integer type."""
+    else seeded random values of each input's integer type (standard normal float32 values for float32
+    inputs)."""
     from .frontend.ort_compare import quantize_inputs
 
     p = Path(path)
@@ -109,10 +112,17 @@ def sample_inputs(path: str | Path, graph: Graph, *, seed: int = 0) -> tuple[dic
     if sample.is_file():
         arrays, rule = map_inputs(graph.input_names, sample)
         model, _ = read_onnx(p)
-        mapped = {k: np.asarray(v).astype(np.int64) for k, v in quantize_inputs(model, arrays).items()}
+        mapped = {k: _public_array(graph, k, v) for k, v in quantize_inputs(model, arrays).items()}
         return mapped, f"{sample} matched to the graph inputs {rule}"
     rng = np.random.default_rng(seed)
-    rand = {t.name: rng.integers(t.dtype.min, t.dtype.max + 1, t.shape) for t in graph.inputs}
+    rand = {
+        t.name: (
+            rng.standard_normal(t.shape).astype(np.float32)  # a float32 graph: standard normal values
+            if t.dtype.is_float
+            else rng.integers(t.dtype.min, t.dtype.max + 1, t.shape)
+        )
+        for t in graph.inputs
+    }
     return rand, f"no inputs.npz beside {p.name}: seeded random values of each input's type"
 
 
@@ -125,7 +135,12 @@ def onnxruntime_outputs(
 
     model, _ = read_onnx(path)
     theirs = ort_run(model, inputs)
-    return {name: np.asarray(theirs[name]).astype(np.int64) for name in graph.output_names}
+    return {name: _public_array(graph, name, theirs[name]) for name in graph.output_names}
+
+
+def _public_array(graph: Graph, name: str, value: Any) -> np.ndarray[Any, Any]:
+    """A tensor's values as the API hands them out: float32 for FLOAT32 tensors, else int64."""
+    return np.asarray(value).astype(np.float32 if graph.tensor(name).dtype.is_float else np.int64)
 
 
 def onnxruntime_int8_is_exact() -> bool:
@@ -139,12 +154,13 @@ def onnxruntime_int8_is_exact() -> bool:
 def load_inputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
     """Arrays of an `inputs.npz` keyed by graph input name (see `map_inputs` for the matching rule)."""
     arrays, _ = map_inputs(graph.input_names, npz_path)
-    return {k: v.astype(np.int64) for k, v in arrays.items()}
+    return {k: _public_array(graph, k, v) for k, v in arrays.items()}
 
 
 def load_outputs(graph: Graph, npz_path: str | Path) -> dict[str, np.ndarray[Any, Any]]:
     """Arrays of an `outputs.npz` (one per graph output, in graph order) keyed by graph output name."""
-    return _load_npz(graph.output_names, npz_path, "output")
+    arrays = _load_npz(graph.output_names, npz_path, "output", keep_float=True)
+    return {k: _public_array(graph, k, v) for k, v in arrays.items()}
 
 
 def infer_input_dtypes(arrays: Mapping[str, np.ndarray[Any, Any]]) -> dict[str, DType]:

@@ -19,7 +19,14 @@ from .errors import ModelError
 
 
 class DType(StrEnum):
-    """Integer element types. The shared models declare FLOAT but hold integers; we never say float."""
+    """Element types: the integer ones, and FLOAT32 for plain float32 networks (docs/float32.md).
+
+    The shared integer models declare FLOAT but hold integers; they import as integer types. A FLOAT32
+    tensor's values travel through the library as their IEEE-754 bit patterns (signed int32 values in
+    int64 arrays, as `frontend.requant.float_bits` writes them), so `Tensor.data`, the reference's values
+    and the emitter's arrays keep one integer type and every float is held exactly; `min` / `max` /
+    `holds` of FLOAT32 are those of its bit patterns.
+    """
 
     INT8 = "int8"
     UINT8 = "uint8"
@@ -28,26 +35,31 @@ class DType(StrEnum):
     INT32 = "int32"
     UINT32 = "uint32"
     INT64 = "int64"
+    FLOAT32 = "float32"
 
     @property
     def itemsize(self) -> int:
         return int(np.dtype(self.value).itemsize)
 
     @property
+    def is_float(self) -> bool:
+        return self is DType.FLOAT32
+
+    @property
     def signed(self) -> bool:
-        return self.value.startswith("int")
+        return self.value.startswith("int") or self.is_float
 
     @property
     def min(self) -> int:
-        return int(np.iinfo(self.value).min)
+        return int(np.iinfo("int32" if self.is_float else self.value).min)
 
     @property
     def max(self) -> int:
-        return int(np.iinfo(self.value).max)
+        return int(np.iinfo("int32" if self.is_float else self.value).max)
 
     @property
     def c_type(self) -> str:
-        return f"{self.value}_t"
+        return "float" if self.is_float else f"{self.value}_t"
 
     def holds(self, lo: int, hi: int) -> bool:
         return self.min <= lo and hi <= self.max

@@ -303,7 +303,38 @@ def test_emitted_requant_rounds_ties_to_even(x_dtype: Any, tmp_path: Any) -> Non
 
 
 def test_float32_graph_lists_every_float_node() -> None:
+    # a plain float32 graph takes the float path (tests/frontend/test_float32.py); what it cannot run is
+    # refused at once: every node of every operator without a float32 kernel
+    g = import_onnx(M.resnet8(), name="resnet8", source="resnet8.onnx")
+    assert {t.dtype for t in g.tensors.values()} == {DType.FLOAT32}
     with pytest.raises(UnsupportedOperatorError, match="a float32 graph") as err:
-        import_onnx(M.resnet8(), name="resnet8", source="resnet8.onnx")
+        import_onnx(M.se_hardswish(), name="se", source="se.onnx")
     listed = {n for names in err.value.unsupported.values() for n in names}
-    assert len(listed) == 10  # nine convolutions and the classifier, all at once
+    runs = {"Conv", "Mul", "Add", "GlobalAveragePool", "Flatten", "Gemm", "Relu", "Clip"}
+    want = {n.name for n in M.se_hardswish().graph.node if n.op_type not in runs}
+    assert len(want) == 4 and listed == want  # HardSwish, HardSigmoid, Sigmoid, LeakyRelu: all at once
+
+
+def test_integer_dialect_graph_with_float_weights_lists_every_reader() -> None:
+    # RequantShift makes it an integer graph: a non-integer weight there is a defect of the model
+    rq = {"div": 256, "n_levels_out": 256, "signed": 1}
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["a"], name="c1", kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a", "w"], ["b"], name="c2", kernel_shape=[1, 1]),
+        helper.make_node("RequantShift", ["b", "m", "z"], ["y"], name="rq", **rq),
+    ]
+    inits = [
+        numpy_helper.from_array(np.full((4, 4, 1, 1), 0.5, np.float32), "w"),
+        numpy_helper.from_array(np.full((4, 1, 1), 3.0, np.float32), "m"),
+        numpy_helper.from_array(np.zeros((4, 1, 1), np.float32), "z"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 2, 2])],
+        inits,
+    )
+    with pytest.raises(UnsupportedOperatorError, match="integer-dialect graph") as err:
+        import_onnx(helper.make_model(graph), name="g", source="g.onnx")
+    assert {n for names in err.value.unsupported.values() for n in names} == {"c1", "c2"}

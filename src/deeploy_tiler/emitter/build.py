@@ -162,6 +162,7 @@ def build(
         f"-DDT_NUM_CORES={project.num_cores}",
         f"-DDT_DMA_MAX_PENDING={project.dma_queue}",
         "-fno-strict-aliasing",
+        "-ffp-contract=off",  # as the Makefile: no fused multiply-add, the float32 kernels' order is exact
         *extra_cflags,
     ]
     if target == "host":

@@ -56,5 +56,23 @@ def array_body_np(arr: np.ndarray[Any, Any], dtype: DType) -> str:
     return array_body(flat.tolist(), dtype)
 
 
+def f32_bits(values: Any) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """float32 values -> their IEEE-754 bit patterns as signed int32 values in int64 (the IR's FLOAT32
+    convention; the emitter keeps its own copy, as it imports no frontend)."""
+    return np.asarray(values, dtype=np.float32).view(np.int32).astype(np.int64)
+
+
+def f32_body(bits: np.ndarray[Any, Any], what: str, per_line: int = 8) -> str:
+    """A C initializer of float32 values given as bit patterns: exact hex-float literals (finite only)."""
+    vals = np.asarray(bits, dtype=np.int64).astype(np.int32).view(np.float32).ravel()
+    if not np.all(np.isfinite(vals)):
+        raise ValueError(f"{what}: non-finite float32 values have no exact literal here")
+    lits = [float(v).hex() + "f" for v in vals.tolist()]
+    if not lits:
+        return "{0}"
+    lines = [", ".join(lits[i : i + per_line]) for i in range(0, len(lits), per_line)]
+    return "{\n    " + ",\n    ".join(lines) + "\n}"
+
+
 def designated(fields: Sequence[tuple[str, str]]) -> str:
     return "{" + ", ".join(f".{k} = {v}" for k, v in fields) + "}"

@@ -53,6 +53,10 @@ ARGS_TYPES = {
     "pool": "dt_pool_args_t",
     "rowwise": "dt_rowwise_args_t",
     "reduce_mean": "dt_reduce_args_t",
+    "f32_conv2d": "dt_conv2d_args_t",
+    "f32_gemm": "dt_gemm_args_t",
+    "f32_eltwise": "dt_eltwise_args_t",
+    "f32_pool": "dt_pool_args_t",
 }  # templates with an int8 XpulpV2 kernel in c/kernels/siracusa/
 
 

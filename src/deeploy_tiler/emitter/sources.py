@@ -17,7 +17,7 @@ from ..ir import DType, Graph
 from ..plan import Plan
 from ..resources import emit_c_dir
 from ..units import align_up
-from .cwriter import array_body_np, comment_text
+from .cwriter import array_body_np, comment_text, f32_bits, f32_body
 from .layout import Layout
 from .network import NetworkEmitter
 from .siracusa import ARGS_TYPES, simd_instance
@@ -32,6 +32,11 @@ TEMPLATE_PARAMS: dict[str, tuple[str, ...]] = {
     "pool": ("DT_TX", "DT_TY"),
     "rowwise": ("DT_TX", "DT_TY"),
     "reduce_mean": ("DT_TX", "DT_TY"),
+    # the ordered float32 kernels (one type parameter, float)
+    "f32_conv2d": ("DT_T",),
+    "f32_gemm": ("DT_T",),
+    "f32_eltwise": ("DT_T",),
+    "f32_pool": ("DT_T",),
 }
 
 Instances = Mapping[str, tuple[str, tuple[DType, ...]]]  # instance name -> (template stem, types)
@@ -90,10 +95,12 @@ def const_decls(graph: Graph, layout: Layout, hw: HwSpec) -> tuple[list[str], di
         n = max(t.numel, 1)
         lines.append(f"/* {comment_text(name)} {list(t.shape)} */")
         align = hw.memory(home.level).alignment_bytes
-        lines.append(
-            f"const {t.dtype.c_type} {home.symbol}[{n}] DT_CONST_IN({home.level}, {align}) = "
-            f"{array_body_np(t.data if t.numel else np.zeros(1, dtype=np.int64), t.dtype)};"
-        )
+        data = t.data if t.numel else np.zeros(1, dtype=np.int64)
+        try:
+            body = f32_body(data, f"constant {name}") if t.dtype.is_float else array_body_np(data, t.dtype)
+        except ValueError as e:
+            raise EmitError(str(e)) from None
+        lines.append(f"const {t.dtype.c_type} {home.symbol}[{n}] DT_CONST_IN({home.level}, {align}) = {body};")
         sizes[home.level] = sizes.get(home.level, 0) + align_up(n * t.dtype.itemsize, align)
     return lines, sizes
 
@@ -193,17 +200,19 @@ def _test_arrays(graph: Graph, names: tuple[str, ...], arrays: Mapping[str, Any]
     out = []
     for k, name in enumerate(names):
         t = graph.tensor(name)
-        a = np.asarray(arrays[name]).astype(np.int64)
+        # float32 tensors: their values' bit patterns, loaded and compared as int32 (bit-exact, -0 != +0)
+        a = f32_bits(arrays[name]) if t.dtype.is_float else np.asarray(arrays[name]).astype(np.int64)
+        dtype = DType.INT32 if t.dtype.is_float else t.dtype
         if what == "input" and tuple(a.shape) != t.shape:
             raise EmitError(f"input {name}: shape {a.shape} != {t.shape}")
         if what == "expected output":
             a = a.reshape(-1)
             if a.size != t.numel:
                 raise EmitError(f"expected output {name}: {a.size} elements for {t.numel}")
-        if a.size and not t.dtype.holds(int(a.min()), int(a.max())):
+        if a.size and not dtype.holds(int(a.min()), int(a.max())):
             raise EmitError(f"{what} {name}: values outside {t.dtype.value}")
-        body = array_body_np(a if a.size else np.zeros(1, dtype=np.int64), t.dtype)
-        out.append(HarnessArray(k, t.dtype.c_type, max(t.numel, 1), body))
+        body = array_body_np(a if a.size else np.zeros(1, dtype=np.int64), dtype)
+        out.append(HarnessArray(k, dtype.c_type, max(t.numel, 1), body))
     return out
 
 

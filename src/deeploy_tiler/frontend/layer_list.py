@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
 
 from ..errors import LayerListError, ModelError, ShapeError
 from ..ir import AttrValue, DType, Graph, Node, Requant, Tensor, TensorKind
@@ -28,10 +28,30 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _integer_dtype(dt: DType) -> DType:
+    if dt.is_float:
+        raise ValueError("float32 tensors come through ONNX (a float32 graph); the layer list is integer")
+    return dt
+
+
+# The layer list describes integer networks: every dtype but FLOAT32.
+IntegerDType = Annotated[
+    DType,
+    AfterValidator(_integer_dtype),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [d.value for d in DType if not d.is_float],
+            "description": "integer element type",
+        }
+    ),
+]
+
+
 class LayerTensor(_Frozen):
     name: str
     shape: list[int] = Field(description="dimensions, outermost first")
-    dtype: DType
+    dtype: IntegerDType
     kind: TensorKind
     data: list[int] | None = Field(default=None, description="constants only: values in row-major order")
 

@@ -17,10 +17,12 @@ from ..ir import AttrValue, DType, Graph, Node, Tensor, TensorKind
 from .checks import check_dims, check_node_attributes, check_tensor_proto
 from .dtypes import INT32_CONST_OPERANDS, output_dtype
 from .empty import prune_empty
+from .float32 import check_float_constant, check_float_ops, fold_batchnorm, is_float_graph
 from .fusion import fuse_requant
 from .macs import node_macs
 from .qdq import lower_quantized
 from .requant import DOMAIN as DT_DOMAIN
+from .requant import float_bits
 from .shapes import SHAPE_RULES, explicit_pads
 
 KNOWN_DOMAINS = frozenset({"", "ai.onnx", "PACTOps", DT_DOMAIN})
@@ -90,6 +92,11 @@ def import_onnx(
     for init in model.graph.initializer:  # malformed data is reported before the quantized lowering reads it
         check_tensor_proto(source, init.name, init.dims, partial(numpy_helper.to_array, init))
     model = lower_quantized(model, source=source)  # QDQ / QOperator / QONNX -> the integer dialect
+    float_graph = is_float_graph(model, input_dtypes)  # plain float32 network: values as float32 bits
+    folded: dict[str, tuple[str, ...]] = {}
+    if float_graph:
+        check_float_ops(model, source)
+        model, folded = fold_batchnorm(model, source)
     g = model.graph
     # --- operator check: every unsupported operator at once --------------------------------------
     unsupported: dict[str, list[str]] = {}
@@ -123,7 +130,10 @@ def import_onnx(
     # Q/DQ only at the edges: the integer side becomes the graph's input / output.
     used_as_qparam = {t for n in g.node if n.op_type in EDGE_ONLY_OPS for t in n.input[1:]}
     for cname, arr in raw_float_consts.items():
-        if cname not in used_as_qparam:
+        if float_graph and arr.dtype.kind == "f":
+            check_float_constant(cname, arr, source)
+            consts[cname] = float_bits(arr)
+        elif cname not in used_as_qparam:
             consts[cname] = _integer_array(cname, arr, source)
 
     graph_inputs = [i.name for i in g.input if i.name not in raw_float_consts]
@@ -167,7 +177,11 @@ def import_onnx(
             shapes[gi.name] = check_dims(source, "graph input", gi.name, dims, allow_empty=True)
     dtypes: dict[str, DType] = {}
     for t in graph_inputs:
-        dtypes[t] = (input_dtypes or {}).get(t, edge_in_dtype.get(t, DType.INT8))
+        dtypes[t] = (input_dtypes or {}).get(t, DType.FLOAT32 if float_graph else edge_in_dtype.get(t, DType.INT8))
+        if float_graph and dtypes[t] is not DType.FLOAT32:
+            raise ModelError(
+                f"{source}: graph input {t} declared {dtypes[t].value} in a float32 graph (float32 only)", path=source
+            )
     const_roles: dict[str, set[tuple[str, int]]] = {}
     nodes: list[Node] = []
     seen_names: set[str] = set()
@@ -191,7 +205,10 @@ def import_onnx(
                         path=source,
                         node=node_name,
                     )
-                attrs[attr_name] = _attr_value(consts[inputs[pos]])
+                static = consts[inputs[pos]]
+                if float_graph and raw_float_consts[inputs[pos]].dtype.kind == "f":
+                    static = raw_float_consts[inputs[pos]].astype(np.float32)  # Clip bounds: float values
+                attrs[attr_name] = _attr_value(static)
                 if attr_name in ("shape", "axes", "pads", "starts", "ends", "steps"):
                     v = attrs[attr_name]
                     attrs[attr_name] = v if isinstance(v, tuple) else (v,)  # type: ignore[assignment]
@@ -239,12 +256,16 @@ def import_onnx(
                 attributes=tuple(sorted(attrs.items())),
                 domain=n.domain,
                 macs=node_macs(n.op_type, attrs, in_shapes, out_shapes),
+                fused_nodes=folded.get(n.name, ()),
             )
         )
 
     # --- dtypes: constants by role and value range, activations by operator rule ---------------------
     for cname, roles in const_roles.items():
         arr = consts[cname]
+        if float_graph:
+            dtypes[cname] = DType.FLOAT32
+            continue
         lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
         dt = DType.smallest_holding(lo, hi, allow_unsigned=False)
         if roles & INT32_CONST_OPERANDS and DType.INT32.holds(lo, hi):
@@ -252,7 +273,7 @@ def import_onnx(
         dtypes[cname] = dt
     for node in nodes:
         in_dts = [dtypes[t] for t in node.inputs if t]
-        dt = output_dtype(node.op_type, node.attrs, in_dts)
+        dt = DType.FLOAT32 if float_graph else output_dtype(node.op_type, node.attrs, in_dts)
         for t in node.outputs:
             dtypes[t] = dt
 

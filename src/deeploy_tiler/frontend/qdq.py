@@ -16,6 +16,7 @@ from onnx import helper, numpy_helper
 
 from ..errors import UnsupportedOperatorError
 from . import requant as R
+from .float32 import float_initializers, is_float_graph
 from .qlowering import CLAMP_HI, CLAMP_LO, PASS_THROUGH, QLINEAR_UNARY, QOPERATOR_OPS, is_qoperator
 from .qonnx import is_qonnx, qonnx_to_qcdq
 from .qoperator import lower_qoperator
@@ -312,32 +313,24 @@ def lower_quantized(model: onnx.ModelProto, *, source: str) -> onnx.ModelProto:
         model = qdq_to_qoperator(model, source=source)
     if is_qoperator(model):
         model = lower_qoperator(model, source=source)
-    else:
+    elif not is_float_graph(model):  # a plain float32 graph takes the float path (frontend.float32)
         _refuse_float_graph(model, source)
     return model
 
 
 def _refuse_float_graph(model: onnx.ModelProto, source: str) -> None:
-    """A float32 network (weights that are not integers, no quantization): every node reading them, at once."""
+    """An integer-dialect network with float weights that are not integers: every node reading them, at once."""
     g = model.graph
-    floats = {
-        i.name
-        for i in g.initializer
-        if i.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
-        and not _integral(numpy_helper.to_array(i))
-    }
-    qparams = {t for n in g.node if n.op_type in ("QuantizeLinear", "DequantizeLinear") for t in n.input[1:]}
-    floats -= qparams
+    floats = float_initializers(model)
     if not floats:
         return
     users: dict[str, list[str]] = {}
     for n in g.node:
         for t in n.input:
             if t in floats:
-                key = f"{n.op_type}: initializer {t} holds non-integer values (a float32 graph; quantize the model)"
+                key = (
+                    f"{n.op_type}: initializer {t} holds non-integer values "
+                    "(float weights in an integer-dialect graph; quantize the model)"
+                )
                 users.setdefault(key, []).append(n.name or n.op_type)
     raise UnsupportedOperatorError(users, path=source)
-
-
-def _integral(arr: np.ndarray[Any, Any]) -> bool:
-    return bool(np.all(np.isfinite(arr)) and np.all(np.round(arr) == arr))

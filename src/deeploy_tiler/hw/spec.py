@@ -37,8 +37,8 @@ __all__ = [
     "parse_hw",
 ]
 
-# Keys allowed in the MAC-rate tables (the integer dtypes of the IR; kept here since hw imports no IR).
-DTYPE_NAMES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64")
+# Keys allowed in the MAC-rate tables (the dtypes of the IR; kept here since hw imports no IR).
+DTYPE_NAMES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "float32")
 # `supported_ops: ["*"]`: the engine runs any operator that has a portable C kernel.
 ANY_OP = "*"
 

@@ -248,6 +248,10 @@ def npu_support(node: Node, graph: Graph, engine: ComputeEngine) -> NpuMode:
     if len(node.inputs) < 2:
         raise NpuUnsupported(f"{node.op_type} without a weight operand")
     x, w = graph.tensor(node.inputs[0]), graph.tensor(node.inputs[1])
+    if any(graph.tensor(t).dtype.is_float for t in (*node.inputs[:2], *node.outputs)):
+        raise NpuUnsupported(
+            f"float32 operands; {engine.name} computes on integers only (float nodes stay on the cluster)"
+        )
     if rules.requires_constant_weights and not w.is_constant:
         raise NpuUnsupported(f"weights {w.name} computed at run time; {engine.name} needs constant weights")
     if x.dtype.itemsize * 8 > rules.activation_bits:

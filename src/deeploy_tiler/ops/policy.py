@@ -138,7 +138,8 @@ def cluster_policy(node: Node, graph: Graph, geom: Geometry, engine: ComputeEngi
         ch = 1 if node.op_type == "Conv" else geom.rank - 1
         if geom.tileable(ch):
             preferred = ((ch, SIMD_CHANNEL_MULTIPLE),)
-    if node.op_type == "Conv":
+    if node.op_type == "Conv" and not graph.tensor(node.outputs[0]).dtype.is_float:
+        # (the float32 kernel reads the input in place: no im2col buffer)
         x = graph.tensor(node.inputs[0])
         w = graph.tensor(node.inputs[1])
         kernel = prod(w.shape[2:])

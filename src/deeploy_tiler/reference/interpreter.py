@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ReferenceError_, UnsupportedOperatorError
-from ..ir import Graph, Node, Tensor
+from ..frontend.requant import bits_float, float_bits
+from ..ir import DType, Graph, Node, Tensor
+from .float32 import BIT_MOVEMENT_OPS, FLOAT_KERNELS
 from .kernels import Array, as_int64, requant_shift
 from .qlinear import requant_float
 from .registry import FLOAT_ONLY_OPS, KERNELS
@@ -22,7 +24,9 @@ def check_supported(graph: Graph) -> None:
     """Raise `UnsupportedOperatorError` listing every node the interpreter cannot run."""
     missing: dict[str, list[str]] = {}
     for node in graph.nodes:
-        if node.op_type not in KERNELS:
+        if _is_float(graph, node) and node.op_type not in FLOAT_KERNELS and node.op_type not in BIT_MOVEMENT_OPS:
+            missing.setdefault(f"{node.op_type} (no float32 kernel)", []).append(node.name)
+        elif node.op_type not in KERNELS:
             key = node.op_type
             if node.op_type in FLOAT_ONLY_OPS:
                 key = (
@@ -34,7 +38,28 @@ def check_supported(graph: Graph) -> None:
         raise UnsupportedOperatorError(missing, path=graph.source)
 
 
+def _is_float(graph: Graph, node: Node) -> bool:
+    return any(graph.tensor(t).dtype.is_float for t in node.outputs)
+
+
+def _validate_float_input(tensor: Tensor, value: Any) -> Array:
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "fiub":
+        raise ReferenceError_(f"input {tensor.name!r}: unsupported array dtype {arr.dtype}")
+    if tuple(arr.shape) != tensor.shape:
+        raise ReferenceError_(f"input {tensor.name!r}: shape {tuple(arr.shape)} != expected {tensor.shape}")
+    vals = arr.astype(np.float32)
+    if not np.all(np.isfinite(vals)):
+        # NaN payloads differ between host FPUs and soft-float: only finite inputs are reproducible
+        raise ReferenceError_(f"input {tensor.name!r}: holds values that are not finite float32 numbers")
+    out = float_bits(vals)
+    out.setflags(write=False)
+    return out
+
+
 def _validate_input(tensor: Tensor, value: Any) -> Array:
+    if tensor.dtype.is_float:
+        return _validate_float_input(tensor, value)
     arr = np.asarray(value)
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(np.round(arr) == arr):
@@ -84,8 +109,9 @@ def run_node(graph: Graph, node: Node, values: Mapping[str, Array]) -> Array:
         return data
 
     operands = [value(t) for t in names]
+    kernel = FLOAT_KERNELS[node.op_type] if _is_float(graph, node) and node.op_type in FLOAT_KERNELS else None
     try:
-        y = KERNELS[node.op_type](operands, node.attrs)
+        y = (kernel or KERNELS[node.op_type])(operands, node.attrs)
         rq = node.requant
         if rq is not None:
             m, a = value(rq.mul), value(rq.add)
@@ -99,11 +125,14 @@ def run_node(graph: Graph, node: Node, values: Mapping[str, Array]) -> Array:
     return as_int64(y)
 
 
-def reference_run(graph: Graph, inputs: Mapping[str, Any], *, keep_intermediates: bool = False) -> dict[str, Array]:
+def reference_run(
+    graph: Graph, inputs: Mapping[str, Any], *, keep_intermediates: bool = False
+) -> dict[str, np.ndarray[Any, Any]]:
     """Run `graph` on `inputs` (graph input name -> integer array) with exact integer arithmetic.
 
-    Returns the graph outputs in graph order (int64 arrays); with `keep_intermediates`, every
-    non-constant tensor instead: the graph inputs first, then each node's outputs in execution order.
+    Returns the graph outputs in graph order (int64 arrays; float32 arrays for the FLOAT32 tensors of a
+    float32 graph, whose inputs are float values); with `keep_intermediates`, every non-constant tensor
+    instead: the graph inputs first, then each node's outputs in execution order.
     Raises `ReferenceError_` naming the tensor for a missing or unknown input, a wrong shape or values
     outside the input's dtype range, `UnsupportedOperatorError` for operators without a kernel.
     """
@@ -124,6 +153,10 @@ def reference_run(graph: Graph, inputs: Mapping[str, Any], *, keep_intermediates
             )
         y.setflags(write=False)
         values[out.name] = y
-    if keep_intermediates:
-        return {k: np.array(v, dtype=np.int64) for k, v in values.items()}
-    return {k: np.array(values[k], dtype=np.int64) for k in graph.output_names}
+    keys = list(values) if keep_intermediates else list(graph.output_names)
+    return {k: _public(graph.tensor(k).dtype, values[k]) for k in keys}
+
+
+def _public(dtype: DType, v: Array) -> np.ndarray[Any, Any]:
+    """The caller's view of a value: float32 numbers for FLOAT32 (held as bit patterns inside)."""
+    return np.array(bits_float(v)) if dtype.is_float else np.array(v, dtype=np.int64)

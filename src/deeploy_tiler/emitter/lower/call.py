@@ -18,7 +18,9 @@ SHORT = {
     DType.INT32: "i32",
     DType.UINT32: "u32",
     DType.INT64: "i64",
+    DType.FLOAT32: "f32",
 }
+FLOAT_TEMPLATE_PREFIX = "f32_"  # c/kernels/f32_<family>.tmpl.h: the ordered float32 kernels
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,18 @@ def instance_name(template: str, types: Sequence[DType]) -> str:
 
 def kernel_call(args_type: str, template: str, types: Sequence[DType], f: Fields, comment: str = "") -> KernelCall:
     return KernelCall(args_type, instance_name(template, types), template, tuple(types), tuple(f.items), comment)
+
+
+def is_float_node(ctx: StepContext) -> bool:
+    """A node of a float32 graph: its output is FLOAT32 (the frontend makes every tensor of it so)."""
+    return any(ctx.graph.tensor(t).dtype.is_float for t in ctx.node.outputs)
+
+
+def typed_call(
+    ctx: StepContext, args_type: str, template: str, types: Sequence[DType], f: Fields, comment: str
+) -> KernelCall:
+    """The integer template instance for `types`, or for a float node the float32 template of the same
+    family (same argument block, one type parameter)."""
+    if is_float_node(ctx):
+        return kernel_call(args_type, FLOAT_TEMPLATE_PREFIX + template, (DType.FLOAT32,), f, comment)
+    return kernel_call(args_type, template, types, f, comment)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...errors import EmitError, UnsupportedOperatorError
-from .call import Fields, KernelCall, StepContext, kernel_call
+from .call import Fields, KernelCall, StepContext, is_float_node, typed_call
 from .requant import abs_bound, check_int32, requant_fields, requant_of
 from .window import check_window_rows, to_2d, window_attrs
 
@@ -44,7 +44,8 @@ def lower_conv(ctx: StepContext) -> list[KernelCall]:
     f.add("x", xv.ptr((b0, xv.start[1], xv.start[2], xv.start[3])))
     f.add("w", wv.ptr((oc0, 0, 0, 0)))
     if bias_name:
-        check_int32(ctx, bias_name, "bias")
+        if not is_float_node(ctx):
+            check_int32(ctx, bias_name, "bias")
         f.add("bias", ctx.view(bias_name).ptr((oc0,)))
     else:
         f.add("bias", None)
@@ -85,7 +86,8 @@ def lower_conv(ctx: StepContext) -> list[KernelCall]:
         raise EmitError(f"{ctx.what}: conv rows must be contiguous")
     out_dt = g.tensor(yname).dtype
     return [
-        kernel_call(
+        typed_call(
+            ctx,
             "dt_conv2d_args_t",
             "conv2d",
             (xt.dtype, wt.dtype, out_dt),

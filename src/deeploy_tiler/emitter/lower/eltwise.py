@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from ...errors import EmitError
 from ...ir import DType, Node
+from ..cwriter import f32_bits
 from ..views import Ptr, broadcast_operand, collapse, split_leading
-from .call import Fields, KernelCall, RequantArgs, StepContext, kernel_call
+from .call import FLOAT_TEMPLATE_PREFIX, Fields, KernelCall, RequantArgs, StepContext, is_float_node, kernel_call
 from .requant import RequantSpec, abs_bound, requant_of, wide_flag
 
 # op_type -> op code of the kernel (enum DT_EW_* in c/kernels/dt_kernels.h)
@@ -32,8 +33,12 @@ EW_COPY = EW_OPS["Identity"]  # DT_EW_COPY: y = a (strided copy)
 EW_FILL = 6  # DT_EW_FILL: y = p[0]
 
 
-def eltwise_params(node: Node) -> list[int]:
+def eltwise_params(node: Node, float_node: bool = False) -> list[int]:
     op = node.op_type
+    if op == "Clip" and float_node:  # float32 bounds as bit patterns (absent: -inf / +inf)
+        lo, hi = node.attr("min"), node.attr("max")
+        bits = f32_bits([float("-inf") if lo is None else float(lo), float("inf") if hi is None else float(hi)])
+        return [int(bits[0]), int(bits[1]), 0, 0]
     if op == "Clip":
         return [int(node.attr("min", -(2**31))), int(node.attr("max", 2**31 - 1)), 0, 0]
     if op == "iHardswish":
@@ -80,6 +85,13 @@ def eltwise_calls(
     ke, ks, offsets = split_leading(ext, sts, 4)
     calls = []
     bdt = b[2] if b else a[2]
+    template = "eltwise"
+    types: tuple[DType, ...] = (a[2], bdt, y[2])
+    if DType.FLOAT32 in types:
+        if op == EW_COPY:  # data movement of float32 tensors: their bit patterns, through the integer copy
+            types = tuple(DType.UINT32 if t is DType.FLOAT32 else t for t in types)
+        else:
+            template, types = FLOAT_TEMPLATE_PREFIX + "eltwise", (DType.FLOAT32,)
     for off in offsets:
         f = Fields()
         f.add("a", a[0] + off[0] * a[2].itemsize)
@@ -111,7 +123,7 @@ def eltwise_calls(
         f.add("a_s", ks[0])
         f.add("b_s", ks[1])
         f.add("y_s", ks[2])
-        calls.append(kernel_call("dt_eltwise_args_t", "eltwise", (a[2], bdt, y[2]), f, comment))
+        calls.append(kernel_call("dt_eltwise_args_t", template, types, f, comment))
     return calls
 
 
@@ -148,7 +160,7 @@ def lower_eltwise(ctx: StepContext) -> list[KernelCall]:
     return eltwise_calls(
         ctx,
         op,
-        eltwise_params(node),
+        eltwise_params(node, is_float_node(ctx)),
         a,
         b,
         y,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...errors import UnsupportedOperatorError
 from ..views import Box, Ptr, View, broadcast_operand, collapse, split_leading
-from .call import Fields, KernelCall, StepContext, kernel_call
+from .call import Fields, KernelCall, StepContext, is_float_node, typed_call
 from .requant import abs_bound, check_int32, requant_fields, requant_of
 
 
@@ -30,7 +30,8 @@ def lower_gemm(ctx: StepContext) -> list[KernelCall]:
     f.add("a", av.ptr((0, m0) if ta else (m0, 0)))
     f.add("b", bv.ptr((n0, 0) if tb else (0, n0)))
     if c_name:
-        check_int32(ctx, c_name, "bias")
+        if not is_float_node(ctx):
+            check_int32(ctx, c_name, "bias")
         cptr, cst = broadcast_operand(ctx.view(c_name), (m0, n0))
         f.add("c", cptr)
     else:
@@ -63,7 +64,7 @@ def lower_gemm(ctx: StepContext) -> list[KernelCall]:
     ):
         f.add(name, val)
     types = (g.tensor(a_name).dtype, g.tensor(b_name).dtype, g.tensor(node.outputs[0]).dtype)
-    return [kernel_call("dt_gemm_args_t", "gemm", types, f, f"gemm {nm}x{nn}x{k} at ({m0}, {n0})")]
+    return [typed_call(ctx, "dt_gemm_args_t", "gemm", types, f, f"gemm {nm}x{nn}x{k} at ({m0}, {n0})")]
 
 
 def lower_matmul(ctx: StepContext) -> list[KernelCall]:
@@ -157,6 +158,8 @@ def lower_matmul(ctx: StepContext) -> list[KernelCall]:
         ):
             f.add(name, val)
         calls.append(
-            kernel_call("dt_gemm_args_t", "gemm", types, f, f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}")
+            typed_call(
+                ctx, "dt_gemm_args_t", "gemm", types, f, f"matmul {'x'.join(map(str, ke))} batches of {nm}x{nn}x{k}"
+            )
         )
     return calls

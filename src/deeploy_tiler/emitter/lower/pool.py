@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...errors import UnsupportedOperatorError
-from .call import Fields, KernelCall, StepContext, kernel_call
+from .call import Fields, KernelCall, StepContext, typed_call
 from .requant import abs_bound, requant_fields, requant_of
 from .window import check_window_rows, to_2d, window_attrs
 
@@ -80,5 +80,7 @@ def lower_pool(ctx: StepContext) -> list[KernelCall]:
     f.add("x_r0", xv.start[2])
     f.add("x_c0", xv.start[3])
     return [
-        kernel_call("dt_pool_args_t", "pool", (xt.dtype, g.tensor(yname).dtype), f, f"{node.op_type} {nc}x{noy}x{nox}")
+        typed_call(
+            ctx, "dt_pool_args_t", "pool", (xt.dtype, g.tensor(yname).dtype), f, f"{node.op_type} {nc}x{noy}x{nox}"
+        )
     ]

@@ -70,7 +70,9 @@ class SolverOptions:
     """Knobs of the per-node tiling solve. Defaults are deterministic: one worker, a fixed seed, and a
     deterministic-time limit that binds before the wall-clock limit on any sane machine."""
 
-    time_limit_s: float = 10.0  # wall-clock limit per CP-SAT solve (a safety net)
+    # wall-clock limit per CP-SAT solve: only a safety net, far above what the deterministic limit takes,
+    # so a loaded machine gives the same plan (at 10 s, a 2-core machine at load 9 cut solves short)
+    time_limit_s: float = 60.0
     deterministic_time_limit: float = 5.0  # CP-SAT deterministic time units per solve (reproducible)
     workers: int = 1
     seed: int = 0

@@ -185,3 +185,17 @@ def test_bit_exact_on_gvsoc(model_dirs: dict[str, Path], tmp_path: Path, name: s
     tiled = [n.name for n in plan.nodes if n.alias_of is None]  # type: ignore[attr-defined]
     assert all(measured[n] > 0 for n in tiled)
     assert np.isfinite(sum(measured.values()))
+
+
+def test_symbol_sizes_in_hex_are_read(tmp_path: Path) -> None:
+    """readelf -sW prints sizes of 100,000 B or more in hex: such an arena must not read as missing."""
+    fake = tmp_path / "readelf"
+    fake.write_text(
+        "#!/bin/sh\ncat <<'X'\n   Num:    Value  Size Type    Bind   Vis      Ndx Name\n"
+        "  1702: 10000000 28872 OBJECT  GLOBAL DEFAULT    4 dt_arena_L1\n"
+        "  1882: 1c0e0d80 0x22000 OBJECT  GLOBAL DEFAULT    5 dt_arena_L2\nX\n"
+    )
+    fake.chmod(0o755)
+    syms = siracusa._symbols(str(fake), tmp_path / "prog.elf")
+    assert syms["dt_arena_L1"] == (0x10000000, 28872)
+    assert syms["dt_arena_L2"] == (0x1C0E0D80, 0x22000)

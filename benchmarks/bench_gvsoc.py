@@ -139,7 +139,8 @@ HEADER = (
 
 def show(p: Point) -> str:
     if p.passed is None:
-        return f"{p.model:30s} {p.l1:6d} {p.spec:>14s} {'-':>5s} {'(built)':>11s} {p.modeled:10,d} placement ok={p.placement_ok}"
+        head = f"{p.model:30s} {p.l1:6d} {p.spec:>14s} {'-':>5s} {'(built)':>11s}"
+        return f"{head} {p.modeled:10,d} placement ok={p.placement_ok}"
     exact = "yes" if p.passed else "NO"
     return (
         f"{p.model:30s} {p.l1:6d} {p.spec:>14s} {exact:>5s} {p.measured:11,d} {p.modeled:10,d} {p.ratio:6.2f} "
@@ -176,9 +177,13 @@ def main() -> None:
             if args.per_node:
                 for r in p.nodes:
                     ratio = r["measured"] / r["modeled"] if r["modeled"] else 0.0
-                    print(f"    {r['name'][:40]:40s} {r['op']:14s} {r['measured']:10,d} {r['modeled']:10,d} {ratio:6.2f}")
+                    print(
+                        f"    {r['name'][:40]:40s} {r['op']:14s} {r['measured']:10,d} {r['modeled']:10,d} {ratio:6.2f}"
+                    )
             points.append(p)
-    result: dict[str, Any] = {"runs": [{k: v for k, v in p.__dict__.items() if not k.startswith("fit_")} for p in points]}
+    result: dict[str, Any] = {
+        "runs": [{k: v for k, v in p.__dict__.items() if not k.startswith("fit_")} for p in points]
+    }
     fit_data = [s for p in points for s in p.fit_samples]
     fit_modeled = [m for p in points for m in p.fit_modeled]
     if fit_data:

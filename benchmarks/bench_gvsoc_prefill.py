@@ -25,11 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_gvsoc import HEADER, measure, show  # noqa: E402
-
-from deeploy_tiler import api  # noqa: E402
-from deeploy_tiler.emitter import siracusa  # noqa: E402
-from deeploy_tiler.models import bundled_inputs  # noqa: E402
+from bench_gvsoc import HEADER, measure, show
+from deeploy_tiler import api
+from deeploy_tiler.emitter import siracusa
+from deeploy_tiler.models import bundled_inputs
 
 MODEL = "microllama64_prefill"
 DEEPLOY_CYCLES = {64000: 35_300_000, 8000: 47_500_000}  # [P] Deeploy tutorial, microLlama64_parallel, 8 cores

@@ -65,7 +65,6 @@ class Calibration:
         out[f"dmas.{dma}.setup_latency_cycles"] = round(self.dma_setup_cycles)
         return out
 
-
     def record(
         self,
         hw: HwSpec,

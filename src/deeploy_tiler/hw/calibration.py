@@ -66,7 +66,5 @@ def replace_calibrations(yaml_text: str, records: tuple[SpecCalibration, ...]) -
     head, tail = "".join(lines[:start]), "".join(lines[end:])
     if head and not head.endswith("\n"):
         head += "\n"
-    block = yaml.safe_dump(
-        {"calibrations": [r.model_dump(mode="json") for r in records]}, sort_keys=False, width=110
-    )
+    block = yaml.safe_dump({"calibrations": [r.model_dump(mode="json") for r in records]}, sort_keys=False, width=110)
     return head + block + tail

@@ -30,7 +30,7 @@ from typing import Any
 from deeploy_tiler import api
 from deeploy_tiler.emitter import build, emit_project, run, siracusa
 from deeploy_tiler.emitter.build import _binutil
-from deeploy_tiler.emitter.calibrate import NodeSample, fit, samples
+from deeploy_tiler.emitter.calibrate import FEATURES, NodeSample, fit, samples
 from deeploy_tiler.hw import HwSpec, load_hw
 from deeploy_tiler.hw.calibration import replace_calibrations
 from deeploy_tiler.ir import Graph
@@ -186,7 +186,7 @@ def main() -> None:
     }
     fit_data = [s for p in points for s in p.fit_samples]
     fit_modeled = [m for p in points for m in p.fit_modeled]
-    if fit_data:
+    if len(fit_data) >= len(FEATURES):
         names = sorted({s.model for s in fit_data})
         prov = (
             f"NNLS fit on {len(fit_data)} nodes measured bit-exactly on GVSoC ({GVSOC_PIN}, target siracusa, "

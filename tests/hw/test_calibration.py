@@ -90,3 +90,23 @@ def test_load_hw_at_suffix_selects_a_calibration(tmp_path: object) -> None:
     assert got.cluster_engine.call_overhead_cycles == 250
     with pytest.raises(HwSpecError, match="no calibration 'other'"):
         load_hw(f"{spec_file}@other")
+
+
+def test_bundled_siracusa_gvsoc_calibration() -> None:
+    """The recorded GVSoC fit: applied only on request, and its plans model GVSoC's cycles closer than the
+    published figures did, on every recorded model x budget."""
+    import math
+
+    hw = load_hw("siracusa")
+    cal = pick_calibration(hw.calibrations, "gvsoc", "siracusa")
+    assert "GVSoC" in cal.source and cal.nodes > 100
+    assert hw.cluster_engine.call_overhead_cycles == 100  # the spec's own figure is untouched
+    fitted = load_hw("siracusa@gvsoc")
+    assert fitted.cluster_engine.call_overhead_cycles == cal.overrides["engines.cluster.call_overhead_cycles"]
+    assert (
+        fitted.dma("L2", "L1").bandwidth_bytes_per_cycle == cal.overrides["dmas.cluster_dma.bandwidth_bytes_per_cycle"]
+    )
+    assert cal.median_error_after < cal.median_error_before
+    assert set(cal.ratio_after) == set(cal.ratio_before) and cal.ratio_before
+    for key, before in cal.ratio_before.items():
+        assert abs(math.log(cal.ratio_after[key])) < abs(math.log(before)), key

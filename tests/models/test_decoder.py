@@ -60,6 +60,17 @@ def test_named_models() -> None:
         bundled_inputs("nope")
 
 
+def test_microllama64_prefill_has_microllama64_weights_and_64_tokens() -> None:
+    cfg = BUNDLED["microllama64_prefill"]
+    assert cfg is not None and cfg.kv_len == 0 and cfg.seq == 64 and cfg.head_dim == 4
+    g = dt.load_model("microllama64_prefill")
+    assert g.input_names == ("input",) and g.tensor(g.input_names[0]).shape == (1, 64, 64)
+    # the same int8 projection / FFN weights as the shared microLlama64 (524,288 B over 8 layers)
+    assert cfg.weight_bytes == 524_288
+    matmul_weights = [t for t in g.tensors.values() if t.is_constant and len(t.shape) == 2 and t.shape[0] >= 64]
+    assert sum(t.nbytes for t in matmul_weights) == 524_288
+
+
 def test_deterministic() -> None:
     cfg = DecoderConfig(name="d", layers=1, d_model=32, heads=4, ffn=32, kv_len=4)
     assert build_decoder(cfg).SerializeToString() == build_decoder(cfg).SerializeToString()

@@ -13,11 +13,12 @@ what stays exposed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..hw.calibration import SpecCalibration
 from ..hw.spec import HwSpec
 from ..plan import Plan
 from .siracusa import NodeCycles
@@ -50,11 +51,11 @@ class Calibration:
     relative_error_after: float  # the same with the fitted figures
     provenance: str
 
-    def overrides(self, hw: HwSpec) -> dict[str, object]:
+    def overrides(self, hw: HwSpec) -> dict[str, float]:
         """Dotted spec overrides (hw.dotted) for the fitted figures the fit determined."""
         eng = next(e.name for e in hw.engines if e.kind == "cluster")
         dma = next(d.name for d in hw.dmas if d.dst == hw.memories[0].name)
-        out: dict[str, object] = {f"engines.{eng}.call_overhead_cycles": round(self.call_overhead_cycles)}
+        out: dict[str, float] = {f"engines.{eng}.call_overhead_cycles": round(self.call_overhead_cycles)}
         if self.effective_macs_per_cycle is not None:
             out[f"engines.{eng}.effective_macs_per_cycle.int8"] = round(self.effective_macs_per_cycle, 2)
         if self.elementwise_ops_per_cycle is not None:
@@ -63,6 +64,25 @@ class Calibration:
             out[f"dmas.{dma}.bandwidth_bytes_per_cycle"] = round(self.dma_bandwidth_bytes_per_cycle, 2)
         out[f"dmas.{dma}.setup_latency_cycles"] = round(self.dma_setup_cycles)
         return out
+
+    def record(
+        self,
+        hw: HwSpec,
+        name: str,
+        ratio_before: Mapping[str, float] | None = None,
+        ratio_after: Mapping[str, float] | None = None,
+    ) -> SpecCalibration:
+        """The spec's calibration entry (hw.calibration) for these figures, with their provenance."""
+        return SpecCalibration(
+            name=name,
+            source=self.provenance,
+            overrides=self.overrides(hw),
+            nodes=self.nodes,
+            median_error_before=round(self.relative_error_before, 4),
+            median_error_after=round(self.relative_error_after, 4),
+            ratio_before={k: round(v, 4) for k, v in (ratio_before or {}).items()},
+            ratio_after={k: round(v, 4) for k, v in (ratio_after or {}).items()},
+        )
 
 
 def samples(model: str, plan: Plan, hw: HwSpec, rows: Sequence[NodeCycles]) -> list[NodeSample]:
@@ -107,11 +127,16 @@ def nnls(a: np.ndarray, b: np.ndarray, iters: int = 200) -> np.ndarray:
     return x
 
 
-def fit(data: Sequence[NodeSample], modeled: Sequence[int], hw: HwSpec, provenance: str) -> Calibration:
-    """Fit the figures to measured node cycles; `modeled` are the plan's cycles of the same nodes."""
+def fit(
+    data: Sequence[NodeSample], modeled: Sequence[int], hw: HwSpec, provenance: str, *, node_term: bool = True
+) -> Calibration:
+    """Fit the figures to measured node cycles; `modeled` are the plan's cycles of the same nodes.
+    `node_term=False` fits the spec's fields alone (no per-node overhead, which the spec cannot hold)."""
     if len(data) < len(FEATURES):
         raise ValueError(f"{len(data)} measured nodes are too few to fit {len(FEATURES)} figures")
     a = np.array([s.features for s in data], dtype=float)
+    if not node_term:
+        a[:, 0] = 0.0  # an all-zero column gets no weight from the non-negative fit
     b = np.array([s.measured for s in data], dtype=float)
     # relative errors: each node's row divided by its measurement, so small nodes count as much as big ones
     w = 1.0 / np.maximum(b, 1.0)

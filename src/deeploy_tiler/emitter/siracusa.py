@@ -150,8 +150,10 @@ def _symbols(readelf: str, elf: Path) -> dict[str, tuple[int, int]]:
     syms: dict[str, tuple[int, int]] = {}
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 8 and parts[0].rstrip(":").isdigit() and parts[2].isdigit():
-            syms[parts[7]] = (int(parts[1], 16), int(parts[2]))
+        # readelf prints a size of 100,000 or more in hex (0x22000), smaller ones in decimal
+        size = parts[2] if len(parts) >= 8 else ""
+        if parts and parts[0].rstrip(":").isdigit() and (size.isdigit() or size.startswith("0x")):
+            syms[parts[7]] = (int(parts[1], 16), int(size, 0))
     return syms
 
 

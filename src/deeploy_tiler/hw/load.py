@@ -69,9 +69,14 @@ def _looks_like_path(s: str) -> bool:
 
 def load_hw(name_or_path: str | Path) -> HwSpec:
     """A bundled spec by name ('siracusa'), or a YAML file by path (a Path, or a string with a '/' or a
-    .yaml / .yml suffix). Every failure is a HwSpecError naming the file and field."""
+    .yaml / .yml suffix); a `@name` suffix applies the spec's calibration of that name ('siracusa@gvsoc').
+    Every failure is a HwSpecError naming the file and field."""
     if not isinstance(name_or_path, str | Path):
         raise HwSpecError(f"a hw spec is a bundled name or a YAML path, got {type(name_or_path).__name__}")
+    if isinstance(name_or_path, str) and "@" in name_or_path and not Path(name_or_path).exists():
+        # `siracusa@gvsoc`: the spec with its calibration `gvsoc` applied (HwSpec.calibrated)
+        base, _, calibration = name_or_path.rpartition("@")
+        return load_hw(base).calibrated(calibration)
     if isinstance(name_or_path, str) and not _looks_like_path(name_or_path):
         known = list_bundled_specs()
         if name_or_path not in known:

@@ -24,6 +24,7 @@ from pydantic import (
 
 from ..errors import HwSpecError
 from ..units import MAX_BYTES
+from .calibration import SpecCalibration, pick_calibration
 from .dotted import NAME_PATTERN, convert_error, set_dotted
 
 __all__ = [
@@ -347,6 +348,9 @@ class HwSpec(_Frozen):
     assumptions: tuple[str, ...] = Field(
         default=(), description="every figure not backed by a source, named and explained"
     )
+    calibrations: tuple[SpecCalibration, ...] = Field(
+        default=(), description="figures fitted to measurements, applied only on request (`calibrated`)"
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> HwSpec:
@@ -474,6 +478,10 @@ class HwSpec(_Frozen):
         for path, value in dotted.items():
             set_dotted(data, path, value, HwSpec)
         return parse_hw(data, source=f"spec {self.name!r} with overrides")
+
+    def calibrated(self, name: str) -> HwSpec:
+        """This spec with the figures of its calibration `name` applied (see hw/calibration.py)."""
+        return self.with_overrides(pick_calibration(self.calibrations, name, self.name).overrides)
 
     def to_yaml(self) -> str:
         """YAML text that `parse_hw_yaml` / `load_hw` read back into an equal spec."""

@@ -38,6 +38,11 @@ BUNDLED: dict[str, DecoderConfig | None] = {
         name="tinystories15m_head", layers=6, d_model=288, heads=6, ffn=768, kv_len=256, vocab=32000, head_chunks=32
     ),
     "tinystories_layer": DecoderConfig(name="tinystories_layer", layers=1, d_model=288, heads=6, ffn=768, kv_len=256),
+    # the shared microLlama64's shape (8 layers, d 64, 16 heads, FFN 256) prefilling 64 tokens at once, as
+    # Deeploy's microLlama64_parallel does (its published cycles: benchmarks/bench_gvsoc_prefill.py)
+    "microllama64_prefill": DecoderConfig(
+        name="microllama64_prefill", layers=8, d_model=64, heads=16, ffn=256, kv_len=0, tokens=64
+    ),
 }
 
 

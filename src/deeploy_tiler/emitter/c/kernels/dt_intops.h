@@ -8,7 +8,13 @@
 
 /* floor(a / b) for b > 0 */
 static inline int64_t dt_floordiv64(int64_t a, int64_t b) {
-    int64_t q = a / b;
+    int64_t q;
+    if (b > 0 && a == (int32_t)a && b == (int32_t)b) { /* the common case in 32 bits: RV32 has no 64-bit divide */
+        int32_t q32 = (int32_t)a / (int32_t)b;
+        if (((int32_t)a % (int32_t)b) != 0 && a < 0) q32 -= 1;
+        return q32;
+    }
+    q = a / b;
     if ((a % b) != 0 && a < 0) q -= 1;
     return q;
 }

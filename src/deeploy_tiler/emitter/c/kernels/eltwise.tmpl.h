@@ -10,7 +10,9 @@
     } while (0)
 
 #define DT_EW_LOOP_(EXPR)                                                                                \
-    for (it = lo; it < hi; ++it) {                                                                       \
+    for (it = lo / d3; it * d3 < hi; ++it) {                                                             \
+        const int32_t j_lo = lo > it * d3 ? lo - it * d3 : 0;                                            \
+        const int32_t j_hi = hi - it * d3 < d3 ? hi - it * d3 : d3;                                      \
         const int32_t i2 = it % a->d[2];                                                                 \
         const int32_t t_ = it / a->d[2];                                                                 \
         const int32_t i1 = t_ % a->d[1];                                                                 \
@@ -23,7 +25,7 @@
         int32_t i3;                                                                                      \
         (void)ap;                                                                                        \
         (void)bp;                                                                                        \
-        for (i3 = 0; i3 < a->d[3]; ++i3) {                                                               \
+        for (i3 = j_lo; i3 < j_hi; ++i3) {                                                               \
             DT_EW_STORE_(EXPR);                                                                          \
         }                                                                                                \
     }
@@ -40,10 +42,13 @@ void DT_NAME(const void *args_) {
     const dt_requant_t *rq = &rq_local;
     const int32_t as3 = a->a_s[3], bs3 = a->b_s[3], ys3 = a->y_s[3];
     const int32_t p0 = a->p[0], p1 = a->p[1], p2 = a->p[2], p3 = a->p[3];
+    const int32_t d3 = a->d[3];
     int32_t lo, hi, it;
     (void)p2;
     (void)p3;
-    dt_split(a->d[0] * a->d[1] * a->d[2], &lo, &hi);
+    /* split elements, not rows: a box the emitter collapsed into one long row still spreads over the cores */
+    if (d3 <= 0) return;
+    dt_split(a->d[0] * a->d[1] * a->d[2] * d3, &lo, &hi);
     switch (a->op) {
     case DT_EW_ADD: DT_EW_LOOP_(DT_EW_A_ + DT_EW_B_) break;
     case DT_EW_SUB: DT_EW_LOOP_(DT_EW_A_ - DT_EW_B_) break;

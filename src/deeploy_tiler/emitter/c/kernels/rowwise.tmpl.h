@@ -21,13 +21,13 @@ void DT_NAME(const void *args_) {
                 if ((int32_t)x[j] > mx) mx = (int32_t)x[j];
             for (j = 0; j < len; ++j) {
                 const int64_t xt = (int64_t)x[j] - mx;
-                const int64_t z = (-xt) / l2; /* -xt >= 0: truncation = floor */
+                const int64_t z = dt_floordiv64(-xt, l2); /* -xt >= 0 */
                 const int64_t p = xt + z * l2;
                 sum += dt_shr_floor64(ca * (p + cb) * (p + cb) + cc, (int32_t)z);
             }
             for (j = 0; j < len; ++j) {
                 const int64_t xt = (int64_t)x[j] - mx;
-                const int64_t z = (-xt) / l2;
+                const int64_t z = dt_floordiv64(-xt, l2);
                 const int64_t p = xt + z * l2;
                 const int64_t e = dt_shr_floor64(ca * (p + cb) * (p + cb) + cc, (int32_t)z);
                 int64_t v = sum > 0 ? dt_floordiv64(e * (nl - 1), sum) : 0;

@@ -73,19 +73,7 @@ def l2_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
     for k, (name, pts) in enumerate(sorted(groups.items())):
         color = PALETTE[k % len(PALETTE)]
         good = sorted((p.l2, v, p) for p in pts if p.feasible and p.l2 > 0 and (v := value(p)) is not None)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": name,
-                "x": [g[0] for g in good],
-                "y": [g[1] for g in good],
-                "text": [_point_text(g[2]) for g in good],
-                "hovertemplate": "%{text}<extra></extra>",
-                "line": {"color": color},
-                "marker": {"size": 8},
-            }
-        )
+        data.append(_feasible_line(name, good, color))
         bad = sorted((p for p in pts if not p.feasible and p.l2 > 0), key=lambda p: p.l2)
         if bad:
             data.append(
@@ -149,19 +137,7 @@ def budget_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
     for k, (name, pts) in enumerate(sorted(groups.items())):
         color = PALETTE[k % len(PALETTE)]
         good = sorted((p.l1, v, p) for p in pts if p.feasible and (v := value(p)) is not None)
-        data.append(
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "name": name,
-                "x": [g[0] for g in good],
-                "y": [g[1] for g in good],
-                "text": [_point_text(g[2]) for g in good],
-                "hovertemplate": "%{text}<extra></extra>",
-                "line": {"color": color},
-                "marker": {"size": 8},
-            }
-        )
+        data.append(_feasible_line(name, good, color))
         bad = sorted(pts, key=lambda p: p.l1)
         bad = [p for p in bad if not p.feasible]
         if bad:
@@ -215,6 +191,21 @@ def budget_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
         hovermode="closest",
     )
     return {"data": data, "layout": layout}
+
+
+def _feasible_line(name: str, good: list[tuple[int, float, SweepPoint]], color: str) -> Spec:
+    """One group's feasible points (budget, value, point) as a line with hover text."""
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": [g[0] for g in good],
+        "y": [g[1] for g in good],
+        "text": [_point_text(g[2]) for g in good],
+        "hovertemplate": "%{text}<extra></extra>",
+        "line": {"color": color},
+        "marker": {"size": 8},
+    }
 
 
 def _point_text(p: SweepPoint) -> str:

@@ -74,20 +74,9 @@ def l2_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
         color = PALETTE[k % len(PALETTE)]
         good = sorted((p.l2, v, p) for p in pts if p.feasible and p.l2 > 0 and (v := value(p)) is not None)
         data.append(_feasible_line(name, good, color))
-        bad = sorted((p for p in pts if not p.feasible and p.l2 > 0), key=lambda p: p.l2)
+        bad = [(p.l2, p) for p in pts if not p.feasible and p.l2 > 0]
         if bad:
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": f"infeasible ({name})",
-                    "x": [p.l2 for p in bad],
-                    "y": [0] * len(bad),
-                    "text": [_point_text(p) for p in bad],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {"symbol": "x", "size": 10, "color": color},
-                }
-            )
+            data.append(_infeasible_markers(name, bad, color))
     for v, m in mins:
         data.append(
             {
@@ -138,21 +127,9 @@ def budget_chart(result: SweepResult, *, metric: str = "latency_ms") -> Spec:
         color = PALETTE[k % len(PALETTE)]
         good = sorted((p.l1, v, p) for p in pts if p.feasible and (v := value(p)) is not None)
         data.append(_feasible_line(name, good, color))
-        bad = sorted(pts, key=lambda p: p.l1)
-        bad = [p for p in bad if not p.feasible]
+        bad = [(p.l1, p) for p in pts if not p.feasible]
         if bad:
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "markers",
-                    "name": f"infeasible ({name})",
-                    "x": [p.l1 for p in bad],
-                    "y": [0] * len(bad),
-                    "text": [_point_text(p) for p in bad],
-                    "hovertemplate": "%{text}<extra></extra>",
-                    "marker": {"symbol": "x", "size": 10, "color": color},
-                }
-            )
+            data.append(_infeasible_markers(name, bad, color))
     front = [(p.l1, v, p) for p in result.pareto if (v := value(p)) is not None]
     if front:
         data.append(
@@ -205,6 +182,21 @@ def _feasible_line(name: str, good: list[tuple[int, float, SweepPoint]], color: 
         "hovertemplate": "%{text}<extra></extra>",
         "line": {"color": color},
         "marker": {"size": 8},
+    }
+
+
+def _infeasible_markers(name: str, bad: list[tuple[int, SweepPoint]], color: str) -> Spec:
+    """One group's infeasible points (budget, point) as crosses on the axis, in budget order."""
+    bad = sorted(bad, key=lambda b: b[0])  # stable: points at one budget keep their sweep order
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": f"infeasible ({name})",
+        "x": [b for b, _ in bad],
+        "y": [0] * len(bad),
+        "text": [_point_text(p) for _, p in bad],
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"symbol": "x", "size": 10, "color": color},
     }
 
 
